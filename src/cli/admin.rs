@@ -1,0 +1,265 @@
+//! `init`, `demo`, `payment`, `user` and `password`: the organization itself.
+
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+
+use super::output::{fields, local_time, table};
+use super::{Context, Output};
+use crate::console::demo::demo_credentials;
+use crate::console::{Config, Console, Error, OrgRole, PaymentMethod, Result, User};
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Load the bundled demo organization
+    #[arg(long, conflicts_with_all = ["org", "admin", "name"])]
+    demo: bool,
+    /// Name of a new, empty organization
+    #[arg(long, requires = "admin", value_name = "NAME")]
+    org: Option<String>,
+    /// The owner's email; the owner is Org Admin (password: --password-stdin or KC_CONSOLE_PASSWORD)
+    #[arg(long, requires = "org", value_name = "EMAIL")]
+    admin: Option<String>,
+    /// The owner's display name [default: the part of the email before @]
+    #[arg(long, value_name = "N")]
+    name: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PaymentCmd {
+    /// List payment methods
+    List,
+    /// Register a card (Org Admin)
+    Add {
+        #[arg(long)]
+        brand: String,
+        #[arg(long, value_name = "NNNN")]
+        last4: String,
+        #[arg(long, value_name = "MM/YY")]
+        expiry: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// List the organization's users (Org Admin, Org Reader)
+    List,
+    /// Add a user; prints their initial password once (Org Admin)
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin or reader
+        #[arg(long, value_name = "ROLE")]
+        org_role: Option<String>,
+    },
+    /// Remove a user, their memberships and keys (Org Admin)
+    Remove { email: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PasswordCmd {
+    /// Old password on line 1 of standard input, new password on line 2
+    Change,
+}
+
+pub(super) fn user_json(u: &User) -> Value {
+    json!({
+        "id": u.id,
+        "email": u.email,
+        "name": u.name,
+        "org_role": u.org_role.map(OrgRole::label),
+        "created_at": u.created_at,
+    })
+}
+
+fn payment_json(p: &PaymentMethod) -> Value {
+    json!({ "id": p.id, "brand": p.brand, "last4": p.last4, "expiry": p.expiry, "added_at": p.added_at })
+}
+
+/// Until the interactive console lands, `demo` prints the throwaway demo organization.
+pub fn demo(json_out: bool) -> Result<String> {
+    let dir = tempfile_dir()?;
+    let console = Console::open(dir.path(), Config::default())?;
+    console.load_demo()?;
+    let org = console.organization()?;
+    let owner = console.user_by_id(&org.owner_id)?;
+    let actor = Console::actor_for(&owner);
+    let users = console.list_users(&actor)?;
+    let projects = console.list_projects(&actor)?;
+    let creds = demo_credentials();
+    let password_of = |email: &str| {
+        creds
+            .iter()
+            .find(|(e, _)| e == email)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_default()
+    };
+    let mut sa_rows = Vec::new();
+    for view in &projects {
+        for sa in console.list_service_accounts(&actor, &view.project.id)? {
+            sa_rows.push(vec![view.project.name.clone(), sa.id(), sa.status.label().into()]);
+        }
+    }
+    Output::new(json_out).show(
+        json!({
+            "organization": org.name,
+            "users": users.iter().map(|u| json!({"email": u.email, "name": u.name, "org_role": u.org_role.map(OrgRole::label), "password": password_of(&u.email)})).collect::<Vec<_>>(),
+            "projects": projects.iter().map(|v| json!({"name": v.project.name, "nickname": v.project.nickname, "id": v.project.id})).collect::<Vec<_>>(),
+        }),
+        || {
+            let user_rows: Vec<Vec<String>> = users
+                .iter()
+                .map(|u| vec![u.email.clone(), u.name.clone(), u.org_role.map(OrgRole::label).unwrap_or("").into(), password_of(&u.email)])
+                .collect();
+            let project_rows: Vec<Vec<String>> = projects
+                .iter()
+                .map(|v| vec![v.project.name.clone(), v.project.nickname.clone(), v.project.id.clone(), if v.is_default { "default".into() } else { String::new() }])
+                .collect();
+            format!(
+                "Demo organization: {}\n\nUsers (demo passwords)\n{}\n\nProjects\n{}\n\nService accounts\n{}\n\nTry it: kc-console --data-dir /tmp/kc-demo --user owner@pangyo.example project list\n(with KC_CONSOLE_PASSWORD=owner-demo-pw; an empty data directory starts with this organization)",
+                org.name,
+                table(&["EMAIL", "NAME", "ORG ROLE", "PASSWORD"], &user_rows),
+                table(&["NAME", "NICKNAME", "ID", ""], &project_rows),
+                table(&["PROJECT", "SERVICE ACCOUNT", "STATUS"], &sa_rows),
+            )
+        },
+    )
+}
+
+fn tempfile_dir() -> Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix("kc-console-demo-")
+        .tempdir()
+        .map_err(|e| Error::Storage(format!("cannot create a throwaway data directory: {e}")))
+}
+
+pub fn init(ctx: &mut Context, out: Output, args: InitArgs) -> Result<String> {
+    let console = &ctx.console;
+    if args.demo {
+        if !console.is_uninitialized()? {
+            return Err(Error::Conflict(format!(
+                "{} already holds an organization; choose another --data-dir",
+                console.store().dir().display()
+            )));
+        }
+        console.load_demo()?;
+        let org = console.organization()?;
+        return out.show(json!({"organization": org.name, "demo": true}), || {
+            format!(
+                "Created the demo organization {:?}. Its users and passwords are in the README.",
+                org.name
+            )
+        });
+    }
+    let (Some(org), Some(admin)) = (args.org, args.admin) else {
+        return Err(Error::Invalid(
+            "give either --demo, or --org NAME --admin EMAIL".into(),
+        ));
+    };
+    let name = args
+        .name
+        .unwrap_or_else(|| admin.split('@').next().unwrap_or_default().to_string());
+    let password = ctx.password()?;
+    let owner = ctx.console.init_org(&org, &admin, &name, &password)?;
+    out.show(json!({"organization": org, "owner": user_json(&owner)}), || {
+        format!(
+            "Created organization {org:?}; {} is its owner and Org Admin.",
+            owner.email
+        )
+    })
+}
+
+pub fn payment(ctx: &mut Context, out: Output, cmd: PaymentCmd) -> Result<String> {
+    let actor = ctx.sign_in()?;
+    match cmd {
+        PaymentCmd::List => {
+            let methods = ctx.console.list_payment_methods(&actor)?;
+            out.show(Value::Array(methods.iter().map(payment_json).collect()), || {
+                let rows: Vec<Vec<String>> = methods
+                    .iter()
+                    .map(|p| {
+                        vec![
+                            p.brand.clone(),
+                            format!("•••• {}", p.last4),
+                            p.expiry.clone(),
+                            local_time(&p.added_at),
+                        ]
+                    })
+                    .collect();
+                table(&["BRAND", "CARD", "EXPIRY", "ADDED AT"], &rows)
+            })
+        }
+        PaymentCmd::Add { brand, last4, expiry } => {
+            let p = ctx.console.add_payment_method(&actor, &brand, &last4, &expiry)?;
+            out.show(payment_json(&p), || {
+                format!("Registered {} •••• {} (expires {}).", p.brand, p.last4, p.expiry)
+            })
+        }
+    }
+}
+
+pub fn user(ctx: &mut Context, out: Output, cmd: UserCmd) -> Result<String> {
+    let actor = ctx.sign_in()?;
+    match cmd {
+        UserCmd::List => {
+            let users = ctx.console.list_users(&actor)?;
+            out.show(Value::Array(users.iter().map(user_json).collect()), || {
+                let rows: Vec<Vec<String>> = users
+                    .iter()
+                    .map(|u| {
+                        vec![
+                            u.email.clone(),
+                            u.name.clone(),
+                            u.org_role.map(OrgRole::label).unwrap_or("-").into(),
+                            local_time(&u.created_at),
+                        ]
+                    })
+                    .collect();
+                table(&["EMAIL", "NAME", "ORG ROLE", "CREATED AT"], &rows)
+            })
+        }
+        UserCmd::Add {
+            email,
+            name,
+            org_role,
+        } => {
+            let role = match org_role.as_deref() {
+                None => None,
+                Some(r) => Some(
+                    OrgRole::parse(r)
+                        .ok_or_else(|| Error::Invalid(format!("org role {r:?} must be admin or reader")))?,
+                ),
+            };
+            let (u, password) = ctx.console.add_user(&actor, &email, &name, role)?;
+            let mut value = user_json(&u);
+            value["initial_password"] = json!(password.expose());
+            out.show(value, || {
+                format!(
+                    "Added {}.\n{}\nThe initial password is shown only now; give it to the user over a safe channel.",
+                    u.email,
+                    fields(&[("Initial password", password.expose().to_string())])
+                )
+            })
+        }
+        UserCmd::Remove { email } => {
+            ctx.console.remove_user(&actor, &email)?;
+            out.show(json!({"removed": email}), || {
+                format!("Removed {email}, their project memberships and access keys.")
+            })
+        }
+    }
+}
+
+pub fn password(ctx: &mut Context, out: Output, cmd: PasswordCmd) -> Result<String> {
+    let PasswordCmd::Change = cmd;
+    let email = ctx
+        .cli_user
+        .clone()
+        .ok_or_else(|| Error::Invalid("pass --user EMAIL (or set KC_CONSOLE_USER)".into()))?;
+    let old = ctx.stdin_line(0, "the current password")?;
+    let new = ctx.stdin_line(1, "the new password")?;
+    let actor = ctx.console.sign_in(&email, &old)?;
+    ctx.console.change_password(&actor, &old, &new)?;
+    out.show(json!({"changed": true}), || "Password changed.".into())
+}

@@ -1,0 +1,242 @@
+//! `credential` (Profile › Credentials) and `token`.
+
+use std::collections::BTreeMap;
+
+use clap::{Subcommand, ValueEnum};
+use serde_json::{json, Value};
+
+use super::output::{fields, local_time, table};
+use super::{Context, Output};
+use crate::console::{AccessKey, Error, KeyKind, KeyStatus, NewKey, Result, TokenInfo};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Kind {
+    Iam,
+    S3,
+}
+
+impl From<Kind> for KeyKind {
+    fn from(k: Kind) -> KeyKind {
+        match k {
+            Kind::Iam => KeyKind::Iam,
+            Kind::S3 => KeyKind::S3,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredentialCmd {
+    /// Your access keys (never their secrets)
+    List {
+        #[arg(long, value_enum)]
+        kind: Option<Kind>,
+    },
+    /// Issue an access key in a project where you hold a role; prints the secret once
+    Create {
+        #[arg(long, value_enum)]
+        kind: Kind,
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Delete one of your access keys; tokens issued from it stop working
+    Delete {
+        #[arg(long, value_enum)]
+        kind: Kind,
+        key_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// Exchange an IAM access key ID and secret (first line of standard input) for a token
+    Issue {
+        #[arg(long, value_name = "ID")]
+        access_key_id: String,
+        /// Read the secret access key from the first line of standard input
+        #[arg(long, required = true)]
+        secret_stdin: bool,
+    },
+    /// Check a token and show what it stands for
+    Verify { token: String },
+    /// Revoke a token
+    Revoke { token: String },
+}
+
+fn status_label(s: KeyStatus) -> &'static str {
+    match s {
+        KeyStatus::Active => "Active",
+        KeyStatus::Expired => "Expired",
+    }
+}
+
+/// A key as lists show it: never the secret, which is not even in the model's record.
+pub(super) fn key_json(k: &AccessKey, project_names: &BTreeMap<String, String>) -> Value {
+    json!({
+        "id": k.id,
+        "kind": match k.kind { KeyKind::Iam => "iam", KeyKind::S3 => "s3" },
+        "name": k.name,
+        "description": k.description,
+        "project_id": k.project_id,
+        "project_name": project_names.get(&k.project_id),
+        "created_at": k.created_at,
+        "status": status_label(k.status),
+    })
+}
+
+pub(super) fn key_rows(keys: &[AccessKey], project_names: &BTreeMap<String, String>) -> Vec<Vec<String>> {
+    keys.iter()
+        .map(|k| {
+            vec![
+                k.name.clone(),
+                k.id.clone(),
+                project_names.get(&k.project_id).cloned().unwrap_or_default(),
+                k.description.clone(),
+                local_time(&k.created_at),
+                status_label(k.status).into(),
+            ]
+        })
+        .collect()
+}
+
+/// What creating a key prints: the only time its secret is ever shown. IAM keys (user and
+/// service account) print `id`, S3 keys print `access` (the authentication key).
+pub(super) fn show_new_key(
+    out: Output,
+    new: &NewKey,
+    project_names: &BTreeMap<String, String>,
+) -> Result<String> {
+    let mut value = key_json(&new.key, project_names);
+    if new.key.kind == KeyKind::S3 {
+        let id = value
+            .as_object_mut()
+            .and_then(|o| o.remove("id"))
+            .unwrap_or_default();
+        value["access"] = id;
+    }
+    value["secret"] = json!(new.secret.expose());
+    out.show(value, || {
+        let id_label = match new.key.kind {
+            KeyKind::Iam => "Access key ID",
+            KeyKind::S3 => "Authentication key",
+        };
+        format!(
+            "Created {} {:?}.\n{}\nThe secret access key cannot be shown again: copy it now and keep it safe.",
+            new.key.kind.label(),
+            new.key.name,
+            fields(&[(id_label, new.key.id.clone()), ("Secret access key", new.secret.expose().to_string())])
+        )
+    })
+}
+
+fn token_json(info: &TokenInfo) -> Value {
+    json!({
+        "key_id": info.key_id,
+        "key_name": info.key_name,
+        "principal_id": info.principal_id,
+        "principal_name": info.principal_name,
+        "service_account": info.from_service_account,
+        "project_id": info.project_id,
+        "project_name": info.project_name,
+        "role": info.role.label(),
+        "issued_at": info.issued_at,
+        "expires_at": info.expires_at,
+    })
+}
+
+fn token_fields(info: &TokenInfo) -> String {
+    fields(&[
+        (
+            "Principal",
+            format!("{} ({})", info.principal_name, info.principal_id),
+        ),
+        ("Project", format!("{} ({})", info.project_name, info.project_id)),
+        ("Role", info.role.label().into()),
+        ("Access key", format!("{} ({})", info.key_name, info.key_id)),
+        ("Issued at", local_time(&info.issued_at)),
+        ("Expires at", local_time(&info.expires_at)),
+    ])
+}
+
+pub fn credential(ctx: &mut Context, out: Output, cmd: CredentialCmd) -> Result<String> {
+    let actor = ctx.sign_in()?;
+    let console = &ctx.console;
+    match cmd {
+        CredentialCmd::List { kind } => {
+            let keys = console.list_credentials(&actor, kind.map(Into::into))?;
+            let names = console.project_names()?;
+            out.show(
+                Value::Array(keys.iter().map(|k| key_json(k, &names)).collect()),
+                || {
+                    let mut rows = key_rows(&keys, &names);
+                    for (row, key) in rows.iter_mut().zip(&keys) {
+                        row.insert(0, key.kind.label().into());
+                    }
+                    table(
+                        &[
+                            "KIND",
+                            "NAME",
+                            "ACCESS KEY ID",
+                            "PROJECT",
+                            "DESCRIPTION",
+                            "CREATED AT",
+                            "STATUS",
+                        ],
+                        &rows,
+                    )
+                },
+            )
+        }
+        CredentialCmd::Create {
+            kind,
+            project,
+            name,
+            description,
+        } => {
+            let new = console.create_credential(&actor, kind.into(), &project, &name, &description)?;
+            show_new_key(out, &new, &console.project_names()?)
+        }
+        CredentialCmd::Delete { kind, key_id } => {
+            let key = console.delete_credential(&actor, kind.into(), &key_id)?;
+            out.show(json!({"deleted": key.id}), || {
+                format!(
+                    "Deleted {} {:?}; tokens issued from it no longer work.",
+                    key.kind.label(),
+                    key.name
+                )
+            })
+        }
+    }
+}
+
+pub fn token(ctx: &mut Context, out: Output, cmd: TokenCmd) -> Result<String> {
+    match cmd {
+        TokenCmd::Issue { access_key_id, .. } => {
+            let secret = ctx.stdin_line(0, "the secret access key")?;
+            let issued = ctx.console.issue_token(&access_key_id, &secret)?;
+            let mut value = token_json(&issued.info);
+            value["token"] = json!(issued.token.expose());
+            out.show(value, || issued.token.expose().to_string())
+        }
+        TokenCmd::Verify { token } => {
+            ctx.sign_in()?;
+            let info = ctx.console.validate_token(&token)?;
+            out.show(token_json(&info), || {
+                format!("The token is valid.\n{}", token_fields(&info))
+            })
+        }
+        TokenCmd::Revoke { token } => {
+            let actor = ctx.sign_in()?;
+            let info = ctx.console.revoke_token(&actor, &token).map_err(|e| match e {
+                Error::Auth(m) => Error::Auth(format!("{m}; nothing to revoke")),
+                other => other,
+            })?;
+            out.show(json!({"revoked": true, "key_id": info.key_id}), || {
+                "Revoked the token.".into()
+            })
+        }
+    }
+}

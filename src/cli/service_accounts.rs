@@ -1,0 +1,248 @@
+//! `sa`, `sa-key`, `service` and `agent` (Project Management).
+
+use clap::Subcommand;
+use serde_json::{json, Value};
+
+use super::keys::{key_json, key_rows, show_new_key};
+use super::output::{local_time, table};
+use super::{Context, Output};
+use crate::console::service_accounts::SERVICES;
+use crate::console::{Agent, Error, Result, SaStatus, ServiceAccount};
+
+#[derive(Debug, Subcommand)]
+pub enum SaCmd {
+    /// Service accounts of a project (Org Admin, Org Reader, Project Admin)
+    List {
+        #[arg(long)]
+        project: String,
+    },
+    /// Create a service account (Project Admin); its ID is NAME-PROJECTID@kc.serviceaccount.com
+    Create {
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Set Active or Inactive (Project Admin); inactive expires its keys and tokens at once
+    SetStatus {
+        sa_id: String,
+        /// active or inactive
+        status: String,
+    },
+    /// Delete a service account (Project Admin)
+    Delete {
+        sa_id: String,
+        /// Must be exactly "Delete service account"
+        #[arg(long)]
+        confirm: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SaKeyCmd {
+    /// A service account's IAM access keys
+    List { sa_id: String },
+    /// Create an IAM access key for a service account; prints the secret once (Project Admin)
+    Create {
+        sa_id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Delete a service account's IAM access key (Project Admin)
+    Delete {
+        sa_id: String,
+        key_id: String,
+        /// Must be exactly "Delete IAM access key"
+        #[arg(long)]
+        confirm: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCmd {
+    /// Start using a service in a project (Project Admin, Project Member)
+    Enable {
+        #[arg(long)]
+        project: String,
+        /// kubernetes-engine, data-query, data-catalog or hadoop-eco
+        service: String,
+    },
+    /// The services that can be started
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCmd {
+    /// Service agents of a project (Org Admin, Org Reader, Project Admin)
+    List {
+        #[arg(long)]
+        project: String,
+    },
+}
+
+fn sa_json(sa: &ServiceAccount) -> Value {
+    json!({
+        "id": sa.id(),
+        "name": sa.name,
+        "project_id": sa.project_id,
+        "description": sa.description,
+        "status": sa.status.label(),
+        "role": sa.role().label(),
+        "created_at": sa.created_at,
+    })
+}
+
+fn agent_json(a: &Agent) -> Value {
+    json!({"service": a.service, "id": a.id(), "status": a.status.label(), "created_at": a.created_at})
+}
+
+fn status_dot(s: SaStatus) -> String {
+    match s {
+        SaStatus::Active => "● Active".into(),
+        SaStatus::Inactive => "○ Inactive".into(),
+    }
+}
+
+pub fn sa(ctx: &mut Context, out: Output, cmd: SaCmd) -> Result<String> {
+    let actor = ctx.sign_in()?;
+    let console = &ctx.console;
+    match cmd {
+        SaCmd::List { project } => {
+            let list = console.list_service_accounts(&actor, &project)?;
+            out.show(Value::Array(list.iter().map(sa_json).collect()), || {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|sa| {
+                        vec![
+                            sa.id(),
+                            sa.name.clone(),
+                            status_dot(sa.status),
+                            local_time(&sa.created_at),
+                        ]
+                    })
+                    .collect();
+                table(&["ID", "NAME", "STATUS", "CREATED AT"], &rows)
+            })
+        }
+        SaCmd::Create {
+            project,
+            name,
+            description,
+        } => {
+            let sa = console.create_service_account(&actor, &project, &name, &description)?;
+            out.show(sa_json(&sa), || {
+                format!("Created service account {} (role: Project Member).", sa.id())
+            })
+        }
+        SaCmd::SetStatus { sa_id, status } => {
+            let status = SaStatus::parse(&status)
+                .ok_or_else(|| Error::Invalid(format!("status {status:?} must be active or inactive")))?;
+            let sa = console.set_service_account_status(&actor, &sa_id, status)?;
+            out.show(sa_json(&sa), || match sa.status {
+                SaStatus::Inactive => format!(
+                    "{} is Inactive: its access keys and tokens have expired.",
+                    sa.id()
+                ),
+                SaStatus::Active => format!(
+                    "{} is Active. Keys expired while it was inactive stay expired.",
+                    sa.id()
+                ),
+            })
+        }
+        SaCmd::Delete { sa_id, confirm } => {
+            let sa = console.delete_service_account(&actor, &sa_id, &confirm)?;
+            out.show(json!({"deleted": sa.id()}), || {
+                format!("Deleted {} with its access keys and tokens.", sa.id())
+            })
+        }
+    }
+}
+
+pub fn sa_key(ctx: &mut Context, out: Output, cmd: SaKeyCmd) -> Result<String> {
+    let actor = ctx.sign_in()?;
+    let console = &ctx.console;
+    match cmd {
+        SaKeyCmd::List { sa_id } => {
+            let keys = console.list_sa_keys(&actor, &sa_id)?;
+            let names = console.project_names()?;
+            out.show(
+                Value::Array(keys.iter().map(|k| key_json(k, &names)).collect()),
+                || {
+                    table(
+                        &[
+                            "NAME",
+                            "ACCESS KEY ID",
+                            "PROJECT",
+                            "DESCRIPTION",
+                            "CREATED AT",
+                            "STATUS",
+                        ],
+                        &key_rows(&keys, &names),
+                    )
+                },
+            )
+        }
+        SaKeyCmd::Create {
+            sa_id,
+            name,
+            description,
+        } => {
+            let new = console.create_sa_key(&actor, &sa_id, &name, &description)?;
+            show_new_key(out, &new, &console.project_names()?)
+        }
+        SaKeyCmd::Delete {
+            sa_id,
+            key_id,
+            confirm,
+        } => {
+            let key = console.delete_sa_key(&actor, &sa_id, &key_id, &confirm)?;
+            out.show(json!({"deleted": key.id}), || {
+                format!(
+                    "Deleted IAM access key {:?}; its tokens no longer work.",
+                    key.name
+                )
+            })
+        }
+    }
+}
+
+pub fn service(ctx: &mut Context, out: Output, cmd: ServiceCmd) -> Result<String> {
+    match cmd {
+        ServiceCmd::List => out.show(json!(SERVICES), || SERVICES.join("\n")),
+        ServiceCmd::Enable { project, service } => {
+            let actor = ctx.sign_in()?;
+            let agent = ctx.console.enable_service(&actor, &project, &service)?;
+            out.show(agent_json(&agent), || {
+                format!(
+                    "Started {} in {project}; its service agent is {}.",
+                    agent.service,
+                    agent.id()
+                )
+            })
+        }
+    }
+}
+
+pub fn agent(ctx: &mut Context, out: Output, cmd: AgentCmd) -> Result<String> {
+    let actor = ctx.sign_in()?;
+    let AgentCmd::List { project } = cmd;
+    let agents = ctx.console.list_agents(&actor, &project)?;
+    out.show(Value::Array(agents.iter().map(agent_json).collect()), || {
+        let rows: Vec<Vec<String>> = agents
+            .iter()
+            .map(|a| {
+                vec![
+                    a.service.clone(),
+                    a.id(),
+                    status_dot(a.status),
+                    local_time(&a.created_at),
+                ]
+            })
+            .collect();
+        table(&["SERVICE", "ID", "STATUS", "CREATED AT"], &rows)
+    })
+}

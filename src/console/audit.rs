@@ -1,0 +1,77 @@
+//! The audit log: every change and every refused attempt, newest first. Never a secret: events
+//! are built only from actor labels, action names, targets (IDs and names) and outcomes.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{access::OrgRole, Actor, Console, Error, Result, TxResult};
+use crate::store::{sequence_key, Table, Tx};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    /// How the actor signed in: password, token, operator or setup.
+    pub via: String,
+    pub action: String,
+    pub target: String,
+    /// "ok", or "refused: <why>".
+    pub outcome: String,
+}
+
+impl AuditEvent {
+    pub fn refused(&self) -> bool {
+        self.outcome != "ok"
+    }
+}
+
+pub(super) fn append(
+    tx: &Tx,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    outcome: &str,
+) -> TxResult<()> {
+    let seq = tx.next_sequence()?;
+    let event = AuditEvent {
+        seq,
+        at,
+        actor: actor.label.clone(),
+        via: actor.via_label().into(),
+        action: action.into(),
+        target: target.into(),
+        outcome: outcome.into(),
+    };
+    tx.put(Table::Audit, &sequence_key(seq), &event)
+}
+
+impl Console {
+    /// Newest first. Org Admin and Org Reader see every event *(replica)*; everyone else sees
+    /// the events they caused.
+    pub fn list_audit(&self, actor: &Actor, limit: usize) -> Result<Vec<AuditEvent>> {
+        let sees_all = match actor.user_id() {
+            Some(uid) => self
+                .user_by_id(uid)?
+                .org_role
+                .is_some_and(|r| matches!(r, OrgRole::Admin | OrgRole::Reader)),
+            None => {
+                return Err(Error::Denied(
+                    "only signed-in users can read the audit log".into(),
+                ))
+            }
+        };
+        if sees_all {
+            return Ok(self.store.scan_newest(Table::Audit, limit)?);
+        }
+        let mine: Vec<AuditEvent> = self
+            .store
+            .scan_newest::<AuditEvent>(Table::Audit, usize::MAX)?
+            .into_iter()
+            .filter(|e| e.actor == actor.label)
+            .take(limit)
+            .collect();
+        Ok(mine)
+    }
+}

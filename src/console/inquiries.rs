@@ -1,0 +1,279 @@
+//! Help Desk: inquiries, and the simulated operator who approves project deletion requests.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::access::{OrgRole, Permission};
+use super::projects::load_project;
+use super::{validate, Actor, Console, Error, Principal, Result};
+use crate::store::Table;
+
+pub const PROJECT_DELETION: &str = "Project deletion";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InquiryKind {
+    General,
+    Technical,
+}
+
+impl InquiryKind {
+    pub fn parse(s: &str) -> Option<InquiryKind> {
+        match s.to_ascii_lowercase().as_str() {
+            "general" => Some(InquiryKind::General),
+            "technical" => Some(InquiryKind::Technical),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InquiryState {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub name: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inquiry {
+    pub id: String,
+    pub kind: InquiryKind,
+    pub detail_type: String,
+    pub project_name: Option<String>,
+    /// The project a deletion request is about, fixed when it is submitted.
+    pub project_id: Option<String>,
+    pub title: String,
+    pub details: String,
+    pub private: bool,
+    pub attachment: Option<Attachment>,
+    pub submitted_by: String,
+    pub submitted_at: DateTime<Utc>,
+    pub state: InquiryState,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// What a user fills in on the Help Desk form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InquiryDraft {
+    pub kind: InquiryKind,
+    pub detail_type: String,
+    pub project: Option<String>,
+    pub title: String,
+    pub details: String,
+    pub private: bool,
+    pub attachment: Option<PathBuf>,
+}
+
+impl InquiryDraft {
+    /// The form "Request project deletion" opens: Technical / Project deletion / the project.
+    pub fn project_deletion(project_name: &str) -> InquiryDraft {
+        InquiryDraft {
+            kind: InquiryKind::Technical,
+            detail_type: PROJECT_DELETION.into(),
+            project: Some(project_name.into()),
+            title: format!("Delete project {project_name}"),
+            details: String::new(),
+            private: false,
+            attachment: None,
+        }
+    }
+}
+
+impl Console {
+    pub fn submit_inquiry(&self, actor: &Actor, draft: &InquiryDraft) -> Result<Inquiry> {
+        let attachment = match &draft.attachment {
+            None => None,
+            Some(path) => {
+                let meta = std::fs::metadata(path)
+                    .map_err(|e| Error::Invalid(format!("cannot attach {}: {e}", path.display())))?;
+                if !meta.is_file() {
+                    return Err(Error::Invalid(format!(
+                        "cannot attach {}: not a file",
+                        path.display()
+                    )));
+                }
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                Some(Attachment {
+                    name,
+                    size: meta.len(),
+                })
+            }
+        };
+        let is_deletion = draft.detail_type == PROJECT_DELETION;
+        let project = match &draft.project {
+            Some(p) => Some(self.find_project(p)?),
+            None if is_deletion => {
+                return Err(Error::Invalid(
+                    "a project deletion request needs the project's name".into(),
+                ))
+            }
+            None => None,
+        };
+        let id = self.new_id();
+        let now = self.now();
+        let action = if is_deletion {
+            "project.request_deletion"
+        } else {
+            "inquiry.submit"
+        };
+        let target = project
+            .as_ref()
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| draft.title.clone());
+        self.change(actor, action, &target, |tx| {
+            let Principal::User(uid) = &actor.principal else {
+                return Err(Error::Denied("only users can contact the Help Desk".into()).into());
+            };
+            if is_deletion {
+                let project = project.as_ref().expect("checked above");
+                self.require(
+                    tx,
+                    actor,
+                    Some(&project.id),
+                    Permission::RequestProjectDeletion,
+                    "requesting project deletion",
+                )?;
+                if draft.kind != InquiryKind::Technical {
+                    return Err(Error::Invalid("project deletion is a Technical inquiry".into()).into());
+                }
+                load_project(tx, &project.id)?;
+            }
+            validate::text("detailed type", &draft.detail_type, 50, true)?;
+            validate::text("title", &draft.title, validate::INQUIRY_TITLE_MAX, true)?;
+            if draft.details.chars().count() > validate::INQUIRY_DETAILS_MAX {
+                return Err(Error::Invalid(format!(
+                    "inquiry details are limited to {} characters",
+                    validate::INQUIRY_DETAILS_MAX
+                ))
+                .into());
+            }
+            let inquiry = Inquiry {
+                id: id.clone(),
+                kind: draft.kind,
+                detail_type: draft.detail_type.clone(),
+                project_name: project.as_ref().map(|p| p.name.clone()),
+                project_id: project.as_ref().map(|p| p.id.clone()),
+                title: draft.title.clone(),
+                details: draft.details.clone(),
+                private: draft.private,
+                attachment: attachment.clone(),
+                submitted_by: uid.clone(),
+                submitted_at: now,
+                state: InquiryState::Pending,
+                resolved_at: None,
+            };
+            tx.put(Table::Inquiries, &id, &inquiry)?;
+            Ok(inquiry)
+        })
+    }
+
+    /// Request project deletion: a Technical / Project deletion inquiry for the Help Desk.
+    pub fn request_project_deletion(
+        &self,
+        actor: &Actor,
+        project: &str,
+        title: &str,
+        details: &str,
+        private: bool,
+        attachment: Option<PathBuf>,
+    ) -> Result<Inquiry> {
+        let mut draft = InquiryDraft::project_deletion(&self.find_project(project)?.name);
+        draft.title = title.into();
+        draft.details = details.into();
+        draft.private = private;
+        draft.attachment = attachment;
+        self.submit_inquiry(actor, &draft)
+    }
+
+    fn all_inquiries(&self) -> Result<Vec<Inquiry>> {
+        let mut all: Vec<Inquiry> = self
+            .store
+            .scan::<Inquiry>(Table::Inquiries, "")?
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect();
+        all.sort_by(|a, b| b.submitted_at.cmp(&a.submitted_at).then(a.id.cmp(&b.id)));
+        Ok(all)
+    }
+
+    /// A user's inquiries, newest first; Org Admin sees the organization's *(replica)*.
+    pub fn list_inquiries(&self, actor: &Actor) -> Result<Vec<Inquiry>> {
+        let org_role = self.require_org_member(actor)?;
+        let uid = actor.user_id().unwrap_or_default();
+        Ok(self
+            .all_inquiries()?
+            .into_iter()
+            .filter(|i| org_role == Some(OrgRole::Admin) || i.submitted_by == uid)
+            .collect())
+    }
+
+    /// The Help Desk operator's queue: every inquiry.
+    pub fn helpdesk_queue(&self) -> Result<Vec<Inquiry>> {
+        self.all_inquiries()
+    }
+
+    /// The operator approves an inquiry; a project deletion request deletes the project and
+    /// everything in it, permanently (rule 8).
+    pub fn approve_inquiry(&self, inquiry_id: &str) -> Result<Inquiry> {
+        self.resolve_inquiry(inquiry_id, InquiryState::Approved)
+    }
+
+    pub fn reject_inquiry(&self, inquiry_id: &str) -> Result<Inquiry> {
+        self.resolve_inquiry(inquiry_id, InquiryState::Rejected)
+    }
+
+    fn resolve_inquiry(&self, inquiry_id: &str, state: InquiryState) -> Result<Inquiry> {
+        let now = self.now();
+        let action = match state {
+            InquiryState::Approved => "helpdesk.approve",
+            _ => "helpdesk.reject",
+        };
+        // A deletion's cascade needs the project's members, read before the transaction.
+        let members = || -> Result<Vec<super::Membership>> {
+            let inquiry: Option<Inquiry> = self.store.get(Table::Inquiries, inquiry_id)?;
+            match inquiry.and_then(|i| i.project_id) {
+                Some(project_id) if state == InquiryState::Approved => self.members_of(&project_id),
+                _ => Ok(Vec::new()),
+            }
+        };
+        self.change_with(&Actor::operator(), action, inquiry_id, members, |tx, members| {
+            let mut inquiry: Inquiry = tx
+                .get(Table::Inquiries, inquiry_id)?
+                .ok_or_else(|| Error::NotFound(format!("no inquiry with ID {inquiry_id}")))?;
+            if inquiry.state != InquiryState::Pending {
+                return Err(Error::Conflict(
+                    format!("inquiry {inquiry_id} was already {:?}", inquiry.state).to_lowercase(),
+                )
+                .into());
+            }
+            if state == InquiryState::Approved && inquiry.detail_type == PROJECT_DELETION {
+                let project_id = inquiry.project_id.clone().unwrap_or_default();
+                if tx
+                    .get::<super::Project, _>(Table::Projects, &project_id)?
+                    .is_none()
+                {
+                    return Err(Error::Conflict(format!(
+                        "project {} no longer exists; reject this request instead",
+                        inquiry.project_name.clone().unwrap_or_default()
+                    ))
+                    .into());
+                }
+                self.purge_project(tx, &project_id, members)?;
+            }
+            inquiry.state = state;
+            inquiry.resolved_at = Some(now);
+            tx.put(Table::Inquiries, inquiry_id, &inquiry)?;
+            Ok(inquiry)
+        })
+    }
+}

@@ -1,0 +1,294 @@
+//! API tokens: issued for an IAM access key ID + secret, scoped to the key's project, valid
+//! for 12 hours.
+//!
+//! A token is signed, not stored: `kct1.{key}.{issued µs}.{nonce}.{HMAC-SHA256}`. Validation
+//! re-reads the key, its owner and the project every time, so every cascade of the rules — a
+//! deleted or expired key, a removed member, an inactive or deleted service account, a deleted
+//! project — invalidates the key's tokens on the very next request without touching them.
+//! Explicit revocations are the only token state kept (until the token would have expired).
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use super::access::{Permission, ProjectRole};
+use super::keys::{AccessKey, KeyKind, KeyStatus, Owner};
+use super::projects::Project;
+use super::service_accounts::SaStatus;
+use super::{audit, secret, Actor, Console, Entropy, Error, Principal, Result, Secret, Via};
+use crate::store::{Store, StoreError, Table};
+
+const TOKEN_PREFIX: &str = "kct1";
+const SIGNING_KEY: &str = "token_signing_key";
+
+/// What a valid token stands for, re-derived from the current state at every validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub key_id: String,
+    pub key_name: String,
+    /// The user ID, or the service account's ID.
+    pub principal_id: String,
+    /// The user's email, or the service account's name.
+    pub principal_name: String,
+    pub from_service_account: bool,
+    pub project_id: String,
+    pub project_name: String,
+    pub role: ProjectRole,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl TokenInfo {
+    /// The actor a request carrying this token acts as: confined to the token's project.
+    pub fn actor(&self) -> Actor {
+        let principal = if self.from_service_account {
+            Principal::ServiceAccount(self.principal_id.clone())
+        } else {
+            Principal::User(self.principal_id.clone())
+        };
+        Actor {
+            principal,
+            via: Via::Token {
+                project_id: self.project_id.clone(),
+            },
+            label: if self.from_service_account {
+                self.principal_id.clone()
+            } else {
+                self.principal_name.clone()
+            },
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct IssuedToken {
+    pub token: Secret,
+    pub info: TokenInfo,
+}
+
+pub(super) fn load_or_create_signing_key(
+    store: &Store,
+    entropy: &dyn Entropy,
+) -> Result<[u8; 32], StoreError> {
+    if let Some(hex_key) = store.get::<String>(Table::Meta, SIGNING_KEY)? {
+        let mut key = [0u8; 32];
+        if hex::decode_to_slice(&hex_key, &mut key).is_ok() {
+            return Ok(key);
+        }
+        return Err(StoreError(
+            "the database is corrupted: the token signing key cannot be read".into(),
+        ));
+    }
+    let mut key = [0u8; 32];
+    entropy.fill(&mut key);
+    store
+        .transact::<(), ()>(|tx| tx.put(Table::Meta, SIGNING_KEY, &hex::encode(key)))
+        .map_err(|e| match e {
+            crate::store::TxError::Storage(e) => e,
+            crate::store::TxError::Abort(()) => StoreError("could not store the token signing key".into()),
+        })?;
+    store.flush()?;
+    Ok(key)
+}
+
+/// Keeps untrusted input short and printable before it goes into an audit event.
+fn printable(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(64).collect()
+}
+
+impl Console {
+    fn sign(&self, payload: &str) -> Vec<u8> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.token_key).expect("HMAC takes any key length");
+        mac.update(payload.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// What a key currently stands for, or why it cannot be used. One message for every
+    /// reason, so a caller learns nothing about which part was wrong.
+    fn key_standing(&self, key: &AccessKey) -> Result<(String, bool, Project, ProjectRole)> {
+        let unusable = || Error::Auth("the access key is invalid, expired or wrong".into());
+        if key.status != KeyStatus::Active || key.kind != KeyKind::Iam {
+            return Err(unusable());
+        }
+        let project: Project = self
+            .store
+            .get(Table::Projects, &key.project_id)?
+            .ok_or_else(unusable)?;
+        match &key.owner {
+            Owner::User(uid) => {
+                let user = self.user_by_id(uid).map_err(|_| unusable())?;
+                let role = self.project_role(&key.project_id, uid)?.ok_or_else(unusable)?;
+                Ok((user.email, false, project, role))
+            }
+            Owner::ServiceAccount(sa_id) => {
+                let sa = self.get_service_account(sa_id)?.ok_or_else(unusable)?;
+                if sa.status != SaStatus::Active {
+                    return Err(unusable());
+                }
+                Ok((sa.name.clone(), true, project, sa.role()))
+            }
+        }
+    }
+
+    fn token_info(&self, key: &AccessKey, issued_at: DateTime<Utc>) -> Result<TokenInfo> {
+        let (principal_name, from_service_account, project, role) = self.key_standing(key)?;
+        Ok(TokenInfo {
+            key_id: key.id.clone(),
+            key_name: key.name.clone(),
+            principal_id: key.owner.id().into(),
+            principal_name,
+            from_service_account,
+            project_id: project.id,
+            project_name: project.name,
+            role,
+            issued_at,
+            expires_at: issued_at + Duration::hours(self.config.limits.token_hours),
+        })
+    }
+
+    /// Exchanges an IAM access key ID and secret for a token. Unknown ID, wrong secret,
+    /// expired key and inactive service account are refused alike, after the same work.
+    pub fn issue_token(&self, key_id: &str, secret_text: &str) -> Result<IssuedToken> {
+        let key = self.store.get::<AccessKey>(Table::Keys, key_id)?;
+        let secret_ok = match &key {
+            Some(key) => secret::matches(secret_text, &key.secret_digest),
+            None => {
+                // Same digest-and-compare work as for a real key.
+                let _ = secret::matches(secret_text, &secret::digest(""));
+                false
+            }
+        };
+        let now = self.now();
+        let standing = match key {
+            Some(key) if secret_ok => self.token_info(&key, now),
+            _ => Err(Error::Auth("the access key is invalid, expired or wrong".into())),
+        };
+        let info = match standing {
+            Ok(info) => info,
+            Err(e @ Error::Auth(_)) => {
+                let stranger = Actor {
+                    principal: Principal::System,
+                    via: Via::Token {
+                        project_id: String::new(),
+                    },
+                    label: format!("access key {}", printable(key_id)),
+                };
+                self.audit_token_event(
+                    &stranger,
+                    "token.issue",
+                    &printable(key_id),
+                    &format!("refused: {}", e.message()),
+                )?;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        let nonce = hex::encode(self.random_bytes::<16>());
+        let payload = format!(
+            "{TOKEN_PREFIX}.{}.{}.{nonce}",
+            info.key_id,
+            now.timestamp_micros()
+        );
+        let token = format!("{payload}.{}", hex::encode(self.sign(&payload)));
+        self.audit_token_event(&info.actor(), "token.issue", &info.key_id, "ok")?;
+        Ok(IssuedToken {
+            token: Secret::new(token),
+            info,
+        })
+    }
+
+    /// Issues a token for the key called `name` that belongs to `principal_id` (a user ID or a
+    /// service account's ID).
+    pub fn issue_token_by_name(
+        &self,
+        principal_id: &str,
+        name: &str,
+        secret_text: &str,
+    ) -> Result<IssuedToken> {
+        let key_id = self
+            .key_indexes_of(principal_id)?
+            .into_iter()
+            .flat_map(|(_, ids)| ids)
+            .find(|id| {
+                matches!(self.store.get::<AccessKey>(Table::Keys, id), Ok(Some(k)) if k.name == name && k.kind == KeyKind::Iam)
+            });
+        self.issue_token(key_id.as_deref().unwrap_or(""), secret_text)
+    }
+
+    /// Token issues are audited without waiting for a flush: they change nothing, sled writes
+    /// them out within half a second, and the token API must not wait on the disk per request.
+    fn audit_token_event(&self, actor: &Actor, action: &str, target: &str, outcome: &str) -> Result<()> {
+        let at = self.now();
+        self.store
+            .transact(|tx| audit::append(tx, at, actor, action, target, outcome))
+            .map_err(Error::from)
+    }
+
+    /// Checks a token and says what it stands for now.
+    pub fn validate_token(&self, token: &str) -> Result<TokenInfo> {
+        let invalid = || Error::Auth("the token is invalid or has expired".into());
+        let parts: Vec<&str> = token.split('.').collect();
+        let [prefix, key_id, issued, _nonce, mac] = parts[..] else {
+            return Err(invalid());
+        };
+        if prefix != TOKEN_PREFIX {
+            return Err(invalid());
+        }
+        let payload = &token[..token.len() - mac.len() - 1];
+        let presented = hex::decode(mac).map_err(|_| invalid())?;
+        if !bool::from(self.sign(payload).ct_eq(&presented)) {
+            return Err(invalid());
+        }
+        let issued_at = issued
+            .parse::<i64>()
+            .ok()
+            .and_then(|us| Utc.timestamp_micros(us).single())
+            .ok_or_else(invalid)?;
+        let now = self.now();
+        if now >= issued_at + Duration::hours(self.config.limits.token_hours)
+            || issued_at > now + Duration::minutes(5)
+        {
+            return Err(invalid());
+        }
+        if self
+            .store
+            .get::<DateTime<Utc>>(Table::RevokedTokens, &secret::digest(token))?
+            .is_some()
+        {
+            return Err(invalid());
+        }
+        let key = self
+            .store
+            .get::<AccessKey>(Table::Keys, key_id)?
+            .ok_or_else(invalid)?;
+        self.token_info(&key, issued_at).map_err(|e| match e {
+            Error::Auth(_) => invalid(),
+            other => other,
+        })
+    }
+
+    /// Revokes a token. Its own holder may revoke it, and so may whoever manages the members
+    /// of its project.
+    pub fn revoke_token(&self, actor: &Actor, token: &str) -> Result<TokenInfo> {
+        let info = self.validate_token(token)?;
+        let digest = secret::digest(token);
+        let holder = match &actor.principal {
+            Principal::User(id) | Principal::ServiceAccount(id) => id == &info.principal_id,
+            _ => false,
+        };
+        self.change(actor, "token.revoke", &info.key_id, |tx| {
+            if !holder {
+                self.require(
+                    tx,
+                    actor,
+                    Some(&info.project_id),
+                    Permission::ManageMembers,
+                    "revoking another principal's token",
+                )?;
+            }
+            tx.put(Table::RevokedTokens, &digest, &info.expires_at)
+        })?;
+        Ok(info)
+    }
+}

@@ -1,0 +1,480 @@
+//! Users, passwords (argon2id), sign-in, the password re-check with its lockout, and the
+//! permission checks every other part of the model calls.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::access::{self, OrgRole, Permission, ProjectRole};
+use super::projects::{member_key, Membership};
+use super::{validate, Actor, Console, Error, Principal, Result, Secret, TxResult, Via};
+use crate::store::{Table, Tx};
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub org_role: Option<OrgRole>,
+    pub created_at: DateTime<Utc>,
+    /// argon2id PHC string; never shown anywhere.
+    #[serde(rename = "password_hash")]
+    pub(super) password_hash: String,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("org_role", &self.org_role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Consecutive wrong answers and the lock they caused; kept apart from the user record so a
+/// wrong password never rewrites the user.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Lockout {
+    failures: u32,
+    locked_until: Option<DateTime<Utc>>,
+}
+
+/// argon2id with OWASP's recommended parameters: 19 MiB, 2 passes, 1 lane.
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("OWASP argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// A hash of a password nobody has, verified against when the email is unknown so that an
+/// unknown user takes as long to refuse as a wrong password.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| {
+        let salt = SaltString::encode_b64(b"kc-console-decoy").expect("static salt is valid");
+        argon2()
+            .hash_password(b"no password matches this", &salt)
+            .expect("hashing a static password succeeds")
+            .to_string()
+    })
+}
+
+fn password_matches(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+        .unwrap_or(false)
+}
+
+pub(super) fn email_key(email: &str) -> String {
+    email.to_lowercase()
+}
+
+pub(super) fn insert_user(tx: &Tx, user: &User) -> TxResult<()> {
+    let key = email_key(&user.email);
+    if tx.get::<String, _>(Table::Emails, &key)?.is_some() {
+        return Err(Error::Conflict(format!("a user with email {} already exists", user.email)).into());
+    }
+    tx.put(Table::Emails, &key, &user.id)?;
+    tx.put(Table::Users, &user.id, user)
+}
+
+/// A user's ID, memberships and key index records: what removing the user deletes.
+type Holdings = (String, Vec<super::Membership>, Vec<(String, Vec<String>)>);
+
+impl Console {
+    fn hash_password(&self, password: &str) -> String {
+        let salt = SaltString::encode_b64(&self.random_bytes::<16>()).expect("16 bytes make a valid salt");
+        argon2()
+            .hash_password(password.as_bytes(), &salt)
+            .expect("argon2 accepts every password of valid length")
+            .to_string()
+    }
+
+    /// Validates and hashes outside any transaction (argon2 is slow).
+    pub(super) fn prepare_user(
+        &self,
+        email: &str,
+        name: &str,
+        org_role: Option<OrgRole>,
+        password: &str,
+    ) -> Result<User> {
+        validate::email(email)?;
+        validate::text("name", name, validate::USER_NAME_MAX, true)?;
+        validate::password(password)?;
+        Ok(User {
+            id: self.new_id(),
+            email: email.into(),
+            name: name.into(),
+            org_role,
+            created_at: self.now(),
+            password_hash: self.hash_password(password),
+        })
+    }
+
+    pub fn user_by_id(&self, id: &str) -> Result<User> {
+        self.store
+            .get(Table::Users, id)?
+            .ok_or_else(|| Error::NotFound(format!("no user with ID {id}")))
+    }
+
+    pub fn user_by_email(&self, email: &str) -> Result<User> {
+        let id: Option<String> = self.store.get(Table::Emails, &email_key(email))?;
+        match id {
+            Some(id) => self.user_by_id(&id),
+            None => Err(Error::NotFound(format!(
+                "no user with email {email} in this organization"
+            ))),
+        }
+    }
+
+    /// The actor for a user who signed in with a password.
+    pub fn actor_for(user: &User) -> Actor {
+        Actor {
+            principal: Principal::User(user.id.clone()),
+            via: Via::Password,
+            label: user.email.clone(),
+        }
+    }
+
+    /// Signs in with email and password. Unknown email and wrong password get the same message
+    /// and take the same time; the lockout applies to sign-in as to the Credentials re-check.
+    pub fn sign_in(&self, email: &str, password: &str) -> Result<Actor> {
+        let refused = || Error::Auth("wrong email or password".into());
+        let user = match self.user_by_email(email) {
+            Ok(user) => user,
+            Err(Error::NotFound(_)) => {
+                password_matches(password, decoy_hash());
+                let stranger = Actor {
+                    principal: Principal::System,
+                    via: Via::Password,
+                    label: email
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .take(validate::EMAIL_MAX)
+                        .collect(),
+                };
+                self.record_refusal(&stranger, "user.sign_in", email, &refused())?;
+                return Err(refused());
+            }
+            Err(e) => return Err(e),
+        };
+        let actor = Console::actor_for(&user);
+        match self.check_password(&actor, &user, password, "user.sign_in") {
+            Err(Error::Auth(m)) if m.starts_with("wrong password") && !m.contains("now locked") => {
+                Err(refused())
+            }
+            Err(e) => Err(e),
+            Ok(()) => Ok(actor),
+        }
+    }
+
+    /// The Credentials gate: asks a signed-in user for their password again.
+    pub fn verify_password(&self, actor: &Actor, password: &str) -> Result<()> {
+        let Some(uid) = actor.user_id() else {
+            return Err(Error::Denied("only users have a password to verify".into()));
+        };
+        let user = self.user_by_id(uid)?;
+        self.check_password(actor, &user, password, "credentials.verify_password")
+    }
+
+    /// Minutes of lockout left for this user, if locked now.
+    pub fn lockout_remaining(&self, user_id: &str) -> Result<Option<Duration>> {
+        let lock: Lockout = self.store.get(Table::Lockouts, user_id)?.unwrap_or_default();
+        let now = self.now();
+        Ok(lock
+            .locked_until
+            .filter(|until| *until > now)
+            .map(|until| until - now))
+    }
+
+    fn check_password(&self, actor: &Actor, user: &User, password: &str, action: &str) -> Result<()> {
+        if let Some(left) = self.lockout_remaining(&user.id)? {
+            let minutes = (left.num_seconds() + 59) / 60;
+            let e = Error::Auth(format!(
+                "password verification is locked after {} wrong answers; try again in {minutes} minute{}",
+                self.config.limits.password_failures_before_lockout,
+                if minutes == 1 { "" } else { "s" }
+            ));
+            self.record_refusal(actor, action, &user.email, &e)?;
+            return Err(e);
+        }
+        let ok = password_matches(password, &user.password_hash);
+        let limits = &self.config.limits;
+        let _guard = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let now = self.now();
+        let outcome = self
+            .store
+            .transact(|tx| {
+                let mut lock: Lockout = tx.get(Table::Lockouts, &user.id)?.unwrap_or_default();
+                let outcome = if ok {
+                    lock = Lockout::default();
+                    Ok(())
+                } else {
+                    lock.failures += 1;
+                    if lock.failures >= limits.password_failures_before_lockout {
+                        lock.failures = 0;
+                        lock.locked_until = Some(now + Duration::minutes(limits.lockout_minutes));
+                        Err(Error::Auth(format!(
+                            "wrong password; verification is now locked for {} minutes",
+                            limits.lockout_minutes
+                        )))
+                    } else {
+                        let left = limits.password_failures_before_lockout - lock.failures;
+                        Err(Error::Auth(format!(
+                            "wrong password; {left} more wrong answer{} lock verification for {} minutes",
+                            if left == 1 { "" } else { "s" },
+                            limits.lockout_minutes
+                        )))
+                    }
+                };
+                tx.put(Table::Lockouts, &user.id, &lock)?;
+                let text = match &outcome {
+                    Ok(()) => "ok".to_string(),
+                    Err(e) => format!("refused: {}", e.message()),
+                };
+                super::audit::append(tx, now, actor, action, &user.email, &text)?;
+                Ok(outcome)
+            })
+            .map_err(Error::from)?;
+        self.store.flush()?;
+        outcome
+    }
+
+    /// Changes the signed-in user's own password.
+    pub fn change_password(&self, actor: &Actor, old: &str, new: &str) -> Result<()> {
+        self.verify_password(actor, old)?;
+        validate::password(new)?;
+        let hash = self.hash_password(new);
+        let uid = actor
+            .user_id()
+            .expect("verify_password accepts only users")
+            .to_string();
+        self.change(actor, "user.change_password", &actor.label, |tx| {
+            let mut user: User = tx
+                .get(Table::Users, &uid)?
+                .ok_or_else(|| Error::NotFound("your user no longer exists".into()))?;
+            user.password_hash = hash.clone();
+            tx.put(Table::Users, &uid, &user)
+        })
+    }
+
+    pub fn list_users(&self, actor: &Actor) -> Result<Vec<User>> {
+        self.guard(actor, "user.list", "", || {
+            let org_role = self.require_org_member(actor)?;
+            if org_role.is_none() {
+                return Err(Error::Denied(
+                    "listing the organization's users requires Org Admin or Org Reader".into(),
+                ));
+            }
+            Ok(())
+        })?;
+        let mut users: Vec<User> = self
+            .store
+            .scan::<User>(Table::Users, "")?
+            .into_iter()
+            .map(|(_, u)| u)
+            .collect();
+        users.sort_by(|a, b| a.email.cmp(&b.email));
+        Ok(users)
+    }
+
+    /// Adds a user with a generated initial password, returned once.
+    pub fn add_user(
+        &self,
+        actor: &Actor,
+        email: &str,
+        name: &str,
+        org_role: Option<OrgRole>,
+    ) -> Result<(User, Secret)> {
+        let password = Secret::new(self.generate_password());
+        let user = self.add_user_with_password(actor, email, name, org_role, password.expose())?;
+        Ok((user, password))
+    }
+
+    /// Adds a user with a chosen password (the demo organization's users).
+    pub fn add_user_with_password(
+        &self,
+        actor: &Actor,
+        email: &str,
+        name: &str,
+        org_role: Option<OrgRole>,
+        password: &str,
+    ) -> Result<User> {
+        let prepared = self.prepare_user(email, name, org_role, password);
+        self.change(actor, "user.add", email, |tx| {
+            self.require_org_permission(tx, actor, Permission::ManageOrgUsers, "adding a user")?;
+            let user = prepared.clone()?;
+            insert_user(tx, &user)?;
+            Ok(user)
+        })
+    }
+
+    fn generate_password(&self) -> String {
+        // 18 random bytes, base64url without padding: 24 characters, 144 bits.
+        const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        self.random_bytes::<24>()
+            .iter()
+            .map(|b| ALPHABET[(b & 63) as usize] as char)
+            .collect()
+    }
+
+    /// Removes a user from the organization with their memberships and access keys.
+    pub fn remove_user(&self, actor: &Actor, email: &str) -> Result<()> {
+        // What the user holds, read before the transaction (sled cannot scan inside one).
+        let holdings = || -> Result<Holdings> {
+            let user = self.user_by_email(email)?;
+            Ok((
+                user.id.clone(),
+                self.memberships_of(&user.id)?,
+                self.key_indexes_of(&user.id)?,
+            ))
+        };
+        self.change_with(
+            actor,
+            "user.remove",
+            email,
+            holdings,
+            |tx, (uid, memberships, key_indexes)| {
+                self.require_org_permission(tx, actor, Permission::ManageOrgUsers, "removing a user")?;
+                let uid = uid.clone();
+                let org: super::Organization = tx
+                    .get(Table::Meta, super::org::ORG_KEY)?
+                    .ok_or_else(|| Error::Internal("the organization record is missing".into()))?;
+                if uid == org.owner_id {
+                    return Err(Error::Conflict("the organization's owner cannot be removed".into()).into());
+                }
+                if actor.user_id() == Some(uid.as_str()) {
+                    return Err(Error::Conflict("you cannot remove yourself".into()).into());
+                }
+                for membership in memberships {
+                    tx.remove(Table::Members, &member_key(&membership.project_id, &uid))?;
+                }
+                for (index_key, key_ids) in key_indexes {
+                    for key_id in key_ids {
+                        tx.remove(Table::Keys, key_id)?;
+                    }
+                    tx.remove(Table::KeyIndex, index_key)?;
+                }
+                tx.remove(Table::Lockouts, &uid)?;
+                tx.remove(Table::Emails, &email_key(email))?;
+                tx.remove(Table::Users, &uid)
+            },
+        )
+    }
+
+    // ---- permission checks, used by every part of the model ----
+
+    /// The org role of a signed-in user; refuses principals that are not users of this org.
+    pub(super) fn require_org_member(&self, actor: &Actor) -> Result<Option<OrgRole>> {
+        match (&actor.principal, &actor.via) {
+            (Principal::User(uid), Via::Password) => Ok(self.user_by_id(uid)?.org_role),
+            (Principal::User(uid), Via::Token { .. }) => {
+                self.user_by_id(uid)?;
+                Ok(None)
+            }
+            (Principal::ServiceAccount(_), _) => Ok(None),
+            _ => Err(Error::Denied(
+                "sign in as a user of the organization first".into(),
+            )),
+        }
+    }
+
+    /// The actor's (org role, project role) as seen inside a transaction. An API token confines
+    /// its holder to the token's project and carries no org role.
+    pub(super) fn roles_in(
+        &self,
+        tx: &Tx,
+        actor: &Actor,
+        project_id: Option<&str>,
+    ) -> TxResult<(Option<OrgRole>, Option<ProjectRole>)> {
+        match &actor.principal {
+            Principal::User(uid) => {
+                let user: User = tx
+                    .get(Table::Users, uid)?
+                    .ok_or_else(|| Error::Auth("your user no longer exists".into()))?;
+                let (org, project) = match (&actor.via, project_id) {
+                    (Via::Token { project_id: scope }, Some(p)) if scope != p => (None, None),
+                    (Via::Token { .. }, None) => (None, None),
+                    (Via::Token { .. }, Some(p)) | (_, Some(p)) => {
+                        let membership: Option<Membership> = tx.get(Table::Members, &member_key(p, uid))?;
+                        let org = if matches!(actor.via, Via::Token { .. }) {
+                            None
+                        } else {
+                            user.org_role
+                        };
+                        (org, membership.map(|m| m.role))
+                    }
+                    (_, None) => (user.org_role, None),
+                };
+                Ok((org, project))
+            }
+            Principal::ServiceAccount(sa_id) => {
+                let in_project =
+                    project_id.is_some_and(|p| super::service_accounts::project_of(sa_id) == Some(p));
+                Ok((None, in_project.then_some(ProjectRole::Member)))
+            }
+            Principal::Operator | Principal::System => Ok((None, None)),
+        }
+    }
+
+    /// Refuses unless the matrix grants `permission` in `project_id` (or organization-wide).
+    /// `doing` names the attempt for the message, e.g. "creating a service account".
+    pub(super) fn require(
+        &self,
+        tx: &Tx,
+        actor: &Actor,
+        project_id: Option<&str>,
+        permission: Permission,
+        doing: &str,
+    ) -> TxResult<()> {
+        if let Principal::ServiceAccount(_) = actor.principal {
+            if matches!(
+                permission,
+                Permission::ManageServiceAccounts
+                    | Permission::ManageServiceAccountKeys
+                    | Permission::OwnCredentials
+            ) {
+                return Err(Error::Denied(format!(
+                    "{doing} is not allowed with a service account's token: it cannot create or delete access keys or service accounts, or change a service account's status"
+                ))
+                .into());
+            }
+        }
+        let (org, project) = self.roles_in(tx, actor, project_id)?;
+        if access::allows(org, project, permission) {
+            return Ok(());
+        }
+        let held: Vec<&str> = org
+            .map(OrgRole::label)
+            .into_iter()
+            .chain(project.map(ProjectRole::label))
+            .collect();
+        let held = if held.is_empty() {
+            "no role here".to_string()
+        } else {
+            held.join(" and ")
+        };
+        let scope = if project_id.is_some() {
+            " in this project"
+        } else {
+            ""
+        };
+        Err(Error::Denied(format!(
+            "{doing} requires {}{scope}; you have {held}",
+            access::who_may(permission)
+        ))
+        .into())
+    }
+
+    pub(super) fn require_org_permission(
+        &self,
+        tx: &Tx,
+        actor: &Actor,
+        permission: Permission,
+        doing: &str,
+    ) -> TxResult<()> {
+        self.require(tx, actor, None, permission, doing)
+    }
+}

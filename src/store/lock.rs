@@ -1,0 +1,52 @@
+//! One process per data directory: an advisory lock on `kc-console.lock`, held for the life of
+//! the `Store`, released by the OS even when the process is killed.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::path::Path;
+
+use super::StoreError;
+
+#[derive(Debug)]
+pub struct DirLock {
+    _file: File,
+}
+
+impl DirLock {
+    pub fn acquire(dir: &Path) -> Result<DirLock, StoreError> {
+        let path = dir.join("kc-console.lock");
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| StoreError(format!("cannot open {}: {e}", path.display())))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                let who = if holder.is_empty() {
+                    "another process".to_string()
+                } else {
+                    format!("another process (pid {holder})")
+                };
+                return Err(StoreError(format!(
+                    "the data directory {} is in use by {who}; close it or choose another --data-dir",
+                    dir.display()
+                )));
+            }
+            Err(TryLockError::Error(e)) => {
+                return Err(StoreError(format!("cannot lock {}: {e}", path.display())))
+            }
+        }
+        // The pid is only a hint for the message above; failing to write it is harmless.
+        let _ = file.set_len(0);
+        let _ = file.rewind();
+        let _ = write!(file, "{}", std::process::id());
+        let _ = file.flush();
+        Ok(DirLock { _file: file })
+    }
+}

@@ -1,0 +1,348 @@
+//! The only module that knows sled.
+//!
+//! The surface is deliberately small — keyed records in named tables, prefix scans, and one
+//! all-or-nothing transaction that may be retried — so that another engine (etcd's
+//! compare-and-swap `Txn`) could stand behind the same calls later.
+
+mod lock;
+
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
+};
+use sled::Transactional;
+
+pub use lock::DirLock;
+
+/// Bumped whenever the layout of records changes incompatibly.
+pub const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_KEY: &str = "schema_version";
+
+/// Every table of the database. The discriminant is the index into `Store::trees`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Table {
+    Meta,
+    Users,
+    Emails,
+    Lockouts,
+    Payments,
+    Projects,
+    ProjectNames,
+    Members,
+    Keys,
+    KeyIndex,
+    ServiceAccounts,
+    Inquiries,
+    RevokedTokens,
+    Audit,
+}
+
+impl Table {
+    pub const ALL: [Table; 14] = [
+        Table::Meta,
+        Table::Users,
+        Table::Emails,
+        Table::Lockouts,
+        Table::Payments,
+        Table::Projects,
+        Table::ProjectNames,
+        Table::Members,
+        Table::Keys,
+        Table::KeyIndex,
+        Table::ServiceAccounts,
+        Table::Inquiries,
+        Table::RevokedTokens,
+        Table::Audit,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Table::Meta => "meta",
+            Table::Users => "users",
+            Table::Emails => "emails",
+            Table::Lockouts => "lockouts",
+            Table::Payments => "payments",
+            Table::Projects => "projects",
+            Table::ProjectNames => "project_names",
+            Table::Members => "members",
+            Table::Keys => "keys",
+            Table::KeyIndex => "key_index",
+            Table::ServiceAccounts => "service_accounts",
+            Table::Inquiries => "inquiries",
+            Table::RevokedTokens => "revoked_tokens",
+            Table::Audit => "audit",
+        }
+    }
+}
+
+/// Why the database could not be used. Always maps to exit code 7.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+fn sled_error(e: sled::Error) -> StoreError {
+    match e {
+        sled::Error::Corruption { .. } => StoreError(
+            "the database is corrupted; restore the data directory from a backup or start a new one with --data-dir"
+                .into(),
+        ),
+        sled::Error::Io(io) if io.raw_os_error() == Some(28) => {
+            StoreError("the disk is full; free some space and try again".into())
+        }
+        other => StoreError(format!("the database could not be used: {other}")),
+    }
+}
+
+/// How a transaction body fails: the model refused (`Abort`), or storage did.
+pub enum TxFail<E> {
+    Abort(E),
+    Storage(UnabortableTransactionError),
+    /// A storage failure met outside sled's transaction machinery (an unreadable record).
+    Corrupt(StoreError),
+}
+
+impl<E> From<UnabortableTransactionError> for TxFail<E> {
+    fn from(e: UnabortableTransactionError) -> Self {
+        TxFail::Storage(e)
+    }
+}
+
+impl<E> From<StoreError> for TxFail<E> {
+    fn from(e: StoreError) -> Self {
+        TxFail::Corrupt(e)
+    }
+}
+
+/// The outcome of a failed transaction as seen by the caller.
+#[derive(Debug)]
+pub enum TxError<E> {
+    Abort(E),
+    Storage(StoreError),
+}
+
+/// The view of the tables inside one transaction.
+pub struct Tx<'a> {
+    trees: &'a [TransactionalTree],
+}
+
+impl Tx<'_> {
+    fn tree(&self, table: Table) -> &TransactionalTree {
+        &self.trees[table as usize]
+    }
+
+    pub fn get<T: DeserializeOwned, E>(&self, table: Table, key: &str) -> Result<Option<T>, TxFail<E>> {
+        match self.tree(table).get(key.as_bytes())? {
+            None => Ok(None),
+            Some(bytes) => decode(table, &bytes).map(Some).map_err(TxFail::Corrupt),
+        }
+    }
+
+    pub fn put<T: Serialize, E>(&self, table: Table, key: &str, value: &T) -> Result<(), TxFail<E>> {
+        let bytes = serde_json::to_vec(value).expect("records always serialize");
+        self.tree(table).insert(key.as_bytes(), bytes)?;
+        Ok(())
+    }
+
+    pub fn remove<E>(&self, table: Table, key: &str) -> Result<(), TxFail<E>> {
+        self.tree(table).remove(key.as_bytes())?;
+        Ok(())
+    }
+
+    /// A strictly increasing number, used to order audit events.
+    pub fn next_sequence<E>(&self) -> Result<u64, TxFail<E>> {
+        self.tree(Table::Audit)
+            .generate_id()
+            .map_err(|e| TxFail::Storage(UnabortableTransactionError::Storage(e)))
+    }
+}
+
+fn decode<T: DeserializeOwned>(table: Table, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        StoreError(format!(
+            "the database is corrupted: a record in table '{}' cannot be read ({e})",
+            table.name()
+        ))
+    })
+}
+
+pub struct Store {
+    db: sled::Db,
+    trees: Vec<sled::Tree>,
+    path: PathBuf,
+    _lock: DirLock,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `dir`, taking the directory's lock first so a
+    /// second process gets a clear "in use" error rather than sled's.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError(format!("cannot create the data directory {}: {e}", dir.display())))?;
+        let lock = DirLock::acquire(dir)?;
+        let path = dir.join("db");
+        // sled can panic on some kinds of damaged files; a damaged file is a storage error,
+        // never a crash of the console.
+        let opened = catch_unwind(AssertUnwindSafe(|| sled::Config::new().path(&path).open()));
+        let db = match opened {
+            Ok(Ok(db)) => db,
+            Ok(Err(e)) => return Err(sled_error(e)),
+            Err(_) => {
+                return Err(StoreError(format!(
+                    "the database in {} is damaged and cannot be opened; restore it from a backup or use another --data-dir",
+                    dir.display()
+                )))
+            }
+        };
+        let trees = Table::ALL
+            .iter()
+            .map(|t| db.open_tree(t.name()).map_err(sled_error))
+            .collect::<Result<Vec<_>, _>>()?;
+        let store = Store {
+            db,
+            trees,
+            path: dir.to_path_buf(),
+            _lock: lock,
+        };
+        store.check_schema()?;
+        Ok(store)
+    }
+
+    fn check_schema(&self) -> Result<(), StoreError> {
+        let meta = &self.trees[Table::Meta as usize];
+        match meta.get(SCHEMA_KEY).map_err(sled_error)? {
+            None if self.is_empty() => {
+                meta.insert(SCHEMA_KEY, serde_json::to_vec(&SCHEMA_VERSION).unwrap())
+                    .map_err(sled_error)?;
+                self.flush()
+            }
+            None => Err(StoreError(
+                "the database has no schema version; it was not written by kc-console".into(),
+            )),
+            Some(bytes) => {
+                let version: u32 = decode(Table::Meta, &bytes)?;
+                if version == SCHEMA_VERSION {
+                    Ok(())
+                } else {
+                    Err(StoreError(format!(
+                        "the database has schema version {version}, this kc-console reads version {SCHEMA_VERSION}"
+                    )))
+                }
+            }
+        }
+    }
+
+    /// True when no table holds a record other than the schema version.
+    pub fn is_empty(&self) -> bool {
+        self.trees.iter().enumerate().all(|(i, tree)| {
+            if i == Table::Meta as usize {
+                tree.iter()
+                    .keys()
+                    .all(|k| k.map(|k| &*k == SCHEMA_KEY.as_bytes()).unwrap_or(false))
+            } else {
+                tree.is_empty()
+            }
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn get<T: DeserializeOwned>(&self, table: Table, key: &str) -> Result<Option<T>, StoreError> {
+        match self.trees[table as usize]
+            .get(key.as_bytes())
+            .map_err(sled_error)?
+        {
+            None => Ok(None),
+            Some(bytes) => decode(table, &bytes).map(Some),
+        }
+    }
+
+    /// Every record whose key starts with `prefix`, in key order.
+    pub fn scan<T: DeserializeOwned>(
+        &self,
+        table: Table,
+        prefix: &str,
+    ) -> Result<Vec<(String, T)>, StoreError> {
+        self.trees[table as usize]
+            .scan_prefix(prefix.as_bytes())
+            .map(|item| {
+                let (k, v) = item.map_err(sled_error)?;
+                Ok((String::from_utf8_lossy(&k).into_owned(), decode(table, &v)?))
+            })
+            .collect()
+    }
+
+    /// Up to `limit` records from the end of the table backwards (newest first for tables
+    /// keyed by a big-endian sequence).
+    pub fn scan_newest<T: DeserializeOwned>(&self, table: Table, limit: usize) -> Result<Vec<T>, StoreError> {
+        self.trees[table as usize]
+            .iter()
+            .values()
+            .rev()
+            .take(limit)
+            .map(|v| decode(table, &v.map_err(sled_error)?))
+            .collect()
+    }
+
+    pub fn count(&self, table: Table) -> usize {
+        self.trees[table as usize].len()
+    }
+
+    /// Runs `body` as one all-or-nothing transaction over every table. It may run more than once
+    /// if sled detects a conflict, so it must not have side effects outside the transaction.
+    pub fn transact<T, E>(&self, body: impl Fn(&Tx) -> Result<T, TxFail<E>>) -> Result<T, TxError<E>> {
+        let result = self.trees[..].transaction(|trees| {
+            let tx = Tx { trees };
+            body(&tx).map_err(|fail| match fail {
+                TxFail::Abort(e) => ConflictableTransactionError::Abort(Err(e)),
+                TxFail::Corrupt(e) => ConflictableTransactionError::Abort(Ok(e)),
+                TxFail::Storage(UnabortableTransactionError::Conflict) => {
+                    ConflictableTransactionError::Conflict
+                }
+                TxFail::Storage(UnabortableTransactionError::Storage(e)) => {
+                    ConflictableTransactionError::Storage(e)
+                }
+            })
+        });
+        match result {
+            Ok(v) => Ok(v),
+            Err(TransactionError::Abort(Err(e))) => Err(TxError::Abort(e)),
+            Err(TransactionError::Abort(Ok(corrupt))) => Err(TxError::Storage(corrupt)),
+            Err(TransactionError::Storage(e)) => Err(TxError::Storage(sled_error(e))),
+        }
+    }
+
+    /// Makes every committed transaction durable before the caller reports success.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(sled_error)
+    }
+
+    /// Total size of the database's files on disk, in bytes.
+    pub fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+}
+
+/// Key of an audit event: zero-padded so that key order is sequence order.
+pub fn sequence_key(seq: u64) -> String {
+    format!("{seq:020}")
+}
