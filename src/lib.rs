@@ -6,3 +6,4 @@
 pub mod cli;
 pub mod console;
 pub mod store;
+pub mod tui;

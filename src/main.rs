@@ -13,7 +13,9 @@ fn main() -> ExitCode {
         Ok(text) => {
             let mut stdout = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth a message.
-            let _ = writeln!(stdout, "{text}");
+            if !text.is_empty() {
+                let _ = writeln!(stdout, "{text}");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

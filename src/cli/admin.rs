@@ -5,8 +5,7 @@ use serde_json::{json, Value};
 
 use super::output::{fields, local_time, table};
 use super::{Context, Output};
-use crate::console::demo::demo_credentials;
-use crate::console::{Config, Console, Error, OrgRole, PaymentMethod, Result, User};
+use crate::console::{Error, OrgRole, PaymentMethod, Result, User};
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -75,63 +74,6 @@ pub(super) fn user_json(u: &User) -> Value {
 
 fn payment_json(p: &PaymentMethod) -> Value {
     json!({ "id": p.id, "brand": p.brand, "last4": p.last4, "expiry": p.expiry, "added_at": p.added_at })
-}
-
-/// Until the interactive console lands, `demo` prints the throwaway demo organization.
-pub fn demo(json_out: bool) -> Result<String> {
-    let dir = tempfile_dir()?;
-    let console = Console::open(dir.path(), Config::default())?;
-    console.load_demo()?;
-    let org = console.organization()?;
-    let owner = console.user_by_id(&org.owner_id)?;
-    let actor = Console::actor_for(&owner);
-    let users = console.list_users(&actor)?;
-    let projects = console.list_projects(&actor)?;
-    let creds = demo_credentials();
-    let password_of = |email: &str| {
-        creds
-            .iter()
-            .find(|(e, _)| e == email)
-            .map(|(_, p)| p.clone())
-            .unwrap_or_default()
-    };
-    let mut sa_rows = Vec::new();
-    for view in &projects {
-        for sa in console.list_service_accounts(&actor, &view.project.id)? {
-            sa_rows.push(vec![view.project.name.clone(), sa.id(), sa.status.label().into()]);
-        }
-    }
-    Output::new(json_out).show(
-        json!({
-            "organization": org.name,
-            "users": users.iter().map(|u| json!({"email": u.email, "name": u.name, "org_role": u.org_role.map(OrgRole::label), "password": password_of(&u.email)})).collect::<Vec<_>>(),
-            "projects": projects.iter().map(|v| json!({"name": v.project.name, "nickname": v.project.nickname, "id": v.project.id})).collect::<Vec<_>>(),
-        }),
-        || {
-            let user_rows: Vec<Vec<String>> = users
-                .iter()
-                .map(|u| vec![u.email.clone(), u.name.clone(), u.org_role.map(OrgRole::label).unwrap_or("").into(), password_of(&u.email)])
-                .collect();
-            let project_rows: Vec<Vec<String>> = projects
-                .iter()
-                .map(|v| vec![v.project.name.clone(), v.project.nickname.clone(), v.project.id.clone(), if v.is_default { "default".into() } else { String::new() }])
-                .collect();
-            format!(
-                "Demo organization: {}\n\nUsers (demo passwords)\n{}\n\nProjects\n{}\n\nService accounts\n{}\n\nTry it: kc-console --data-dir /tmp/kc-demo --user owner@pangyo.example project list\n(with KC_CONSOLE_PASSWORD=owner-demo-pw; an empty data directory starts with this organization)",
-                org.name,
-                table(&["EMAIL", "NAME", "ORG ROLE", "PASSWORD"], &user_rows),
-                table(&["NAME", "NICKNAME", "ID", ""], &project_rows),
-                table(&["PROJECT", "SERVICE ACCOUNT", "STATUS"], &sa_rows),
-            )
-        },
-    )
-}
-
-fn tempfile_dir() -> Result<tempfile::TempDir> {
-    tempfile::Builder::new()
-        .prefix("kc-console-demo-")
-        .tempdir()
-        .map_err(|e| Error::Storage(format!("cannot create a throwaway data directory: {e}")))
 }
 
 pub fn init(ctx: &mut Context, out: Output, args: InitArgs) -> Result<String> {

@@ -14,7 +14,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::console::{Actor, Config, Console, Error, Result};
+use crate::console::{Actor, Config, Console, Error, Result, Secret};
+use crate::tui::{self, Start};
 pub use output::Output;
 
 #[derive(Debug, Parser)]
@@ -22,7 +23,7 @@ pub use output::Output;
     name = "kc-console",
     version,
     about = "A terminal replica of the KakaoCloud console's IAM area",
-    arg_required_else_help = true
+    after_help = "With no command, opens the interactive console."
 )]
 pub struct Cli {
     /// Where the embedded database lives [default: the platform's data directory + kc-console]
@@ -38,12 +39,14 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Show a throwaway copy of the demo organization
+    /// Open the interactive console (the default)
+    Tui,
+    /// Open the console on a throwaway copy of the demo organization, signed in as its owner
     Demo,
     /// Create the data directory with the demo organization or an empty one
     Init(admin::InitArgs),
@@ -139,6 +142,20 @@ impl Context {
     }
 }
 
+/// `kc-console demo`: the console on a throwaway copy of the demo organization, signed in as
+/// its owner. The copy is deleted on the way out.
+fn demo() -> Result<String> {
+    let dir = tempfile::Builder::new()
+        .prefix("kc-console-demo-")
+        .tempdir()
+        .map_err(|e| Error::Storage(format!("cannot create a throwaway data directory: {e}")))?;
+    let console = Console::open(dir.path(), Config::default())?;
+    console.load_demo()?;
+    let owner = console.user_by_id(&console.organization()?.owner_id)?;
+    tui::run(console, Start::SignedIn(Console::actor_for(&owner)))?;
+    Ok(String::new())
+}
+
 fn default_data_dir() -> Result<PathBuf> {
     dirs::data_dir().map(|d| d.join("kc-console")).ok_or_else(|| {
         Error::Invalid("no default data directory on this platform; pass --data-dir DIR".into())
@@ -148,15 +165,17 @@ fn default_data_dir() -> Result<PathBuf> {
 /// Runs one command and returns the text to print on stdout.
 pub fn run(cli: Cli) -> Result<String> {
     let json = cli.json;
-    if let Command::Demo = cli.command {
-        return admin::demo(json);
-    }
+    let command = match cli.command {
+        None | Some(Command::Tui) => None,
+        Some(Command::Demo) => return demo(),
+        Some(command) => Some(command),
+    };
     let data_dir = match cli.data_dir {
         Some(d) => d,
         None => default_data_dir()?,
     };
     let console = Console::open(&data_dir, Config::default())?;
-    let is_init = matches!(cli.command, Command::Init(_));
+    let is_init = matches!(command, Some(Command::Init(_)));
     if !is_init && console.is_uninitialized()? {
         console.load_demo()?;
         eprintln!(
@@ -170,9 +189,20 @@ pub fn run(cli: Cli) -> Result<String> {
         password_stdin: cli.password_stdin,
         stdin_lines: None,
     };
+    let Some(command) = command else {
+        let start = match (ctx.cli_user.take(), std::env::var("KC_CONSOLE_PASSWORD")) {
+            (Some(email), Ok(password)) => Start::Password {
+                email,
+                password: Secret::new(password),
+            },
+            (email, _) => Start::SignIn { email },
+        };
+        tui::run(ctx.console, start)?;
+        return Ok(String::new());
+    };
     let out = Output::new(json);
-    match cli.command {
-        Command::Demo => unreachable!("handled above"),
+    match command {
+        Command::Tui | Command::Demo => unreachable!("handled above"),
         Command::Init(args) => admin::init(&mut ctx, out, args),
         Command::Payment(cmd) => admin::payment(&mut ctx, out, cmd),
         Command::User(cmd) => admin::user(&mut ctx, out, cmd),
