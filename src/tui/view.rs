@@ -52,6 +52,14 @@ fn cell(text: &str, width: usize) -> String {
     out
 }
 
+/// Rows `lines` take when wrapped to `width` columns (an estimate by display width that errs
+/// on the generous side), plus the two border rows.
+fn popup_height(lines: &[Line], width: u16) -> u16 {
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    u16::try_from(rows + 2).unwrap_or(u16::MAX)
+}
+
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let width = width.min(area.width);
     let height = height.min(area.height);
@@ -354,14 +362,23 @@ fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
 /// The footer: the current screen's offered actions, then the global keys.
 pub fn footer_hints(app: &App) -> Vec<(String, String)> {
     let mut hints = Vec::new();
+    if app.popup.is_some() || app.input != Input::None {
+        return hints;
+    }
+    let global = |action: Action| {
+        let b = binding_of(action);
+        (b.keys[0].to_string(), b.description.to_string())
+    };
+    // Help and quit come first so the narrowest footer still shows them.
+    hints.push(global(Action::Help));
+    hints.push(global(Action::Quit));
     for action in [Action::Open, Action::Create, Action::Edit, Action::Settings, Action::Delete, Action::Copy] {
         if let Some(label) = app.offered(action) {
             hints.push((binding_of(action).keys[0].to_string(), label.to_string()));
         }
     }
-    for action in [Action::Filter, Action::CommandLine, Action::SwitchProject, Action::Help, Action::Quit] {
-        let b = binding_of(action);
-        hints.push((b.keys[0].to_string(), b.description.to_string()));
+    for action in [Action::Filter, Action::CommandLine, Action::SwitchProject] {
+        hints.push(global(action));
     }
     hints
 }
@@ -456,8 +473,7 @@ fn draw_form(app: &App, form: &Form, frame: &mut Frame, area: Rect) {
         lines.push(Line::from(Span::styled(format!("✗ {error}"), app.theme.error)));
     }
     lines.push(Line::from(Span::styled("Tab next field · ←/→ choose · Enter submit · Esc cancel", app.theme.dim)));
-    let height = (lines.len() as u16 + 2).min(area.height);
-    let rect = centered(area, width, height);
+    let rect = centered(area, width, popup_height(&lines, width));
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).block(popup_block(app, &form.title)).wrap(Wrap { trim: false }),
@@ -474,7 +490,8 @@ fn draw_confirm(app: &App, confirm: &Confirm, frame: &mut Frame, area: Rect) {
         Span::styled("[n/Esc]", app.theme.accent),
         Span::raw(" cancel"),
     ]));
-    let rect = centered(area, 70, lines.len() as u16 + 2);
+    let width = 70.min(area.width);
+    let rect = centered(area, width, popup_height(&lines, width));
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).block(popup_block(app, &confirm.title)).wrap(Wrap { trim: false }),
@@ -494,7 +511,8 @@ fn draw_typed_confirm(app: &App, dialog: &TypedConfirm, frame: &mut Frame, area:
         Span::styled("[Enter] Delete (type the phrase exactly)", app.theme.dim.add_modifier(Modifier::CROSSED_OUT))
     };
     lines.push(Line::from(vec![delete, Span::raw("   "), Span::styled("[Esc] cancel", app.theme.accent)]));
-    let rect = centered(area, 72, lines.len() as u16 + 2);
+    let width = 72.min(area.width);
+    let rect = centered(area, width, popup_height(&lines, width));
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).block(popup_block(app, &dialog.title)).wrap(Wrap { trim: false }),
@@ -527,7 +545,8 @@ fn draw_reveal(app: &App, reveal: &Reveal, frame: &mut Frame, area: Rect) {
     if let Some(note) = &reveal.note {
         lines.push(Line::from(Span::styled(note.clone(), app.theme.dim)));
     }
-    let rect = centered(area, 76, lines.len() as u16 + 4);
+    let width = 76.min(area.width);
+    let rect = centered(area, width, popup_height(&lines, width));
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).block(popup_block(app, &reveal.title)).wrap(Wrap { trim: false }),
