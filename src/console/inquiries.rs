@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::access::{OrgRole, Permission};
-use super::projects::load_project;
+use super::projects::{load_project, ProjectContents};
 use super::{validate, Actor, Console, Error, Principal, Result};
 use crate::store::Table;
 
@@ -86,29 +86,30 @@ impl InquiryDraft {
     }
 }
 
+/// An attachment is stored as its file name and size.
+fn read_attachment(path: &std::path::Path) -> Result<Attachment> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::Invalid(format!("cannot attach {}: {e}", path.display())))?;
+    if !meta.is_file() {
+        return Err(Error::Invalid(format!(
+            "cannot attach {}: not a file",
+            path.display()
+        )));
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(Attachment {
+        name,
+        size: meta.len(),
+    })
+}
+
 impl Console {
     pub fn submit_inquiry(&self, actor: &Actor, draft: &InquiryDraft) -> Result<Inquiry> {
-        let attachment = match &draft.attachment {
-            None => None,
-            Some(path) => {
-                let meta = std::fs::metadata(path)
-                    .map_err(|e| Error::Invalid(format!("cannot attach {}: {e}", path.display())))?;
-                if !meta.is_file() {
-                    return Err(Error::Invalid(format!(
-                        "cannot attach {}: not a file",
-                        path.display()
-                    )));
-                }
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                Some(Attachment {
-                    name,
-                    size: meta.len(),
-                })
-            }
-        };
+        // Read now, refused (and audited) inside the change like any other bad input.
+        let attachment = draft.attachment.as_deref().map(read_attachment).transpose();
         let is_deletion = draft.detail_type == PROJECT_DELETION;
         let project = match &draft.project {
             Some(p) => Some(self.find_project(p)?),
@@ -166,7 +167,7 @@ impl Console {
                 title: draft.title.clone(),
                 details: draft.details.clone(),
                 private: draft.private,
-                attachment: attachment.clone(),
+                attachment: attachment.clone()?,
                 submitted_by: uid.clone(),
                 submitted_at: now,
                 state: InquiryState::Pending,
@@ -238,42 +239,48 @@ impl Console {
             InquiryState::Approved => "helpdesk.approve",
             _ => "helpdesk.reject",
         };
-        // A deletion's cascade needs the project's members, read before the transaction.
-        let members = || -> Result<Vec<super::Membership>> {
+        // A deletion's cascade needs what is in the project, read before the transaction.
+        let contents = || -> Result<ProjectContents> {
             let inquiry: Option<Inquiry> = self.store.get(Table::Inquiries, inquiry_id)?;
             match inquiry.and_then(|i| i.project_id) {
-                Some(project_id) if state == InquiryState::Approved => self.members_of(&project_id),
-                _ => Ok(Vec::new()),
+                Some(project_id) if state == InquiryState::Approved => self.project_contents(&project_id),
+                _ => Ok(ProjectContents::default()),
             }
         };
-        self.change_with(&Actor::operator(), action, inquiry_id, members, |tx, members| {
-            let mut inquiry: Inquiry = tx
-                .get(Table::Inquiries, inquiry_id)?
-                .ok_or_else(|| Error::NotFound(format!("no inquiry with ID {inquiry_id}")))?;
-            if inquiry.state != InquiryState::Pending {
-                return Err(Error::Conflict(
-                    format!("inquiry {inquiry_id} was already {:?}", inquiry.state).to_lowercase(),
-                )
-                .into());
-            }
-            if state == InquiryState::Approved && inquiry.detail_type == PROJECT_DELETION {
-                let project_id = inquiry.project_id.clone().unwrap_or_default();
-                if tx
-                    .get::<super::Project, _>(Table::Projects, &project_id)?
-                    .is_none()
-                {
-                    return Err(Error::Conflict(format!(
-                        "project {} no longer exists; reject this request instead",
-                        inquiry.project_name.clone().unwrap_or_default()
-                    ))
+        self.change_with(
+            &Actor::operator(),
+            action,
+            inquiry_id,
+            contents,
+            |tx, contents| {
+                let mut inquiry: Inquiry = tx
+                    .get(Table::Inquiries, inquiry_id)?
+                    .ok_or_else(|| Error::NotFound(format!("no inquiry with ID {inquiry_id}")))?;
+                if inquiry.state != InquiryState::Pending {
+                    return Err(Error::Conflict(
+                        format!("inquiry {inquiry_id} was already {:?}", inquiry.state).to_lowercase(),
+                    )
                     .into());
                 }
-                self.purge_project(tx, &project_id, members)?;
-            }
-            inquiry.state = state;
-            inquiry.resolved_at = Some(now);
-            tx.put(Table::Inquiries, inquiry_id, &inquiry)?;
-            Ok(inquiry)
-        })
+                if state == InquiryState::Approved && inquiry.detail_type == PROJECT_DELETION {
+                    let project_id = inquiry.project_id.clone().unwrap_or_default();
+                    if tx
+                        .get::<super::Project, _>(Table::Projects, &project_id)?
+                        .is_none()
+                    {
+                        return Err(Error::Conflict(format!(
+                            "project {} no longer exists; reject this request instead",
+                            inquiry.project_name.clone().unwrap_or_default()
+                        ))
+                        .into());
+                    }
+                    self.purge_project(tx, &project_id, contents)?;
+                }
+                inquiry.state = state;
+                inquiry.resolved_at = Some(now);
+                tx.put(Table::Inquiries, inquiry_id, &inquiry)?;
+                Ok(inquiry)
+            },
+        )
     }
 }

@@ -210,11 +210,14 @@ impl Console {
 
     /// The signed-in user's own keys; `kind` narrows to one tab.
     pub fn list_credentials(&self, actor: &Actor, kind: Option<KeyKind>) -> Result<Vec<AccessKey>> {
-        let Principal::User(uid) = &actor.principal else {
-            return Err(Error::Denied("only users have Credentials".into()));
-        };
+        let uid = self.guard(actor, "credential.list", &actor.label, || {
+            match &actor.principal {
+                Principal::User(uid) => Ok(uid.clone()),
+                _ => Err(Error::Denied("only users have Credentials".into())),
+            }
+        })?;
         Ok(self
-            .keys_of(uid)?
+            .keys_of(&uid)?
             .into_iter()
             .filter(|k| kind.is_none_or(|kind| k.kind == kind))
             .collect())

@@ -207,6 +207,8 @@ pub struct Console {
     /// Serializes changes, so a cascade's reads (prefix scans, which a sled transaction cannot
     /// do) see the same state its transaction writes over.
     write_lock: Mutex<()>,
+    /// Serializes password checks (see `check_password`).
+    password_lock: Mutex<()>,
     token_key: [u8; 32],
 }
 
@@ -221,11 +223,23 @@ impl fmt::Debug for Console {
 impl Console {
     pub fn open(dir: &Path, config: Config) -> Result<Console> {
         let store = Store::open(dir)?;
+        // Once a directory has held an organization, a database without one was damaged.
+        let has_org = store.get::<Organization>(Table::Meta, org::ORG_KEY)?.is_some();
+        if store.was_initialized() && !has_org {
+            return Err(Error::Storage(format!(
+                "the database in {} is damaged (its organization is gone); restore the data directory from a backup, or delete it to start afresh",
+                dir.display()
+            )));
+        }
+        if has_org && !store.was_initialized() {
+            store.mark_initialized()?;
+        }
         let token_key = tokens::load_or_create_signing_key(&store, config.entropy.as_ref())?;
         Ok(Console {
             store,
             config,
             write_lock: Mutex::new(()),
+            password_lock: Mutex::new(()),
             token_key,
         })
     }

@@ -58,6 +58,7 @@ impl Console {
             tx.put(Table::Meta, ORG_KEY, &org)?;
             super::users::insert_user(tx, &owner)
         })?;
+        self.store.mark_initialized()?;
         Ok(owner)
     }
 
@@ -79,9 +80,6 @@ impl Console {
         last4: &str,
         expiry: &str,
     ) -> Result<PaymentMethod> {
-        validate::text("card brand", brand, 20, true)?;
-        validate::card_last4(last4)?;
-        validate::card_expiry(expiry)?;
         let method = PaymentMethod {
             id: self.new_id(),
             brand: brand.into(),
@@ -97,6 +95,9 @@ impl Console {
                 Permission::ManageBilling,
                 "registering a payment method",
             )?;
+            validate::text("card brand", brand, 20, true)?;
+            validate::card_last4(last4)?;
+            validate::card_expiry(expiry)?;
             tx.put(Table::Payments, &method.id, &method)
         })?;
         Ok(method)

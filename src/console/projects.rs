@@ -37,6 +37,13 @@ pub struct Membership {
     pub added_at: DateTime<Utc>,
 }
 
+/// A project's memberships and key indexes, read before the transaction that deletes them.
+#[derive(Debug, Default)]
+pub(super) struct ProjectContents {
+    members: Vec<Membership>,
+    key_indexes: Vec<(String, Vec<String>)>,
+}
+
 /// A project as one user sees it in IAM › Projects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectView {
@@ -309,23 +316,41 @@ impl Console {
             .map(|v| v.project.clone()))
     }
 
+    /// What deleting a project deletes besides its own record: memberships and every key
+    /// index in it — current members', former members' (Expired) and service accounts'.
+    pub(super) fn project_contents(&self, project_id: &str) -> Result<ProjectContents> {
+        let key_indexes = self
+            .store
+            .scan::<Vec<String>>(Table::KeyIndex, "")?
+            .into_iter()
+            .filter(|(index, _)| index.split('/').nth(1) == Some(project_id))
+            .collect();
+        Ok(ProjectContents {
+            members: self.members_of(project_id)?,
+            key_indexes,
+        })
+    }
+
     /// Deletes a project and everything in it: memberships, keys, service accounts, agents.
-    /// Tokens die with their keys. Called when a deletion request is approved.
-    /// `members` are the project's memberships, read before the transaction.
+    /// Tokens die with their keys. Called when a deletion request is approved; `contents` is
+    /// what `project_contents` read before the transaction.
     pub(super) fn purge_project(
         &self,
         tx: &Tx,
         project_id: &str,
-        members: &[Membership],
+        contents: &ProjectContents,
     ) -> TxResult<Project> {
         let project = load_project(tx, project_id)?;
-        for member in members {
+        for member in &contents.members {
             tx.remove(Table::Members, &member_key(project_id, &member.user_id))?;
-            self.remove_keys(tx, &Owner::User(member.user_id.clone()), project_id)?;
+        }
+        for (index, key_ids) in &contents.key_indexes {
+            for key_id in key_ids {
+                tx.remove(Table::Keys, key_id)?;
+            }
+            tx.remove(Table::KeyIndex, index)?;
         }
         for sa_name in &project.service_accounts {
-            let sa_id = ServiceAccount::id_for(sa_name, project_id);
-            self.remove_keys(tx, &Owner::ServiceAccount(sa_id), project_id)?;
             tx.remove(
                 Table::ServiceAccounts,
                 &ServiceAccount::storage_key(project_id, sa_name),

@@ -92,9 +92,14 @@ pub(super) fn load_or_create_signing_key(
     Ok(key)
 }
 
-/// Keeps untrusted input short and printable before it goes into an audit event.
-fn printable(s: &str) -> String {
-    s.chars().filter(|c| !c.is_control()).take(64).collect()
+/// What a refused token request records of the key ID it was given: the ID if it looks like
+/// one, never anything else — a secret pasted into the ID field must not reach the audit log.
+fn presented_key_id(s: &str) -> String {
+    if s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        s.to_string()
+    } else {
+        "<not an access key ID>".into()
+    }
 }
 
 impl Console {
@@ -172,12 +177,12 @@ impl Console {
                     via: Via::Token {
                         project_id: String::new(),
                     },
-                    label: format!("access key {}", printable(key_id)),
+                    label: format!("access key {}", presented_key_id(key_id)),
                 };
                 self.audit_token_event(
                     &stranger,
                     "token.issue",
-                    &printable(key_id),
+                    &presented_key_id(key_id),
                     &format!("refused: {}", e.message()),
                 )?;
                 return Err(e);

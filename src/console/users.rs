@@ -146,16 +146,18 @@ impl Console {
             Ok(user) => user,
             Err(Error::NotFound(_)) => {
                 password_matches(password, decoy_hash());
+                // A password typed into the email field must not reach the audit log.
+                let label = if validate::email(email).is_ok() {
+                    email.to_string()
+                } else {
+                    "<not an email>".to_string()
+                };
                 let stranger = Actor {
                     principal: Principal::System,
                     via: Via::Password,
-                    label: email
-                        .chars()
-                        .filter(|c| !c.is_control())
-                        .take(validate::EMAIL_MAX)
-                        .collect(),
+                    label: label.clone(),
                 };
-                self.record_refusal(&stranger, "user.sign_in", email, &refused())?;
+                self.record_refusal(&stranger, "user.sign_in", &label, &refused())?;
                 return Err(refused());
             }
             Err(e) => return Err(e),
@@ -172,11 +174,14 @@ impl Console {
 
     /// The Credentials gate: asks a signed-in user for their password again.
     pub fn verify_password(&self, actor: &Actor, password: &str) -> Result<()> {
+        const ACTION: &str = "credentials.verify_password";
         let Some(uid) = actor.user_id() else {
-            return Err(Error::Denied("only users have a password to verify".into()));
+            let e = Error::Denied("only users have a password to verify".into());
+            self.record_refusal(actor, ACTION, &actor.label, &e)?;
+            return Err(e);
         };
         let user = self.user_by_id(uid)?;
-        self.check_password(actor, &user, password, "credentials.verify_password")
+        self.check_password(actor, &user, password, ACTION)
     }
 
     /// Minutes of lockout left for this user, if locked now.
@@ -190,6 +195,9 @@ impl Console {
     }
 
     fn check_password(&self, actor: &Actor, user: &User, password: &str, action: &str) -> Result<()> {
+        // One password check at a time: concurrent guesses must not all be answered before
+        // the fifth wrong one locks verification.
+        let _checking = self.password_lock.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(left) = self.lockout_remaining(&user.id)? {
             let minutes = (left.num_seconds() + 59) / 60;
             let e = Error::Auth(format!(
@@ -245,8 +253,7 @@ impl Console {
     /// Changes the signed-in user's own password.
     pub fn change_password(&self, actor: &Actor, old: &str, new: &str) -> Result<()> {
         self.verify_password(actor, old)?;
-        validate::password(new)?;
-        let hash = self.hash_password(new);
+        let hash = validate::password(new).map(|()| self.hash_password(new));
         let uid = actor
             .user_id()
             .expect("verify_password accepts only users")
@@ -255,7 +262,7 @@ impl Console {
             let mut user: User = tx
                 .get(Table::Users, &uid)?
                 .ok_or_else(|| Error::NotFound("your user no longer exists".into()))?;
-            user.password_hash = hash.clone();
+            user.password_hash = hash.clone()?;
             tx.put(Table::Users, &uid, &user)
         })
     }

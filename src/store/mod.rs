@@ -22,6 +22,7 @@ pub use lock::DirLock;
 /// Bumped whenever the layout of records changes incompatibly.
 pub const SCHEMA_VERSION: u32 = 1;
 const SCHEMA_KEY: &str = "schema_version";
+const INITIALIZED_MARKER: &str = "kc-console.initialized";
 
 /// Every table of the database. The discriminant is the index into `Store::trees`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,10 +178,19 @@ fn decode<T: DeserializeOwned>(table: Table, bytes: &[u8]) -> Result<T, StoreErr
     })
 }
 
+fn damaged(dir: &Path, why: &str) -> StoreError {
+    StoreError(format!(
+        "the database in {} is damaged ({why}); restore the data directory from a backup, or delete it to start afresh",
+        dir.display()
+    ))
+}
+
 pub struct Store {
     db: sled::Db,
     trees: Vec<sled::Tree>,
     path: PathBuf,
+    /// The data directory's marker says an organization was created here.
+    initialized: bool,
     _lock: DirLock,
 }
 
@@ -198,18 +208,23 @@ impl Store {
             .map_err(|e| StoreError(format!("cannot create the data directory {}: {e}", dir.display())))?;
         let lock = DirLock::acquire(dir)?;
         let path = dir.join("db");
+        // sled reads a damaged or emptied log as an empty database. The marker, written beside
+        // it once an organization exists, lets `check_schema` tell "new" from "damaged".
+        let initialized = dir.join(INITIALIZED_MARKER).exists();
+        let existed = initialized
+            || std::fs::read_dir(&path)
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(false);
+        let damaged = || damaged(dir, "its files cannot be read");
         // sled can panic on some kinds of damaged files; a damaged file is a storage error,
         // never a crash of the console.
         let opened = catch_unwind(AssertUnwindSafe(|| sled::Config::new().path(&path).open()));
         let db = match opened {
             Ok(Ok(db)) => db,
+            Ok(Err(e @ sled::Error::Io(_))) => return Err(sled_error(e)),
+            Ok(Err(_)) | Err(_) if existed => return Err(damaged()),
             Ok(Err(e)) => return Err(sled_error(e)),
-            Err(_) => {
-                return Err(StoreError(format!(
-                    "the database in {} is damaged and cannot be opened; restore it from a backup or use another --data-dir",
-                    dir.display()
-                )))
-            }
+            Err(_) => return Err(damaged()),
         };
         let trees = Table::ALL
             .iter()
@@ -219,23 +234,25 @@ impl Store {
             db,
             trees,
             path: dir.to_path_buf(),
+            initialized,
             _lock: lock,
         };
         store.check_schema()?;
         Ok(store)
     }
 
+    /// Writes the schema version into a new database; checks it in an existing one. A database
+    /// whose files existed but hold no version is damaged: sled reads a log it cannot make sense
+    /// of as empty, and treating that as new would invite writing over it.
     fn check_schema(&self) -> Result<(), StoreError> {
         let meta = &self.trees[Table::Meta as usize];
         match meta.get(SCHEMA_KEY).map_err(sled_error)? {
-            None if self.is_empty() => {
+            None if !self.initialized => {
                 meta.insert(SCHEMA_KEY, serde_json::to_vec(&SCHEMA_VERSION).unwrap())
                     .map_err(sled_error)?;
                 self.flush()
             }
-            None => Err(StoreError(
-                "the database has no schema version; it was not written by kc-console".into(),
-            )),
+            None => Err(damaged(&self.path, "it has no schema version")),
             Some(bytes) => {
                 let version: u32 = decode(Table::Meta, &bytes)?;
                 if version == SCHEMA_VERSION {
@@ -249,17 +266,20 @@ impl Store {
         }
     }
 
-    /// True when no table holds a record other than the schema version.
-    pub fn is_empty(&self) -> bool {
-        self.trees.iter().enumerate().all(|(i, tree)| {
-            if i == Table::Meta as usize {
-                tree.iter()
-                    .keys()
-                    .all(|k| k.map(|k| &*k == SCHEMA_KEY.as_bytes()).unwrap_or(false))
-            } else {
-                tree.is_empty()
-            }
-        })
+    /// Whether an organization was ever created in this data directory (see `mark_initialized`).
+    pub fn was_initialized(&self) -> bool {
+        self.initialized
+    }
+
+    /// Records, outside the database, that it now holds an organization; from then on a
+    /// database without one is known to be damaged rather than new.
+    pub fn mark_initialized(&self) -> Result<(), StoreError> {
+        let path = self.path.join(INITIALIZED_MARKER);
+        let write = || -> std::io::Result<()> {
+            let file = std::fs::File::create(&path)?;
+            file.sync_all()
+        };
+        write().map_err(|e| StoreError(format!("cannot write {}: {e}", path.display())))
     }
 
     pub fn dir(&self) -> &Path {
