@@ -262,26 +262,14 @@ fn find<'a>(list: &'a Value, field: &str, value: &str) -> Option<&'a Value> {
 // demo, init
 
 #[test]
-fn demo_prints_the_demo_organization_without_touching_the_data_dir() {
+fn the_interactive_console_without_a_terminal_is_a_clear_usage_error() {
     let kc = Kc::empty();
-    let demo = kc.anonymous(&["--json", "demo"]).json();
-    assert_eq!(demo["organization"], "Pangyo Demo Co.");
-    let owner = find(&demo["users"], "email", OWNER).expect("owner listed");
-    assert_eq!(owner["password"], "owner-demo-pw");
-    assert_eq!(owner["org_role"], "Org Admin");
-    let auditor = find(&demo["users"], "email", AUDITOR).expect("auditor listed");
-    assert_eq!(auditor["org_role"], "Org Reader");
-    assert_eq!(names(&demo["projects"]), ["data-lake", "ml-lab", "web-shop"]);
-    for p in demo["projects"].as_array().unwrap() {
-        assert!(is_hex32(str_field(p, "id")), "{p}");
+    for args in [&["demo"][..], &[], &["tui"]] {
+        let line = kc.anonymous(args).refused(2);
+        assert!(line.contains("needs a terminal"), "{line}");
     }
-
-    let human = kc.anonymous(&["demo"]).ok();
-    assert!(human.stdout.contains("Pangyo Demo Co."), "{human:?}");
-    assert!(human.stdout.contains("admin-demo-pw"), "{human:?}");
-    assert!(human.stdout.contains("deploy-bot"), "{human:?}");
-    // A throwaway copy: the given data directory was never created.
-    assert!(!kc.path().exists(), "demo wrote to --data-dir");
+    // Nothing was created on the way to the refusal.
+    assert!(!kc.path().exists(), "the console wrote to --data-dir without a terminal");
 }
 
 #[test]

@@ -145,6 +145,7 @@ impl Context {
 /// `kc-console demo`: the console on a throwaway copy of the demo organization, signed in as
 /// its owner. The copy is deleted on the way out.
 fn demo() -> Result<String> {
+    tui::require_terminal()?;
     let dir = tempfile::Builder::new()
         .prefix("kc-console-demo-")
         .tempdir()
@@ -166,7 +167,10 @@ fn default_data_dir() -> Result<PathBuf> {
 pub fn run(cli: Cli) -> Result<String> {
     let json = cli.json;
     let command = match cli.command {
-        None | Some(Command::Tui) => None,
+        None | Some(Command::Tui) => {
+            tui::require_terminal()?;
+            None
+        }
         Some(Command::Demo) => return demo(),
         Some(command) => Some(command),
     };

@@ -34,12 +34,19 @@ pub enum Start {
     SignedIn(Actor),
 }
 
-pub fn run(console: Console, start: Start) -> Result<()> {
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        return Err(Error::Invalid(
+/// Refuses early, before any data is touched, when there is no terminal to draw on.
+pub fn require_terminal() -> Result<()> {
+    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(
             "the interactive console needs a terminal; for scripts use the commands (kc-console --help)".into(),
-        ));
+        ))
     }
+}
+
+pub fn run(console: Console, start: Start) -> Result<()> {
+    require_terminal()?;
     let console = Arc::new(console);
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>();
     let (effect_tx, effect_rx) = mpsc::channel::<Effect>();
