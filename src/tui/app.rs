@@ -45,20 +45,64 @@ impl Session {
 /// A model change the user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    CreateProject { name: String, nickname: String, description: String },
-    EditProject { project_id: String, nickname: String, description: String },
-    SetDefaultProject { project_id: String },
+    CreateProject {
+        name: String,
+        nickname: String,
+        description: String,
+    },
+    EditProject {
+        project_id: String,
+        nickname: String,
+        description: String,
+    },
+    SetDefaultProject {
+        project_id: String,
+    },
     SubmitInquiry(InquiryDraft),
-    AddUser { email: String, name: String, org_role: Option<OrgRole> },
-    RemoveUser { email: String },
-    AddPayment { brand: String, last4: String, expiry: String },
-    AddMember { project_id: String, email: String, role: ProjectRole },
-    SetMemberRole { project_id: String, email: String, role: ProjectRole },
-    RemoveMember { project_id: String, email: String },
-    CreateServiceAccount { project_id: String, name: String, description: String },
-    SetServiceAccountStatus { sa_id: String, status: SaStatus },
-    DeleteServiceAccount { sa_id: String, confirmation: String },
-    EnableService { project_id: String, service: String },
+    AddUser {
+        email: String,
+        name: String,
+        org_role: Option<OrgRole>,
+    },
+    RemoveUser {
+        email: String,
+    },
+    AddPayment {
+        brand: String,
+        last4: String,
+        expiry: String,
+    },
+    AddMember {
+        project_id: String,
+        email: String,
+        role: ProjectRole,
+    },
+    SetMemberRole {
+        project_id: String,
+        email: String,
+        role: ProjectRole,
+    },
+    RemoveMember {
+        project_id: String,
+        email: String,
+    },
+    CreateServiceAccount {
+        project_id: String,
+        name: String,
+        description: String,
+    },
+    SetServiceAccountStatus {
+        sa_id: String,
+        status: SaStatus,
+    },
+    DeleteServiceAccount {
+        sa_id: String,
+        confirmation: String,
+    },
+    EnableService {
+        project_id: String,
+        service: String,
+    },
 }
 
 /// What a successful change reports: a flash message, and a one-time secret to reveal.
@@ -76,18 +120,38 @@ pub enum Msg {
     Tick,
     SignedIn(Result<Session, String>),
     SessionRefreshed(Result<Session, String>),
-    Loaded { screen: Screen, project: Option<String>, result: Result<Vec<ListRow>, String> },
+    Loaded {
+        screen: Screen,
+        project: Option<String>,
+        result: Result<Vec<ListRow>, String>,
+    },
     Done(Result<Done, String>),
     Copied(String),
 }
 
 #[derive(Debug)]
 pub enum Effect {
-    SignIn { email: String, password: Secret },
-    RefreshSession { actor: Actor, project: Option<String> },
-    Load { actor: Actor, screen: Screen, project: Option<String> },
-    Run { actor: Actor, command: Command },
-    Copy { text: String, what: String },
+    SignIn {
+        email: String,
+        password: Secret,
+    },
+    RefreshSession {
+        actor: Actor,
+        project: Option<String>,
+    },
+    Load {
+        actor: Actor,
+        screen: Screen,
+        project: Option<String>,
+    },
+    Run {
+        actor: Actor,
+        command: Command,
+    },
+    Copy {
+        text: String,
+        what: String,
+    },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -241,7 +305,10 @@ fn sign_in_form(email: &str) -> Form {
     let mut form = Form::new(
         "Sign in",
         Submit::SignIn,
-        vec![Field::text("Email", validate::EMAIL_MAX, validate::email).with_value(email), Field::masked("Password")],
+        vec![
+            Field::text("Email", validate::EMAIL_MAX, validate::email).with_value(email),
+            Field::masked("Password"),
+        ],
     );
     if !email.is_empty() {
         form.focus = 1;
@@ -323,7 +390,8 @@ impl App {
             }
             Msg::SessionRefreshed(result) => match result {
                 Ok(session) => {
-                    let project_changed = self.session.as_ref().and_then(Session::project_id) != session.project_id();
+                    let project_changed =
+                        self.session.as_ref().and_then(Session::project_id) != session.project_id();
                     self.session = Some(session);
                     if project_changed {
                         self.tables.retain(|screen, _| !screen.per_project());
@@ -335,7 +403,11 @@ impl App {
                     Vec::new()
                 }
             },
-            Msg::Loaded { screen, project, result } => {
+            Msg::Loaded {
+                screen,
+                project,
+                result,
+            } => {
                 let current_project = self.session.as_ref().and_then(Session::project_id);
                 if screen.per_project() && project != current_project {
                     return Vec::new();
@@ -386,7 +458,10 @@ impl App {
     }
 
     fn flash(&mut self, kind: FlashKind, text: impl Into<String>) {
-        self.flash = Some(Flash { text: text.into(), kind });
+        self.flash = Some(Flash {
+            text: text.into(),
+            kind,
+        });
     }
 
     /// Reloads the session (projects may have changed) and, through it, the screen.
@@ -573,9 +648,10 @@ impl App {
             (Services, Open) => ("start using", Some(Permission::UseService)),
             (Payments, Create) => ("add payment method", Some(Permission::ManageBilling)),
             (HelpDesk, Create) => ("submit inquiry", None),
-            (Projects | Users | Members | ServiceAccounts | ServiceAgents | Services | HelpDesk | Audit, Copy) => {
-                ("copy ID", None)
-            }
+            (
+                Projects | Users | Members | ServiceAccounts | ServiceAgents | Services | HelpDesk | Audit,
+                Copy,
+            ) => ("copy ID", None),
             _ => return None,
         })
     }
@@ -596,11 +672,18 @@ impl App {
         if let Some(p) = permission {
             if !self.roles().may(p) {
                 let who = crate::console::access::who_may(p);
-                self.flash(FlashKind::Error, format!("Not available: {label} requires {who}."));
+                self.flash(
+                    FlashKind::Error,
+                    format!("Not available: {label} requires {who}."),
+                );
                 return Vec::new();
             }
         }
-        let selected = self.tables.get(&self.screen).and_then(|t| t.selected_row()).cloned();
+        let selected = self
+            .tables
+            .get(&self.screen)
+            .and_then(|t| t.selected_row())
+            .cloned();
         let session = self.session.clone().expect("screen actions need a session");
         let project_id = session.project_id().unwrap_or_default();
         let need_row = |app: &mut App| {
@@ -621,7 +704,10 @@ impl App {
                 if text.is_empty() {
                     return need_row(self);
                 }
-                vec![Effect::Copy { text, what: "the ID".into() }]
+                vec![Effect::Copy {
+                    text,
+                    what: "the ID".into(),
+                }]
             }
             (Dashboard, Open) => {
                 if session.current.is_none() {
@@ -657,7 +743,8 @@ impl App {
                 Vec::new()
             }
             (Projects, Edit) => {
-                let Some(view) = selected.and_then(|row| session.projects.iter().find(|v| v.project.id == row.id).cloned())
+                let Some(view) = selected
+                    .and_then(|row| session.projects.iter().find(|v| v.project.id == row.id).cloned())
                 else {
                     return need_row(self);
                 };
@@ -678,7 +765,10 @@ impl App {
                             .with_value(&view.project.description),
                         ],
                     )
-                    .with_intro(vec![format!("Project name: {} (cannot be changed)", view.project.name)]),
+                    .with_intro(vec![format!(
+                        "Project name: {} (cannot be changed)",
+                        view.project.name
+                    )]),
                 ));
                 Vec::new()
             }
@@ -760,11 +850,14 @@ impl App {
             (Members, Edit) => match selected {
                 Some(row) => {
                     let current = row.cells[2].clone();
-                    let options: &'static [&'static str] = &["Project Admin", "Project Member", "Project Reader"];
+                    let options: &'static [&'static str] =
+                        &["Project Admin", "Project Member", "Project Reader"];
                     self.popup = Some(Popup::Form(
                         Form::new(
                             "Change role",
-                            Submit::SetMemberRole { email: row.id.clone() },
+                            Submit::SetMemberRole {
+                                email: row.id.clone(),
+                            },
                             vec![Field::choice("Role", options).with_value(&current)],
                         )
                         .with_intro(vec![project_line(&session), format!("Member: {}", row.id)]),
@@ -797,23 +890,36 @@ impl App {
                         "Create service account",
                         Submit::CreateServiceAccount,
                         vec![
-                            Field::text("Service account name", validate::SA_NAME_MAX, validate::service_account_name),
+                            Field::text(
+                                "Service account name",
+                                validate::SA_NAME_MAX,
+                                validate::service_account_name,
+                            ),
                             Field::text("Description (optional)", validate::SA_DESCRIPTION_MAX, |v| {
                                 validate::text("description", v, validate::SA_DESCRIPTION_MAX, false)
                             }),
                         ],
                     )
-                    .with_intro(vec![project_line(&session), "Project role: Project Member".into()]),
+                    .with_intro(vec![
+                        project_line(&session),
+                        "Project role: Project Member".into(),
+                    ]),
                 ));
                 Vec::new()
             }
             (ServiceAccounts, Settings) => match selected {
                 Some(row) => {
-                    let status = if row.cells[2].contains("Inactive") { "Inactive" } else { "Active" };
+                    let status = if row.cells[2].contains("Inactive") {
+                        "Inactive"
+                    } else {
+                        "Active"
+                    };
                     self.popup = Some(Popup::Form(
                         Form::new(
                             "Service account settings",
-                            Submit::ServiceAccountStatus { sa_id: row.id.clone() },
+                            Submit::ServiceAccountStatus {
+                                sa_id: row.id.clone(),
+                            },
                             vec![Field::choice("Status", &["Active", "Inactive"]).with_value(status)],
                         )
                         .with_intro(vec![
@@ -847,7 +953,11 @@ impl App {
             },
             (Services, Open) => match selected {
                 Some(row) => {
-                    let project = session.current.as_ref().map(|c| c.project.name.clone()).unwrap_or_default();
+                    let project = session
+                        .current
+                        .as_ref()
+                        .map(|c| c.project.name.clone())
+                        .unwrap_or_default();
                     self.popup = Some(Popup::Confirm(Confirm {
                         title: "Start using a service".into(),
                         lines: vec![
@@ -871,8 +981,16 @@ impl App {
         let Some(session) = &mut self.session else {
             return Vec::new();
         };
-        let Some(view) = session.projects.iter().find(|v| v.project.id == project_id).cloned() else {
-            self.flash(FlashKind::Error, format!("No project {project_id} that you may see."));
+        let Some(view) = session
+            .projects
+            .iter()
+            .find(|v| v.project.id == project_id)
+            .cloned()
+        else {
+            self.flash(
+                FlashKind::Error,
+                format!("No project {project_id} that you may see."),
+            );
             return Vec::new();
         };
         let name = format!("{} ({})", view.project.nickname, view.project.name);
@@ -976,7 +1094,10 @@ impl App {
             return match found {
                 Some(id) => self.switch_project(&id),
                 None => {
-                    self.flash(FlashKind::Error, format!("No project named {name:?} that you may see."));
+                    self.flash(
+                        FlashKind::Error,
+                        format!("No project named {name:?} that you may see."),
+                    );
                     Vec::new()
                 }
             };
@@ -1172,7 +1293,11 @@ impl App {
     }
 
     fn command_from_form(&mut self, form: &Form) -> Option<Command> {
-        let project_id = self.session.as_ref().and_then(Session::project_id).unwrap_or_default();
+        let project_id = self
+            .session
+            .as_ref()
+            .and_then(Session::project_id)
+            .unwrap_or_default();
         let v = |label: &str| form.value(label).to_string();
         Some(match &form.submit {
             Submit::SignIn => return None,
@@ -1187,7 +1312,11 @@ impl App {
                 description: v("Description (optional)"),
             },
             Submit::Inquiry => {
-                let kind = if v("Inquiry type") == "Technical" { InquiryKind::Technical } else { InquiryKind::General };
+                let kind = if v("Inquiry type") == "Technical" {
+                    InquiryKind::Technical
+                } else {
+                    InquiryKind::General
+                };
                 let project = v("Project name");
                 Command::SubmitInquiry(InquiryDraft {
                     kind,
@@ -1234,7 +1363,10 @@ impl App {
 
 fn project_line(session: &Session) -> String {
     match &session.current {
-        Some(c) => format!("Project: {} ({}) (auto-filled)", c.project.nickname, c.project.name),
+        Some(c) => format!(
+            "Project: {} ({}) (auto-filled)",
+            c.project.nickname, c.project.name
+        ),
         None => "Project: none".into(),
     }
 }
@@ -1247,11 +1379,18 @@ fn inquiry_form(project: Option<&str>) -> Form {
         None => ("General", "", ""),
     };
     let mut form = Form::new(
-        if project.is_some() { "Request project deletion" } else { "Submit inquiry" },
+        if project.is_some() {
+            "Request project deletion"
+        } else {
+            "Submit inquiry"
+        },
         Submit::Inquiry,
         vec![
             Field::choice("Inquiry type", &["General", "Technical"]).with_value(kind),
-            Field::text("Detailed type", 50, |v| validate::text("detailed type", v, 50, true)).with_value(detail),
+            Field::text("Detailed type", 50, |v| {
+                validate::text("detailed type", v, 50, true)
+            })
+            .with_value(detail),
             Field::text("Project name", validate::PROJECT_NAME_MAX, |v| {
                 validate::text("project name", v, validate::PROJECT_NAME_MAX, false)
             })
@@ -1272,7 +1411,10 @@ fn inquiry_form(project: Option<&str>) -> Form {
     );
     if project.is_some() {
         form.intro = vec![
-            format!("Detailed type \"{PROJECT_DELETION}\" under Service, for project {}.", project.unwrap_or_default()),
+            format!(
+                "Detailed type \"{PROJECT_DELETION}\" under Service, for project {}.",
+                project.unwrap_or_default()
+            ),
             "When approved, the project and everything in it are deleted permanently.".into(),
         ];
         form.focus = 4;

@@ -32,7 +32,9 @@ pub struct Clipboard {
 
 impl Clipboard {
     pub fn new() -> Clipboard {
-        Clipboard { system: arboard::Clipboard::new().ok() }
+        Clipboard {
+            system: arboard::Clipboard::new().ok(),
+        }
     }
 
     pub fn copy(&mut self, text: &str) -> CopyOutcome {
@@ -89,7 +91,13 @@ mod tests {
 
     #[test]
     fn base64_matches_rfc4648_vectors() {
-        for (input, expected) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
+        for (input, expected) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(base64(input.as_bytes()), expected);
         }
     }

@@ -44,12 +44,19 @@ pub fn perform(console: &Console, effect: Effect) -> Msg {
         Effect::RefreshSession { actor, project } => Msg::SessionRefreshed(
             session_for(console, actor, project.as_deref()).map_err(|e| e.message().to_string()),
         ),
-        Effect::Load { actor, screen, project } => Msg::Loaded {
+        Effect::Load {
+            actor,
             screen,
-            result: screens::load(console, &actor, screen, project.as_deref()).map_err(|e| e.message().to_string()),
+            project,
+        } => Msg::Loaded {
+            screen,
+            result: screens::load(console, &actor, screen, project.as_deref())
+                .map_err(|e| e.message().to_string()),
             project,
         },
-        Effect::Run { actor, command } => Msg::Done(run(console, &actor, command).map_err(|e| e.message().to_string())),
+        Effect::Run { actor, command } => {
+            Msg::Done(run(console, &actor, command).map_err(|e| e.message().to_string()))
+        }
         Effect::Copy { .. } => unreachable!("the clipboard is handled by the terminal side"),
     }
 }
@@ -60,33 +67,58 @@ fn done(flash: String) -> Done {
 
 fn run(console: &Console, actor: &Actor, command: Command) -> Result<Done> {
     Ok(match command {
-        Command::CreateProject { name, nickname, description } => {
+        Command::CreateProject {
+            name,
+            nickname,
+            description,
+        } => {
             let p = console.create_project(actor, &name, &nickname, &description)?;
-            done(format!("Created project {} ({}) — ID {}", p.nickname, p.name, p.id))
+            done(format!(
+                "Created project {} ({}) — ID {}",
+                p.nickname, p.name, p.id
+            ))
         }
-        Command::EditProject { project_id, nickname, description } => {
+        Command::EditProject {
+            project_id,
+            nickname,
+            description,
+        } => {
             let p = console.edit_project(actor, &project_id, Some(&nickname), Some(&description))?;
             done(format!("Saved project {}.", p.name))
         }
         Command::SetDefaultProject { project_id } => {
             console.set_default_project(actor, &project_id)?;
-            done(format!("{} is now the default project.", console.find_project(&project_id)?.name))
+            done(format!(
+                "{} is now the default project.",
+                console.find_project(&project_id)?.name
+            ))
         }
         Command::SubmitInquiry(draft) => {
             let i = console.submit_inquiry(actor, &draft)?;
-            done(format!("Submitted inquiry \"{}\" to the Help Desk (state: Pending).", i.title))
+            done(format!(
+                "Submitted inquiry \"{}\" to the Help Desk (state: Pending).",
+                i.title
+            ))
         }
-        Command::AddUser { email, name, org_role } => {
+        Command::AddUser {
+            email,
+            name,
+            org_role,
+        } => {
             let (user, password) = console.add_user(actor, &email, &name, org_role)?;
             Done {
                 flash: format!("Added {}.", user.email),
                 reveal: Some(Reveal {
                     title: "User added".into(),
-                    lines: vec![("Email".into(), user.email.clone()), ("Name".into(), user.name.clone())],
+                    lines: vec![
+                        ("Email".into(), user.email.clone()),
+                        ("Name".into(), user.name.clone()),
+                    ],
                     secret_label: "Initial password".into(),
                     secret: password,
-                    warning: "The initial password is shown only now. Give it to the user over a safe channel."
-                        .into(),
+                    warning:
+                        "The initial password is shown only now. Give it to the user over a safe channel."
+                            .into(),
                     saved: false,
                     note: None,
                 }),
@@ -100,19 +132,33 @@ fn run(console: &Console, actor: &Actor, command: Command) -> Result<Done> {
             let p = console.add_payment_method(actor, &brand, &last4, &expiry)?;
             done(format!("Registered {} •••• {}.", p.brand, p.last4))
         }
-        Command::AddMember { project_id, email, role } => {
+        Command::AddMember {
+            project_id,
+            email,
+            role,
+        } => {
             console.add_member(actor, &project_id, &email, role)?;
             done(format!("Added {email} as {}.", role.label()))
         }
-        Command::SetMemberRole { project_id, email, role } => {
+        Command::SetMemberRole {
+            project_id,
+            email,
+            role,
+        } => {
             console.set_member_role(actor, &project_id, &email, role)?;
             done(format!("{email} is now {}.", role.label()))
         }
         Command::RemoveMember { project_id, email } => {
             let expired = console.remove_member(actor, &project_id, &email)?;
-            done(format!("Removed {email}; {expired} of their access keys stopped working."))
+            done(format!(
+                "Removed {email}; {expired} of their access keys stopped working."
+            ))
         }
-        Command::CreateServiceAccount { project_id, name, description } => {
+        Command::CreateServiceAccount {
+            project_id,
+            name,
+            description,
+        } => {
             let sa = console.create_service_account(actor, &project_id, &name, &description)?;
             done(format!("Created service account {}.", sa.id()))
         }
@@ -126,7 +172,11 @@ fn run(console: &Console, actor: &Actor, command: Command) -> Result<Done> {
         }
         Command::EnableService { project_id, service } => {
             let agent = console.enable_service(actor, &project_id, &service)?;
-            done(format!("Started {}; its service agent is {}.", agent.service, agent.id()))
+            done(format!(
+                "Started {}; its service agent is {}.",
+                agent.service,
+                agent.id()
+            ))
         }
     })
 }

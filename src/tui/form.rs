@@ -64,7 +64,9 @@ impl Field {
 
     /// The rule this value breaks, if any.
     pub fn problem(&self) -> Option<String> {
-        self.rule.and_then(|rule| rule(&self.value).err()).map(|e| e.message().to_string())
+        self.rule
+            .and_then(|rule| rule(&self.value).err())
+            .map(|e| e.message().to_string())
     }
 
     /// "12/30" for fields with a limit.

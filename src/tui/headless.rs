@@ -104,8 +104,11 @@ impl<'a> Headless<'a> {
     /// Renders one frame at `width`×`height` and returns it as text, one line per row.
     pub fn render(&mut self, width: u16, height: u16) -> String {
         self.send(Msg::Resize(width, height));
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal always opens");
-        terminal.draw(|frame| super::view::draw(&self.app, frame)).expect("drawing to a test terminal never fails");
+        let mut terminal =
+            Terminal::new(TestBackend::new(width, height)).expect("a test terminal always opens");
+        terminal
+            .draw(|frame| super::view::draw(&self.app, frame))
+            .expect("drawing to a test terminal never fails");
         buffer_text(terminal.backend().buffer())
     }
 }

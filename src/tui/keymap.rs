@@ -45,7 +45,12 @@ pub struct Binding {
     pub description: &'static str,
 }
 
-const fn bind(keys: &'static [&'static str], action: Action, scope: Scope, description: &'static str) -> Binding {
+const fn bind(
+    keys: &'static [&'static str],
+    action: Action,
+    scope: Scope,
+    description: &'static str,
+) -> Binding {
     Binding {
         keys,
         action,
@@ -62,7 +67,12 @@ pub const KEYMAP: &[Binding] = &[
     bind(&["g"], Action::Top, Scope::Global, "first row"),
     bind(&["G"], Action::Bottom, Scope::Global, "last row"),
     bind(&["←", "h"], Action::FocusMenu, Scope::Global, "focus the menu"),
-    bind(&["→", "l"], Action::FocusContent, Scope::Global, "focus the screen"),
+    bind(
+        &["→", "l"],
+        Action::FocusContent,
+        Scope::Global,
+        "focus the screen",
+    ),
     bind(&["Enter"], Action::Open, Scope::Screen, "open"),
     bind(&["Esc"], Action::Back, Scope::Global, "back / clear filter"),
     bind(&["Tab"], Action::NextTab, Scope::Screen, "next tab"),

@@ -40,7 +40,8 @@ pub fn require_terminal() -> Result<()> {
         Ok(())
     } else {
         Err(Error::Invalid(
-            "the interactive console needs a terminal; for scripts use the commands (kc-console --help)".into(),
+            "the interactive console needs a terminal; for scripts use the commands (kc-console --help)"
+                .into(),
         ))
     }
 }
@@ -98,7 +99,8 @@ pub fn run(console: Console, start: Start) -> Result<()> {
     };
 
     // ratatui's init restores the terminal on panic as well as on the way out below.
-    let mut terminal = ratatui::try_init().map_err(|e| Error::Internal(format!("cannot set up the terminal: {e}")))?;
+    let mut terminal =
+        ratatui::try_init().map_err(|e| Error::Internal(format!("cannot set up the terminal: {e}")))?;
     let _ = execute!(std::io::stdout(), EnableBracketedPaste);
     let result = event_loop(&mut terminal, &mut app, initial, &msg_rx, &effect_tx);
     let _ = execute!(std::io::stdout(), DisableBracketedPaste);

@@ -95,53 +95,104 @@ impl Screen {
     pub fn per_project(self) -> bool {
         matches!(
             self,
-            Screen::Dashboard | Screen::Members | Screen::ServiceAccounts | Screen::ServiceAgents | Screen::Services
+            Screen::Dashboard
+                | Screen::Members
+                | Screen::ServiceAccounts
+                | Screen::ServiceAgents
+                | Screen::Services
         )
     }
 
     pub fn columns(self) -> &'static [Column] {
         match self {
             Screen::Dashboard => const { &[col("ITEM", 16, 0), col("VALUE", 20, 0)] },
-            Screen::Projects => const { &[
-                col("NICKNAME", 10, 0),
-                col("NAME", 8, 0),
-                col("ID", 32, 3),
-                col("DEFAULT", 7, 2),
-                col("MY ROLE", 14, 1),
-                col("CREATED AT", 19, 4),
-            ] },
-            Screen::Users => const { &[col("EMAIL", 16, 0), col("NAME", 10, 0), col("ORG ROLE", 10, 1), col("CREATED AT", 19, 2)] },
-            Screen::Members => const { &[col("EMAIL", 16, 0), col("NAME", 10, 1), col("ROLE", 14, 0), col("ADDED AT", 19, 2)] },
-            Screen::ServiceAccounts => const { &[
-                col("ID", 24, 0),
-                col("NAME", 10, 1),
-                col("STATUS", 10, 0),
-                col("CREATED AT", 19, 2),
-            ] },
-            Screen::ServiceAgents => const { &[
-                col("SERVICE", 12, 0),
-                col("ID", 24, 0),
-                col("STATUS", 10, 1),
-                col("CREATED AT", 19, 2),
-            ] },
+            Screen::Projects => {
+                const {
+                    &[
+                        col("NICKNAME", 10, 0),
+                        col("NAME", 8, 0),
+                        col("ID", 32, 3),
+                        col("DEFAULT", 7, 2),
+                        col("MY ROLE", 14, 1),
+                        col("CREATED AT", 19, 4),
+                    ]
+                }
+            }
+            Screen::Users => {
+                const {
+                    &[
+                        col("EMAIL", 16, 0),
+                        col("NAME", 10, 0),
+                        col("ORG ROLE", 10, 1),
+                        col("CREATED AT", 19, 2),
+                    ]
+                }
+            }
+            Screen::Members => {
+                const {
+                    &[
+                        col("EMAIL", 16, 0),
+                        col("NAME", 10, 1),
+                        col("ROLE", 14, 0),
+                        col("ADDED AT", 19, 2),
+                    ]
+                }
+            }
+            Screen::ServiceAccounts => {
+                const {
+                    &[
+                        col("ID", 24, 0),
+                        col("NAME", 10, 1),
+                        col("STATUS", 10, 0),
+                        col("CREATED AT", 19, 2),
+                    ]
+                }
+            }
+            Screen::ServiceAgents => {
+                const {
+                    &[
+                        col("SERVICE", 12, 0),
+                        col("ID", 24, 0),
+                        col("STATUS", 10, 1),
+                        col("CREATED AT", 19, 2),
+                    ]
+                }
+            }
             Screen::Services => const { &[col("SERVICE", 17, 0), col("IN THIS PROJECT", 15, 0)] },
-            Screen::Payments => const { &[col("BRAND", 6, 0), col("CARD", 9, 0), col("EXPIRY", 6, 0), col("ADDED AT", 19, 1)] },
-            Screen::HelpDesk => const { &[
-                col("TYPE", 9, 2),
-                col("DETAILED TYPE", 13, 0),
-                col("PROJECT", 8, 1),
-                col("TITLE", 12, 0),
-                col("STATE", 8, 0),
-                col("SUBMITTED AT", 19, 3),
-            ] },
-            Screen::Audit => const { &[
-                col("TIME", 19, 0),
-                col("ACTOR", 12, 0),
-                col("VIA", 8, 3),
-                col("ACTION", 16, 0),
-                col("TARGET", 12, 1),
-                col("OUTCOME", 8, 2),
-            ] },
+            Screen::Payments => {
+                const {
+                    &[
+                        col("BRAND", 6, 0),
+                        col("CARD", 9, 0),
+                        col("EXPIRY", 6, 0),
+                        col("ADDED AT", 19, 1),
+                    ]
+                }
+            }
+            Screen::HelpDesk => {
+                const {
+                    &[
+                        col("TYPE", 9, 2),
+                        col("DETAILED TYPE", 13, 0),
+                        col("PROJECT", 8, 1),
+                        col("TITLE", 12, 0),
+                        col("STATE", 8, 0),
+                        col("SUBMITTED AT", 19, 3),
+                    ]
+                }
+            }
+            Screen::Audit => {
+                const {
+                    &[
+                        col("TIME", 19, 0),
+                        col("ACTOR", 12, 0),
+                        col("VIA", 8, 3),
+                        col("ACTION", 16, 0),
+                        col("TARGET", 12, 1),
+                        col("OUTCOME", 8, 2),
+                    ]
+                }
+            }
         }
     }
 }
@@ -174,7 +225,12 @@ impl Roles {
 }
 
 /// Loads a screen's rows for `actor`, in `project_id` where the screen is per project.
-pub fn load(console: &Console, actor: &Actor, screen: Screen, project_id: Option<&str>) -> Result<Vec<ListRow>> {
+pub fn load(
+    console: &Console,
+    actor: &Actor,
+    screen: Screen,
+    project_id: Option<&str>,
+) -> Result<Vec<ListRow>> {
     let need_project = || {
         project_id.ok_or_else(|| {
             crate::console::Error::NotFound("no current project: press p to choose one".into())
@@ -192,7 +248,11 @@ pub fn load(console: &Console, actor: &Actor, screen: Screen, project_id: Option
                         v.project.nickname,
                         v.project.name,
                         v.project.id,
-                        if v.is_default { "★ default".into() } else { String::new() },
+                        if v.is_default {
+                            "★ default".into()
+                        } else {
+                            String::new()
+                        },
                         v.my_role.map(ProjectRole::label).unwrap_or("-").into(),
                         local_time(&v.project.created_at),
                     ],
@@ -230,7 +290,12 @@ pub fn load(console: &Console, actor: &Actor, screen: Screen, project_id: Option
             .map(|sa| {
                 ListRow::new(
                     sa.id(),
-                    vec![sa.id(), sa.name.clone(), status_dot(sa.status).into(), local_time(&sa.created_at)],
+                    vec![
+                        sa.id(),
+                        sa.name.clone(),
+                        status_dot(sa.status).into(),
+                        local_time(&sa.created_at),
+                    ],
                 )
             })
             .collect(),
@@ -240,7 +305,12 @@ pub fn load(console: &Console, actor: &Actor, screen: Screen, project_id: Option
             .map(|a| {
                 ListRow::new(
                     a.id(),
-                    vec![a.service.clone(), a.id(), status_dot(a.status).into(), local_time(&a.created_at)],
+                    vec![
+                        a.service.clone(),
+                        a.id(),
+                        status_dot(a.status).into(),
+                        local_time(&a.created_at),
+                    ],
                 )
             })
             .collect(),
@@ -249,7 +319,11 @@ pub fn load(console: &Console, actor: &Actor, screen: Screen, project_id: Option
             SERVICES
                 .iter()
                 .map(|s| {
-                    let used = if project.agents.contains_key(*s) { "● in use" } else { "○ not used" };
+                    let used = if project.agents.contains_key(*s) {
+                        "● in use"
+                    } else {
+                        "○ not used"
+                    };
                     ListRow::new(*s, vec![(*s).into(), used.into()])
                 })
                 .collect()
@@ -260,7 +334,12 @@ pub fn load(console: &Console, actor: &Actor, screen: Screen, project_id: Option
             .map(|p| {
                 ListRow::new(
                     p.id,
-                    vec![p.brand, format!("•••• {}", p.last4), p.expiry, local_time(&p.added_at)],
+                    vec![
+                        p.brand,
+                        format!("•••• {}", p.last4),
+                        p.expiry,
+                        local_time(&p.added_at),
+                    ],
                 )
             })
             .collect(),
@@ -306,22 +385,48 @@ fn dashboard(console: &Console, actor: &Actor, project_id: Option<&str>) -> Resu
     let org = console.organization()?;
     let mut rows = vec![ListRow::new("org", vec!["Organization".into(), org.name])];
     let Some(project_id) = project_id else {
-        rows.push(ListRow::new("none", vec!["Current project".into(), "none — press p to choose one".into()]));
+        rows.push(ListRow::new(
+            "none",
+            vec!["Current project".into(), "none — press p to choose one".into()],
+        ));
         return Ok(rows);
     };
     let project = console.find_project(project_id)?;
-    let role = actor.user_id().map(|uid| console.project_role(&project.id, uid)).transpose()?.flatten();
-    let org_role = actor.user_id().map(|uid| console.user_by_id(uid)).transpose()?.and_then(|u| u.org_role);
-    let roles = Roles { org: org_role, project: role };
-    rows.push(ListRow::new("nickname", vec!["Current project".into(), project.nickname.clone()]));
-    rows.push(ListRow::new("name", vec!["Project name".into(), project.name.clone()]));
+    let role = actor
+        .user_id()
+        .map(|uid| console.project_role(&project.id, uid))
+        .transpose()?
+        .flatten();
+    let org_role = actor
+        .user_id()
+        .map(|uid| console.user_by_id(uid))
+        .transpose()?
+        .and_then(|u| u.org_role);
+    let roles = Roles {
+        org: org_role,
+        project: role,
+    };
+    rows.push(ListRow::new(
+        "nickname",
+        vec!["Current project".into(), project.nickname.clone()],
+    ));
+    rows.push(ListRow::new(
+        "name",
+        vec!["Project name".into(), project.name.clone()],
+    ));
     rows.push(ListRow::new("id", vec!["Project ID".into(), project.id.clone()]));
     rows.push(ListRow::new(
         "role",
-        vec!["Your role".into(), role.map(ProjectRole::label).unwrap_or("no project role").into()],
+        vec![
+            "Your role".into(),
+            role.map(ProjectRole::label).unwrap_or("no project role").into(),
+        ],
     ));
     if !project.description.is_empty() {
-        rows.push(ListRow::new("description", vec!["Description".into(), project.description.clone()]));
+        rows.push(ListRow::new(
+            "description",
+            vec!["Description".into(), project.description.clone()],
+        ));
     }
     rows.push(ListRow::new(
         "services",
@@ -335,11 +440,17 @@ fn dashboard(console: &Console, actor: &Actor, project_id: Option<&str>) -> Resu
         ],
     ));
     let members = console.list_members(actor, &project.id)?;
-    rows.push(ListRow::new("members", vec!["Members".into(), members.len().to_string()]));
+    rows.push(ListRow::new(
+        "members",
+        vec!["Members".into(), members.len().to_string()],
+    ));
     // Only ask for what the role may see, so the dashboard never causes refusals.
     if roles.may(Permission::ViewServiceAccounts) {
         let count = console.list_service_accounts(actor, &project.id)?.len();
-        rows.push(ListRow::new("sas", vec!["Service accounts".into(), count.to_string()]));
+        rows.push(ListRow::new(
+            "sas",
+            vec!["Service accounts".into(), count.to_string()],
+        ));
     }
     rows.push(ListRow::new(
         "go",

@@ -82,14 +82,15 @@ pub fn draw(app: &App, frame: &mut Frame) {
         return;
     }
     let [header, body, status, footer] = Layout::vertical([
-        Constraint::Length(1),
+        Constraint::Length(2),
         Constraint::Min(1),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(area);
     draw_header(app, frame, header);
-    let [menu, content] = Layout::horizontal([Constraint::Length(MENU_WIDTH), Constraint::Min(1)]).areas(body);
+    let [menu, content] =
+        Layout::horizontal([Constraint::Length(MENU_WIDTH), Constraint::Min(1)]).areas(body);
     draw_menu(app, frame, menu);
     draw_content(app, frame, content);
     draw_status(app, frame, status);
@@ -104,7 +105,12 @@ fn draw_too_small(app: &App, frame: &mut Frame, area: Rect) {
         "Terminal too small: {}×{}. kc-console needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Enlarge it, or press q to quit.",
         area.width, area.height
     );
-    frame.render_widget(Paragraph::new(text).style(app.theme.warning).wrap(Wrap { trim: true }), area);
+    frame.render_widget(
+        Paragraph::new(text)
+            .style(app.theme.warning)
+            .wrap(Wrap { trim: true }),
+        area,
+    );
 }
 
 fn draw_sign_in(app: &App, frame: &mut Frame, area: Rect) {
@@ -116,7 +122,11 @@ fn draw_sign_in(app: &App, frame: &mut Frame, area: Rect) {
         .title(" KakaoCloud console · Sign in ");
     let inner = block.inner(box_area);
     frame.render_widget(block, box_area);
-    let mut lines = vec![Line::from(""), Line::from(Span::styled("kc-console", app.theme.accent)), Line::from("")];
+    let mut lines = vec![
+        Line::from(""),
+        Line::from(Span::styled("kc-console", app.theme.accent)),
+        Line::from(""),
+    ];
     lines.extend(field_lines(app, form, inner.width as usize));
     lines.push(Line::from(""));
     if let Some(busy) = &app.busy {
@@ -127,29 +137,49 @@ fn draw_sign_in(app: &App, frame: &mut Frame, area: Rect) {
     } else if let Some(error) = &form.error {
         lines.push(Line::from(Span::styled(error.clone(), app.theme.error)));
     } else {
-        lines.push(Line::from(Span::styled("Enter: sign in · Tab: next field · Esc: quit", app.theme.dim)));
+        lines.push(Line::from(Span::styled(
+            "Enter: sign in · Tab: next field · Esc: quit",
+            app.theme.dim,
+        )));
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
+/// Two lines: organization and user; then the current project, nickname and full ID, which
+/// matter most and so get a line of their own.
 fn draw_header(app: &App, frame: &mut Frame, area: Rect) {
     let session = app.session.as_ref().expect("header needs a session");
-    let project = match &session.current {
-        Some(c) => format!("{} · {}", c.project.nickname, c.project.id),
-        None => "none (p to choose)".into(),
-    };
-    let left = format!(" KakaoCloud │ {} │ Current project: {project}", session.org_name);
-    let right = format!("{} ", session.email);
     let width = area.width as usize;
-    let right_width = right.width().min(width / 3);
-    let text = format!("{}{}", cell(&left, width.saturating_sub(right_width)), fit(&right, right_width));
-    frame.render_widget(Paragraph::new(text).style(app.theme.header), area);
+    let right = format!("{} ", session.email);
+    let right_width = right.width().min(width / 2);
+    let left = format!(" KakaoCloud │ {}", session.org_name);
+    let top = format!(
+        "{}{}",
+        cell(&left, width.saturating_sub(right_width)),
+        fit(&right, right_width)
+    );
+    let project = match &session.current {
+        Some(c) => format!(
+            " Current project: {} ({}) · {}",
+            c.project.nickname, c.project.name, c.project.id
+        ),
+        None => " Current project: none — press p to choose one".into(),
+    };
+    let lines = vec![
+        Line::from(Span::styled(top, app.theme.header)),
+        Line::from(Span::styled(cell(&project, width), app.theme.header)),
+    ];
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 fn draw_menu(app: &App, frame: &mut Frame, area: Rect) {
     let block = Block::default()
         .borders(Borders::RIGHT)
-        .border_style(if app.focus == Focus::Menu { app.theme.popup_border } else { app.theme.border });
+        .border_style(if app.focus == Focus::Menu {
+            app.theme.popup_border
+        } else {
+            app.theme.border
+        });
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let mut lines = Vec::new();
@@ -163,7 +193,10 @@ fn draw_menu(app: &App, frame: &mut Frame, area: Rect) {
         }
         let indent = if screen.group().is_some() { "   " } else { " " };
         let marker = if *screen == app.screen { "▶" } else { " " };
-        let label = cell(&format!("{marker}{indent}{}", screen.title()), inner.width as usize);
+        let label = cell(
+            &format!("{marker}{indent}{}", screen.title()),
+            inner.width as usize,
+        );
         let style = if app.focus == Focus::Menu && i == app.menu_index {
             app.theme.menu_selected
         } else if *screen == app.screen {
@@ -193,7 +226,10 @@ fn draw_content(app: &App, frame: &mut Frame, area: Rect) {
             format!("{} of {} rows match /{}", t.visible.len(), t.rows.len(), t.filter)
         }
     });
-    let mut spans = vec![Span::styled(format!(" {}", breadcrumb(app.screen)), app.theme.accent)];
+    let mut spans = vec![Span::styled(
+        format!(" {}", breadcrumb(app.screen)),
+        app.theme.accent,
+    )];
     if let (Some(count), true) = (count, app.screen != Screen::Dashboard) {
         spans.push(Span::styled(format!("  ({count})"), app.theme.dim));
     }
@@ -210,7 +246,10 @@ fn draw_content(app: &App, frame: &mut Frame, area: Rect) {
         return;
     }
     if table.loading && table.rows.is_empty() {
-        frame.render_widget(Paragraph::new(Span::styled(" Loading…", app.theme.dim)), table_area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(" Loading…", app.theme.dim)),
+            table_area,
+        );
         return;
     }
     if app.screen == Screen::Dashboard {
@@ -242,10 +281,17 @@ fn column_widths(screen: Screen, rows: &[&[String]], width: usize) -> Vec<(usize
     let mut shown: Vec<usize> = (0..columns.len()).collect();
     let gutter = 2;
     let needed = |shown: &[usize]| -> usize {
-        shown.iter().map(|&i| columns[i].min_width as usize + 2).sum::<usize>() + gutter
+        shown
+            .iter()
+            .map(|&i| columns[i].min_width as usize + 2)
+            .sum::<usize>()
+            + gutter
     };
     while needed(&shown) > width && shown.len() > 1 {
-        let drop = *shown.iter().max_by_key(|&&i| (columns[i].drop_order, i)).expect("not empty");
+        let drop = *shown
+            .iter()
+            .max_by_key(|&&i| (columns[i].drop_order, i))
+            .expect("not empty");
         if columns[drop].drop_order == 0 {
             break;
         }
@@ -285,7 +331,11 @@ fn draw_table(app: &App, table: &TableView, frame: &mut Frame, area: Rect) {
     if height == 0 {
         return;
     }
-    let offset = if table.selected < height { 0 } else { table.selected + 1 - height };
+    let offset = if table.selected < height {
+        0
+    } else {
+        table.selected + 1 - height
+    };
     let window: Vec<usize> = table.visible.iter().skip(offset).take(height).copied().collect();
     let cells: Vec<&[String]> = window.iter().map(|&i| table.rows[i].cells.as_slice()).collect();
     let widths = column_widths(app.screen, &cells, area.width as usize);
@@ -299,16 +349,26 @@ fn draw_table(app: &App, table: &TableView, frame: &mut Frame, area: Rect) {
         line
     };
     let header = render_row("  ", widths.iter().map(|(i, _)| columns[*i].title).collect());
-    let mut lines = vec![Line::from(Span::styled(fit(&header, area.width as usize), app.theme.table_header))];
+    let mut lines = vec![Line::from(Span::styled(
+        fit(&header, area.width as usize),
+        app.theme.table_header,
+    ))];
     if table.visible.is_empty() {
-        let text = if table.filter.is_empty() { "  (none yet)" } else { "  (no rows match the filter)" };
+        let text = if table.filter.is_empty() {
+            "  (none yet)"
+        } else {
+            "  (no rows match the filter)"
+        };
         lines.push(Line::from(Span::styled(text, app.theme.dim)));
     }
     for (position, &row_index) in window.iter().enumerate() {
         let row = &table.rows[row_index];
         let selected = offset + position == table.selected;
         let marker = if selected { "▶ " } else { "  " };
-        let text = render_row(marker, widths.iter().map(|(i, _)| row.cells[*i].as_str()).collect());
+        let text = render_row(
+            marker,
+            widths.iter().map(|(i, _)| row.cells[*i].as_str()).collect(),
+        );
         let style = if selected && app.focus == Focus::Content {
             app.theme.selected
         } else if selected {
@@ -325,7 +385,10 @@ fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
     let width = area.width as usize;
     let line = match &app.input {
         Input::Filter => {
-            let filter = app.table(app.screen).map(|t| t.filter.as_str()).unwrap_or_default();
+            let filter = app
+                .table(app.screen)
+                .map(|t| t.filter.as_str())
+                .unwrap_or_default();
             Line::from(vec![
                 Span::styled("/", app.theme.accent),
                 Span::raw(format!("{filter}▏")),
@@ -333,7 +396,11 @@ fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
             ])
         }
         Input::Command(text) => {
-            let fits: Vec<&str> = super::app::COMMANDS.iter().copied().filter(|c| c.starts_with(text.as_str())).collect();
+            let fits: Vec<&str> = super::app::COMMANDS
+                .iter()
+                .copied()
+                .filter(|c| c.starts_with(text.as_str()))
+                .collect();
             Line::from(vec![
                 Span::styled(":", app.theme.accent),
                 Span::raw(format!("{text}▏")),
@@ -372,7 +439,14 @@ pub fn footer_hints(app: &App) -> Vec<(String, String)> {
     // Help and quit come first so the narrowest footer still shows them.
     hints.push(global(Action::Help));
     hints.push(global(Action::Quit));
-    for action in [Action::Open, Action::Create, Action::Edit, Action::Settings, Action::Delete, Action::Copy] {
+    for action in [
+        Action::Open,
+        Action::Create,
+        Action::Edit,
+        Action::Settings,
+        Action::Delete,
+        Action::Copy,
+    ] {
         if let Some(label) = app.offered(action) {
             hints.push((binding_of(action).keys[0].to_string(), label.to_string()));
         }
@@ -428,23 +502,44 @@ fn field_lines(app: &App, form: &Form, width: usize) -> Vec<Line<'static>> {
             Span::raw(" ".repeat(gap)),
             Span::styled(counter, app.theme.dim),
         ]));
-        let cursor = if focused && !matches!(field.kind, FieldKind::Choice(_)) { "▏" } else { "" };
+        let cursor = if focused && !matches!(field.kind, FieldKind::Choice(_)) {
+            "▏"
+        } else {
+            ""
+        };
         let shown = field.display();
         let room = width.saturating_sub(3);
         // Long input scrolls so its end (where typing happens) stays visible.
         let visible = if shown.width() > room {
-            let tail: String = shown.chars().rev().scan(0, |w, c| {
-                *w += c.width().unwrap_or(0);
-                (*w < room).then_some(c)
-            }).collect::<Vec<_>>().into_iter().rev().collect();
+            let tail: String = shown
+                .chars()
+                .rev()
+                .scan(0, |w, c| {
+                    *w += c.width().unwrap_or(0);
+                    (*w < room).then_some(c)
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
             format!("…{tail}")
         } else {
             shown
         };
-        let style = if focused { app.theme.selected } else { Style::new().add_modifier(Modifier::UNDERLINED) };
-        lines.push(Line::from(vec![Span::raw("  "), Span::styled(format!("{visible}{cursor}"), style)]));
+        let style = if focused {
+            app.theme.selected
+        } else {
+            Style::new().add_modifier(Modifier::UNDERLINED)
+        };
+        lines.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(format!("{visible}{cursor}"), style),
+        ]));
         if let Some(problem) = form.shown_problem(i) {
-            lines.push(Line::from(Span::styled(format!("  ✗ {problem}"), app.theme.error)));
+            lines.push(Line::from(Span::styled(
+                format!("  ✗ {problem}"),
+                app.theme.error,
+            )));
         }
     }
     lines
@@ -452,11 +547,23 @@ fn field_lines(app: &App, form: &Form, width: usize) -> Vec<Line<'static>> {
 
 fn draw_form(app: &App, form: &Form, frame: &mut Frame, area: Rect) {
     let width = 64.min(area.width.saturating_sub(2));
-    let mut lines: Vec<Line> = form.intro.iter().map(|l| Line::from(Span::styled(l.clone(), app.theme.dim))).collect();
+    let mut lines: Vec<Line> = form
+        .intro
+        .iter()
+        .map(|l| Line::from(Span::styled(l.clone(), app.theme.dim)))
+        .collect();
     if let Submit::CreateServiceAccount = form.submit {
-        let project_id = app.session.as_ref().and_then(|s| s.project_id()).unwrap_or_default();
+        let project_id = app
+            .session
+            .as_ref()
+            .and_then(|s| s.project_id())
+            .unwrap_or_default();
         let name = form.value("Service account name");
-        let preview = if name.is_empty() { "{name}".to_string() } else { name.to_string() };
+        let preview = if name.is_empty() {
+            "{name}".to_string()
+        } else {
+            name.to_string()
+        };
         lines.push(Line::from(vec![
             Span::styled("Service account ID: ", app.theme.dim),
             Span::raw(ServiceAccount::id_for(&preview, &project_id)),
@@ -468,15 +575,23 @@ fn draw_form(app: &App, form: &Form, frame: &mut Frame, area: Rect) {
     lines.extend(field_lines(app, form, width.saturating_sub(2) as usize));
     lines.push(Line::from(""));
     if let Some(busy) = &app.busy {
-        lines.push(Line::from(Span::styled(format!("{} {busy}", SPINNER[app.spinner % SPINNER.len()]), app.theme.accent)));
+        lines.push(Line::from(Span::styled(
+            format!("{} {busy}", SPINNER[app.spinner % SPINNER.len()]),
+            app.theme.accent,
+        )));
     } else if let Some(error) = &form.error {
         lines.push(Line::from(Span::styled(format!("✗ {error}"), app.theme.error)));
     }
-    lines.push(Line::from(Span::styled("Tab next field · ←/→ choose · Enter submit · Esc cancel", app.theme.dim)));
+    lines.push(Line::from(Span::styled(
+        "Tab next field · ←/→ choose · Enter submit · Esc cancel",
+        app.theme.dim,
+    )));
     let rect = centered(area, width, popup_height(&lines, width));
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(lines).block(popup_block(app, &form.title)).wrap(Wrap { trim: false }),
+        Paragraph::new(lines)
+            .block(popup_block(app, &form.title))
+            .wrap(Wrap { trim: false }),
         rect,
     );
 }
@@ -494,7 +609,9 @@ fn draw_confirm(app: &App, confirm: &Confirm, frame: &mut Frame, area: Rect) {
     let rect = centered(area, width, popup_height(&lines, width));
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(lines).block(popup_block(app, &confirm.title)).wrap(Wrap { trim: false }),
+        Paragraph::new(lines)
+            .block(popup_block(app, &confirm.title))
+            .wrap(Wrap { trim: false }),
         rect,
     );
 }
@@ -503,19 +620,31 @@ fn draw_typed_confirm(app: &App, dialog: &TypedConfirm, frame: &mut Frame, area:
     let mut lines: Vec<Line> = dialog.lines.iter().map(|l| Line::from(l.clone())).collect();
     lines.push(Line::from(""));
     lines.push(Line::from(format!("Type \"{}\" to confirm:", dialog.phrase)));
-    lines.push(Line::from(Span::styled(format!("{}▏", dialog.typed), app.theme.selected)));
+    lines.push(Line::from(Span::styled(
+        format!("{}▏", dialog.typed),
+        app.theme.selected,
+    )));
     lines.push(Line::from(""));
     let delete = if dialog.matches() {
         Span::styled("[Enter] Delete", app.theme.error)
     } else {
-        Span::styled("[Enter] Delete (type the phrase exactly)", app.theme.dim.add_modifier(Modifier::CROSSED_OUT))
+        Span::styled(
+            "[Enter] Delete (type the phrase exactly)",
+            app.theme.dim.add_modifier(Modifier::CROSSED_OUT),
+        )
     };
-    lines.push(Line::from(vec![delete, Span::raw("   "), Span::styled("[Esc] cancel", app.theme.accent)]));
+    lines.push(Line::from(vec![
+        delete,
+        Span::raw("   "),
+        Span::styled("[Esc] cancel", app.theme.accent),
+    ]));
     let width = 72.min(area.width);
     let rect = centered(area, width, popup_height(&lines, width));
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(lines).block(popup_block(app, &dialog.title)).wrap(Wrap { trim: false }),
+        Paragraph::new(lines)
+            .block(popup_block(app, &dialog.title))
+            .wrap(Wrap { trim: false }),
         rect,
     );
 }
@@ -524,14 +653,22 @@ fn draw_reveal(app: &App, reveal: &Reveal, frame: &mut Frame, area: Rect) {
     let mut lines: Vec<Line> = reveal
         .lines
         .iter()
-        .map(|(label, value)| Line::from(vec![Span::styled(format!("{label}: "), app.theme.dim), Span::raw(value.clone())]))
+        .map(|(label, value)| {
+            Line::from(vec![
+                Span::styled(format!("{label}: "), app.theme.dim),
+                Span::raw(value.clone()),
+            ])
+        })
         .collect();
     lines.push(Line::from(vec![
         Span::styled(format!("{}: ", reveal.secret_label), app.theme.dim),
         Span::styled(reveal.secret.expose().to_string(), app.theme.accent),
     ]));
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(format!("⚠ {}", reveal.warning), app.theme.warning)));
+    lines.push(Line::from(Span::styled(
+        format!("⚠ {}", reveal.warning),
+        app.theme.warning,
+    )));
     lines.push(Line::from(""));
     let checkbox = if reveal.saved { "[x]" } else { "[ ]" };
     lines.push(Line::from(vec![
@@ -549,7 +686,9 @@ fn draw_reveal(app: &App, reveal: &Reveal, frame: &mut Frame, area: Rect) {
     let rect = centered(area, width, popup_height(&lines, width));
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(lines).block(popup_block(app, &reveal.title)).wrap(Wrap { trim: false }),
+        Paragraph::new(lines)
+            .block(popup_block(app, &reveal.title))
+            .wrap(Wrap { trim: false }),
         rect,
     );
 }
@@ -581,7 +720,9 @@ pub fn help_lines(app: &App) -> Vec<String> {
             mark(row.project_reader)
         ));
     }
-    lines.push("  OA Org Admin · OR Org Reader · PA Project Admin · PM Project Member · PR Project Reader".into());
+    lines.push(
+        "  OA Org Admin · OR Org Reader · PA Project Admin · PM Project Member · PR Project Reader".into(),
+    );
     lines
 }
 
@@ -590,7 +731,9 @@ fn draw_help(app: &App, scroll: u16, frame: &mut Frame, area: Rect) {
     let rect = centered(area, 80, area.height.saturating_sub(2));
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(lines).block(popup_block(app, "Help · Esc to close · j/k scroll")).scroll((scroll, 0)),
+        Paragraph::new(lines)
+            .block(popup_block(app, "Help · Esc to close · j/k scroll"))
+            .scroll((scroll, 0)),
         rect,
     );
 }
@@ -604,7 +747,10 @@ fn draw_switcher(app: &App, frame: &mut Frame, area: Rect) {
     };
     let matches = app.switcher_matches();
     let mut lines = vec![
-        Line::from(vec![Span::styled("Filter: ", app.theme.dim), Span::raw(format!("{}▏", switcher.filter))]),
+        Line::from(vec![
+            Span::styled("Filter: ", app.theme.dim),
+            Span::raw(format!("{}▏", switcher.filter)),
+        ]),
         Line::from(""),
     ];
     let width = 60.min(area.width.saturating_sub(2)) as usize;
@@ -620,15 +766,28 @@ fn draw_switcher(app: &App, frame: &mut Frame, area: Rect) {
             view.project.name,
             if current { "  (current)" } else { "" }
         );
-        let style = if i == switcher.selected { app.theme.selected } else { app.theme.base };
-        lines.push(Line::from(Span::styled(cell(&text, width.saturating_sub(2)), style)));
+        let style = if i == switcher.selected {
+            app.theme.selected
+        } else {
+            app.theme.base
+        };
+        lines.push(Line::from(Span::styled(
+            cell(&text, width.saturating_sub(2)),
+            style,
+        )));
     }
     if matches.is_empty() {
         lines.push(Line::from(Span::styled("  no project matches", app.theme.dim)));
     }
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled("Enter switch · Esc cancel", app.theme.dim)));
+    lines.push(Line::from(Span::styled(
+        "Enter switch · Esc cancel",
+        app.theme.dim,
+    )));
     let rect = centered(area, width as u16 + 2, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
-    frame.render_widget(Paragraph::new(lines).block(popup_block(app, "Switch project")), rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(popup_block(app, "Switch project")),
+        rect,
+    );
 }
