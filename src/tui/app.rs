@@ -14,7 +14,8 @@ use super::theme::Theme;
 use crate::console::access::Permission;
 use crate::console::inquiries::{InquiryDraft, InquiryKind, PROJECT_DELETION};
 use crate::console::service_accounts::DELETE_SA_PHRASE;
-use crate::console::{validate, Actor, OrgRole, ProjectRole, ProjectView, SaStatus, Secret};
+use crate::console::keys::DELETE_KEY_PHRASE;
+use crate::console::{validate, Actor, KeyKind, OrgRole, ProjectRole, ProjectView, SaStatus, Secret};
 
 /// Who is signed in, and where they are.
 #[derive(Debug, Clone)]
@@ -103,6 +104,26 @@ pub enum Command {
         project_id: String,
         service: String,
     },
+    CreateCredential {
+        kind: KeyKind,
+        project: String,
+        name: String,
+        description: String,
+    },
+    DeleteCredential {
+        kind: KeyKind,
+        key_id: String,
+    },
+    CreateSaKey {
+        sa_id: String,
+        name: String,
+        description: String,
+    },
+    DeleteSaKey {
+        sa_id: String,
+        key_id: String,
+        confirmation: String,
+    },
 }
 
 /// What a successful change reports: a flash message, and a one-time secret to reveal.
@@ -123,8 +144,10 @@ pub enum Msg {
     Loaded {
         screen: Screen,
         project: Option<String>,
+        subject: Option<String>,
         result: Result<Vec<ListRow>, String>,
     },
+    PasswordVerified(Result<(), String>),
     Done(Result<Done, String>),
     Copied(String),
 }
@@ -143,6 +166,11 @@ pub enum Effect {
         actor: Actor,
         screen: Screen,
         project: Option<String>,
+        subject: Option<String>,
+    },
+    VerifyPassword {
+        actor: Actor,
+        password: Secret,
     },
     Run {
         actor: Actor,
@@ -223,11 +251,29 @@ impl TypedConfirm {
 pub struct Reveal {
     pub title: String,
     pub lines: Vec<(String, String)>,
+    /// The identifier that goes with the secret (access key ID, authentication key, email).
+    pub id: (String, String),
     pub secret_label: String,
     pub secret: Secret,
     pub warning: String,
     pub saved: bool,
     pub note: Option<String>,
+}
+
+impl Reveal {
+    pub fn new(title: String, lines: Vec<(String, String)>, id: (String, String), secret: Secret) -> Reveal {
+        Reveal {
+            title,
+            lines,
+            id,
+            secret_label: "Secret access key".into(),
+            secret,
+            warning: "The secret access key cannot be shown again once this window closes. Copy it now and keep it safe."
+                .into(),
+            saved: false,
+            note: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -298,6 +344,10 @@ pub struct App {
     pub spinner: usize,
     pub theme: Theme,
     pub quit: bool,
+    /// The Credentials password re-check passed in this session.
+    pub credentials_unlocked: bool,
+    /// The service account whose detail page is open.
+    pub sa_detail: Option<String>,
     page: usize,
 }
 
@@ -333,6 +383,8 @@ impl App {
             spinner: 0,
             theme,
             quit: false,
+            credentials_unlocked: false,
+            sa_detail: None,
             page: 10,
         }
     }
@@ -406,10 +458,12 @@ impl App {
             Msg::Loaded {
                 screen,
                 project,
+                subject,
                 result,
             } => {
                 let current_project = self.session.as_ref().and_then(Session::project_id);
-                if screen.per_project() && project != current_project {
+                let stale_subject = screen == Screen::ServiceAccountDetail && subject != self.sa_detail;
+                if (screen.per_project() && project != current_project) || stale_subject {
                     return Vec::new();
                 }
                 let table = self.tables.entry(screen).or_default();
@@ -426,6 +480,23 @@ impl App {
                 }
                 table.refilter();
                 Vec::new()
+            }
+            Msg::PasswordVerified(result) => {
+                self.busy = None;
+                match result {
+                    Ok(()) => {
+                        self.credentials_unlocked = true;
+                        self.popup = None;
+                        self.load(self.screen)
+                    }
+                    Err(message) => {
+                        if let Some(Popup::Form(form)) = &mut self.popup {
+                            form.fields[0].value.clear();
+                            form.error = Some(message);
+                        }
+                        Vec::new()
+                    }
+                }
             }
             Msg::Done(result) => {
                 self.busy = None;
@@ -479,10 +550,15 @@ impl App {
         let Some(session) = &self.session else {
             return Vec::new();
         };
+        if screen.is_credentials() && !self.credentials_unlocked {
+            self.popup = Some(Popup::Form(password_gate()));
+            return Vec::new();
+        }
         let effect = Effect::Load {
             actor: session.actor.clone(),
             screen,
             project: session.project_id(),
+            subject: self.sa_detail.clone(),
         };
         self.tables.entry(screen).or_default().loading = true;
         vec![effect]
@@ -493,7 +569,7 @@ impl App {
             self.history.push(self.screen);
         }
         self.screen = screen;
-        self.menu_index = Screen::MENU.iter().position(|s| *s == screen).unwrap_or(0);
+        self.menu_index = Screen::MENU.iter().position(|s| *s == screen.menu_entry()).unwrap_or(0);
         self.focus = Focus::Content;
         self.input = Input::None;
         self.load(screen)
@@ -648,8 +724,27 @@ impl App {
             (Services, Open) => ("start using", Some(Permission::UseService)),
             (Payments, Create) => ("add payment method", Some(Permission::ManageBilling)),
             (HelpDesk, Create) => ("submit inquiry", None),
+            (CredentialsIam | CredentialsS3, Open) if !self.credentials_unlocked => ("verify password", None),
+            (CredentialsIam, Create) => ("create IAM access key", Some(Permission::OwnCredentials)),
+            (CredentialsS3, Create) => ("create S3 access key", Some(Permission::OwnCredentials)),
+            (CredentialsIam | CredentialsS3, Delete) => ("delete", Some(Permission::OwnCredentials)),
+            (CredentialsIam, NextTab | PrevTab) => ("S3 access key tab", None),
+            (CredentialsS3, NextTab | PrevTab) => ("IAM access key tab", None),
+            (ServiceAccounts, Open) => ("open", Some(Permission::ViewServiceAccounts)),
+            (ServiceAccountDetail, Create) => ("create IAM access key", Some(Permission::ManageServiceAccountKeys)),
+            (ServiceAccountDetail, Delete) => ("delete", Some(Permission::ManageServiceAccountKeys)),
             (
-                Projects | Users | Members | ServiceAccounts | ServiceAgents | Services | HelpDesk | Audit,
+                Projects
+                | Users
+                | Members
+                | ServiceAccounts
+                | ServiceAccountDetail
+                | ServiceAgents
+                | Services
+                | HelpDesk
+                | Audit
+                | CredentialsIam
+                | CredentialsS3,
                 Copy,
             ) => ("copy ID", None),
             _ => return None,
@@ -659,9 +754,19 @@ impl App {
     /// The screen's actions this user is offered, for the footer and help.
     pub fn offered(&self, action: Action) -> Option<&'static str> {
         let (label, permission) = self.screen_action_label(action)?;
+        self.permits(permission).then_some(label)
+    }
+
+    /// Own Credentials are about every project where the user holds a role, not only the
+    /// current one; everything else is judged in the current project.
+    fn permits(&self, permission: Option<Permission>) -> bool {
         match permission {
-            Some(p) if !self.roles().may(p) => None,
-            _ => Some(label),
+            None => true,
+            Some(Permission::OwnCredentials) => self
+                .session
+                .as_ref()
+                .is_some_and(|s| s.projects.iter().any(|v| v.my_role.is_some())),
+            Some(p) => self.roles().may(p),
         }
     }
 
@@ -669,8 +774,8 @@ impl App {
         let Some((label, permission)) = self.screen_action_label(action) else {
             return Vec::new();
         };
-        if let Some(p) = permission {
-            if !self.roles().may(p) {
+        if let Some(p) = permission.filter(|_| !self.permits(permission)) {
+            {
                 let who = crate::console::access::who_may(p);
                 self.flash(
                     FlashKind::Error,
@@ -802,7 +907,7 @@ impl App {
                         Field::text("Name", validate::USER_NAME_MAX, |v| {
                             validate::text("name", v, validate::USER_NAME_MAX, true)
                         }),
-                        Field::choice("Org role", &["none", "Org Reader", "Org Admin"]),
+                        Field::choice("Org role", ["none", "Org Reader", "Org Admin"]),
                     ],
                 )));
                 Vec::new()
@@ -840,7 +945,7 @@ impl App {
                         Submit::AddMember,
                         vec![
                             Field::text("Email", validate::EMAIL_MAX, validate::email),
-                            Field::choice("Role", &["Project Member", "Project Reader", "Project Admin"]),
+                            Field::choice("Role", ["Project Member", "Project Reader", "Project Admin"]),
                         ],
                     )
                     .with_intro(vec![project_line(&session)]),
@@ -850,8 +955,7 @@ impl App {
             (Members, Edit) => match selected {
                 Some(row) => {
                     let current = row.cells[2].clone();
-                    let options: &'static [&'static str] =
-                        &["Project Admin", "Project Member", "Project Reader"];
+                    let options = ["Project Admin", "Project Member", "Project Reader"];
                     self.popup = Some(Popup::Form(
                         Form::new(
                             "Change role",
@@ -920,7 +1024,7 @@ impl App {
                             Submit::ServiceAccountStatus {
                                 sa_id: row.id.clone(),
                             },
-                            vec![Field::choice("Status", &["Active", "Inactive"]).with_value(status)],
+                            vec![Field::choice("Status", ["Active", "Inactive"]).with_value(status)],
                         )
                         .with_intro(vec![
                             format!("Service account: {}", row.id),
@@ -951,6 +1055,107 @@ impl App {
                 }
                 None => need_row(self),
             },
+            (CredentialsIam | CredentialsS3, Open) => self.load(self.screen),
+            (CredentialsIam, NextTab | PrevTab) => self.switch_tab(CredentialsS3),
+            (CredentialsS3, NextTab | PrevTab) => self.switch_tab(CredentialsIam),
+            (CredentialsIam | CredentialsS3, Create) => {
+                let kind = if self.screen == CredentialsIam { KeyKind::Iam } else { KeyKind::S3 };
+                let projects: Vec<String> = session
+                    .projects
+                    .iter()
+                    .filter(|v| v.my_role.is_some())
+                    .map(|v| v.project.name.clone())
+                    .collect();
+                let current = session.current.as_ref().map(|c| c.project.name.clone()).unwrap_or_default();
+                let mut project = Field::choice("Project", projects.clone());
+                if projects.contains(&current) {
+                    project = project.with_value(&current);
+                }
+                self.popup = Some(Popup::Form(
+                    Form::new(
+                        format!("Create {}", kind.label()),
+                        Submit::CreateCredential { kind },
+                        vec![
+                            project,
+                            Field::text("Name", validate::KEY_NAME_MAX, |v| {
+                                validate::text("access key name", v, validate::KEY_NAME_MAX, true)
+                            }),
+                            Field::text("Description (optional)", validate::KEY_DESCRIPTION_MAX, |v| {
+                                validate::text("description", v, validate::KEY_DESCRIPTION_MAX, false)
+                            }),
+                        ],
+                    )
+                    .with_intro(vec![
+                        "The key inherits your role in the project you choose.".into(),
+                        "You can create up to 2 of each kind of access key per project.".into(),
+                    ]),
+                ));
+                Vec::new()
+            }
+            (CredentialsIam | CredentialsS3, Delete) => match selected {
+                Some(row) => {
+                    let kind = if self.screen == CredentialsIam { KeyKind::Iam } else { KeyKind::S3 };
+                    self.popup = Some(Popup::Confirm(Confirm {
+                        title: format!("Delete {}", kind.label()),
+                        lines: vec![
+                            format!("Delete {} {:?} ({})?", kind.label(), row.cells[0], row.id),
+                            "API tokens issued with it stop working at once. This cannot be undone.".into(),
+                        ],
+                        command: Command::DeleteCredential { kind, key_id: row.id },
+                    }));
+                    Vec::new()
+                }
+                None => need_row(self),
+            },
+            (ServiceAccounts, Open) => match selected {
+                Some(row) => {
+                    self.sa_detail = Some(row.id);
+                    self.tables.remove(&ServiceAccountDetail);
+                    self.goto(ServiceAccountDetail)
+                }
+                None => need_row(self),
+            },
+            (ServiceAccountDetail, Create) => {
+                let Some(sa_id) = self.sa_detail.clone() else {
+                    return need_row(self);
+                };
+                self.popup = Some(Popup::Form(
+                    Form::new(
+                        "Create IAM access key",
+                        Submit::CreateSaKey { sa_id: sa_id.clone() },
+                        vec![
+                            Field::text("IAM access key name", validate::KEY_NAME_MAX, |v| {
+                                validate::text("access key name", v, validate::KEY_NAME_MAX, true)
+                            }),
+                            Field::text("Description (optional)", validate::KEY_DESCRIPTION_MAX, |v| {
+                                validate::text("description", v, validate::KEY_DESCRIPTION_MAX, false)
+                            }),
+                        ],
+                    )
+                    .with_intro(vec![project_line(&session), format!("Service account ID: {sa_id}")]),
+                ));
+                Vec::new()
+            }
+            (ServiceAccountDetail, Delete) => match (selected, self.sa_detail.clone()) {
+                (Some(row), Some(sa_id)) => {
+                    self.popup = Some(Popup::TypedConfirm(TypedConfirm {
+                        title: "Delete IAM access key".into(),
+                        lines: vec![
+                            format!("Delete IAM access key {:?} ({})?", row.cells[0], row.id),
+                            "API tokens issued with it expire at once. This cannot be undone.".into(),
+                        ],
+                        phrase: DELETE_KEY_PHRASE,
+                        typed: String::new(),
+                        command: Command::DeleteSaKey {
+                            sa_id,
+                            key_id: row.id,
+                            confirmation: String::new(),
+                        },
+                    }));
+                    Vec::new()
+                }
+                _ => need_row(self),
+            },
             (Services, Open) => match selected {
                 Some(row) => {
                     let project = session
@@ -975,6 +1180,12 @@ impl App {
             },
             _ => Vec::new(),
         }
+    }
+
+    /// Credentials tabs replace each other rather than stacking in the history.
+    fn switch_tab(&mut self, screen: Screen) -> Vec<Effect> {
+        self.screen = screen;
+        self.load(screen)
     }
 
     fn switch_project(&mut self, project_id: &str) -> Vec<Effect> {
@@ -1191,6 +1402,11 @@ impl App {
                             sa_id,
                             confirmation: dialog.typed.clone(),
                         },
+                        Command::DeleteSaKey { sa_id, key_id, .. } => Command::DeleteSaKey {
+                            sa_id,
+                            key_id,
+                            confirmation: dialog.typed.clone(),
+                        },
                         other => other,
                     };
                     self.run(command)
@@ -1198,9 +1414,13 @@ impl App {
                 _ => Vec::new(),
             },
             Popup::Reveal(reveal) => match key.code {
-                KeyCode::Char('y') => vec![Effect::Copy {
+                KeyCode::Char('s') | KeyCode::Char('y') => vec![Effect::Copy {
                     text: reveal.secret.expose().to_string(),
-                    what: reveal.secret_label.to_lowercase(),
+                    what: format!("the {}", reveal.secret_label.to_lowercase()),
+                }],
+                KeyCode::Char('i') => vec![Effect::Copy {
+                    text: reveal.id.1.clone(),
+                    what: format!("the {}", reveal.id.0.to_lowercase()),
                 }],
                 KeyCode::Char(' ') => {
                     reveal.saved = !reveal.saved;
@@ -1251,6 +1471,17 @@ impl App {
                     if !form.check() {
                         return Vec::new();
                     }
+                    if form.submit == Submit::VerifyPassword {
+                        let password = Secret::new(std::mem::take(&mut form.fields[0].value));
+                        let Some(session) = &self.session else {
+                            return Vec::new();
+                        };
+                        self.busy = Some("Verifying password…".into());
+                        return vec![Effect::VerifyPassword {
+                            actor: session.actor.clone(),
+                            password,
+                        }];
+                    }
                     let form = form.clone();
                     match self.command_from_form(&form) {
                         Some(command) => self.run(command),
@@ -1300,7 +1531,18 @@ impl App {
             .unwrap_or_default();
         let v = |label: &str| form.value(label).to_string();
         Some(match &form.submit {
-            Submit::SignIn => return None,
+            Submit::SignIn | Submit::VerifyPassword => return None,
+            Submit::CreateCredential { kind } => Command::CreateCredential {
+                kind: *kind,
+                project: v("Project"),
+                name: v("Name"),
+                description: v("Description (optional)"),
+            },
+            Submit::CreateSaKey { sa_id } => Command::CreateSaKey {
+                sa_id: sa_id.clone(),
+                name: v("IAM access key name"),
+                description: v("Description (optional)"),
+            },
             Submit::CreateProject => Command::CreateProject {
                 name: v("Project name"),
                 nickname: v("Project nickname"),
@@ -1361,6 +1603,14 @@ impl App {
     }
 }
 
+/// Profile › Credentials asks for the password again before showing anything.
+fn password_gate() -> Form {
+    Form::new("Verify password", Submit::VerifyPassword, vec![Field::masked("Password")]).with_intro(vec![
+        "Re-enter your password to manage your access keys.".into(),
+        "After 5 wrong answers in a row, verification locks for 15 minutes.".into(),
+    ])
+}
+
 fn project_line(session: &Session) -> String {
     match &session.current {
         Some(c) => format!(
@@ -1386,7 +1636,7 @@ fn inquiry_form(project: Option<&str>) -> Form {
         },
         Submit::Inquiry,
         vec![
-            Field::choice("Inquiry type", &["General", "Technical"]).with_value(kind),
+            Field::choice("Inquiry type", ["General", "Technical"]).with_value(kind),
             Field::text("Detailed type", 50, |v| {
                 validate::text("detailed type", v, 50, true)
             })
@@ -1406,7 +1656,7 @@ fn inquiry_form(project: Option<&str>) -> Form {
                     Ok(())
                 }
             }),
-            Field::choice("Private", &["no", "yes"]),
+            Field::choice("Private", ["no", "yes"]),
         ],
     );
     if project.is_some() {

@@ -3,7 +3,7 @@
 
 use super::app::{Command, Done, Effect, Msg, Reveal, Session};
 use super::screens;
-use crate::console::{Actor, Console, Error, Result};
+use crate::console::{Actor, Console, Error, KeyKind, Result};
 
 /// Builds the session for a signed-in actor, keeping `project` current when they may see it.
 pub fn session_for(console: &Console, actor: Actor, project: Option<&str>) -> Result<Session> {
@@ -48,12 +48,17 @@ pub fn perform(console: &Console, effect: Effect) -> Msg {
             actor,
             screen,
             project,
+            subject,
         } => Msg::Loaded {
             screen,
-            result: screens::load(console, &actor, screen, project.as_deref())
+            result: screens::load(console, &actor, screen, project.as_deref(), subject.as_deref())
                 .map_err(|e| e.message().to_string()),
             project,
+            subject,
         },
+        Effect::VerifyPassword { actor, password } => Msg::PasswordVerified(
+            console.verify_password(&actor, password.expose()).map_err(|e| e.message().to_string()),
+        ),
         Effect::Run { actor, command } => {
             Msg::Done(run(console, &actor, command).map_err(|e| e.message().to_string()))
         }
@@ -109,18 +114,15 @@ fn run(console: &Console, actor: &Actor, command: Command) -> Result<Done> {
             Done {
                 flash: format!("Added {}.", user.email),
                 reveal: Some(Reveal {
-                    title: "User added".into(),
-                    lines: vec![
-                        ("Email".into(), user.email.clone()),
-                        ("Name".into(), user.name.clone()),
-                    ],
                     secret_label: "Initial password".into(),
-                    secret: password,
-                    warning:
-                        "The initial password is shown only now. Give it to the user over a safe channel."
-                            .into(),
-                    saved: false,
-                    note: None,
+                    warning: "The initial password is shown only now. Give it to the user over a safe channel."
+                        .into(),
+                    ..Reveal::new(
+                        "User added".into(),
+                        vec![("Name".into(), user.name.clone())],
+                        ("Email".into(), user.email.clone()),
+                        password,
+                    )
                 }),
             }
         }
@@ -169,6 +171,55 @@ fn run(console: &Console, actor: &Actor, command: Command) -> Result<Done> {
         Command::DeleteServiceAccount { sa_id, confirmation } => {
             let sa = console.delete_service_account(actor, &sa_id, &confirmation)?;
             done(format!("Deleted service account {}.", sa.name))
+        }
+        Command::CreateCredential {
+            kind,
+            project,
+            name,
+            description,
+        } => {
+            let new = console.create_credential(actor, kind, &project, &name, &description)?;
+            let id_label = match kind {
+                KeyKind::Iam => "Access key ID",
+                KeyKind::S3 => "Authentication key",
+            };
+            Done {
+                flash: format!("Created {} {:?}.", kind.label(), new.key.name),
+                reveal: Some(Reveal::new(
+                    format!("{} created", kind.label()),
+                    vec![("Project".into(), project), ("Name".into(), new.key.name.clone())],
+                    (id_label.into(), new.key.id.clone()),
+                    new.secret,
+                )),
+            }
+        }
+        Command::DeleteCredential { kind, key_id } => {
+            let key = console.delete_credential(actor, kind, &key_id)?;
+            done(format!("Deleted {} {:?}; its tokens no longer work.", kind.label(), key.name))
+        }
+        Command::CreateSaKey {
+            sa_id,
+            name,
+            description,
+        } => {
+            let new = console.create_sa_key(actor, &sa_id, &name, &description)?;
+            Done {
+                flash: format!("Created IAM access key {:?} for {sa_id}.", new.key.name),
+                reveal: Some(Reveal::new(
+                    "IAM access key created".into(),
+                    vec![("Service account ID".into(), sa_id), ("Name".into(), new.key.name.clone())],
+                    ("Access key ID".into(), new.key.id.clone()),
+                    new.secret,
+                )),
+            }
+        }
+        Command::DeleteSaKey {
+            sa_id,
+            key_id,
+            confirmation,
+        } => {
+            let key = console.delete_sa_key(actor, &sa_id, &key_id, &confirmation)?;
+            done(format!("Deleted IAM access key {:?}; its tokens no longer work.", key.name))
         }
         Command::EnableService { project_id, service } => {
             let agent = console.enable_service(actor, &project_id, &service)?;

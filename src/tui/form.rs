@@ -5,13 +5,13 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::console::Result;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldKind {
     Text,
     /// Shown as bullets.
     Masked,
     /// One of fixed options, changed with ←/→ or space.
-    Choice(&'static [&'static str]),
+    Choice(Vec<String>),
 }
 
 pub type Rule = fn(&str) -> Result<()>;
@@ -47,10 +47,11 @@ impl Field {
         }
     }
 
-    pub fn choice(label: &'static str, options: &'static [&'static str]) -> Field {
+    pub fn choice<S: Into<String>>(label: &'static str, options: impl IntoIterator<Item = S>) -> Field {
+        let options: Vec<String> = options.into_iter().map(Into::into).collect();
         Field {
             label,
-            value: options[0].into(),
+            value: options.first().cloned().unwrap_or_default(),
             kind: FieldKind::Choice(options),
             max: 0,
             rule: None,
@@ -88,10 +89,13 @@ impl Field {
     }
 
     fn cycle(&mut self, step: isize) {
-        if let FieldKind::Choice(options) = self.kind {
+        if let FieldKind::Choice(options) = &self.kind {
+            if options.is_empty() {
+                return;
+            }
             let at = options.iter().position(|o| *o == self.value).unwrap_or(0) as isize;
             let next = (at + step).rem_euclid(options.len() as isize) as usize;
-            self.value = options[next].into();
+            self.value = options[next].clone();
         }
     }
 }
@@ -109,6 +113,9 @@ pub enum Submit {
     SetMemberRole { email: String },
     ServiceAccountStatus { sa_id: String },
     CreateServiceAccount,
+    VerifyPassword,
+    CreateCredential { kind: crate::console::KeyKind },
+    CreateSaKey { sa_id: String },
 }
 
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 use crate::cli::output::local_time;
 use crate::console::access::{allows, Permission};
 use crate::console::service_accounts::SERVICES;
-use crate::console::{Actor, Console, OrgRole, ProjectRole, Result, SaStatus};
+use crate::console::{Actor, Console, KeyKind, KeyStatus, OrgRole, ProjectRole, Result, SaStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Screen {
@@ -18,6 +18,12 @@ pub enum Screen {
     Payments,
     HelpDesk,
     Audit,
+    /// Profile › Credentials, IAM access key tab.
+    CredentialsIam,
+    /// Profile › Credentials, S3 access key tab.
+    CredentialsS3,
+    /// A service account's detail page: its IAM access keys.
+    ServiceAccountDetail,
 }
 
 /// A table column. Columns with a higher `drop_order` disappear first as the terminal narrows.
@@ -37,7 +43,7 @@ const fn col(title: &'static str, min_width: u16, drop_order: u8) -> Column {
 
 impl Screen {
     /// The left menu, in the console's order.
-    pub const MENU: [Screen; 10] = [
+    pub const MENU: [Screen; 11] = [
         Screen::Dashboard,
         Screen::Projects,
         Screen::Users,
@@ -48,13 +54,30 @@ impl Screen {
         Screen::Payments,
         Screen::HelpDesk,
         Screen::Audit,
+        Screen::CredentialsIam,
     ];
+
+    /// The menu entry that is lit while this screen is shown.
+    pub fn menu_entry(self) -> Screen {
+        match self {
+            Screen::CredentialsS3 => Screen::CredentialsIam,
+            Screen::ServiceAccountDetail => Screen::ServiceAccounts,
+            other => other,
+        }
+    }
+
+    pub fn is_credentials(self) -> bool {
+        matches!(self, Screen::CredentialsIam | Screen::CredentialsS3)
+    }
 
     /// The menu group heading the screen sits under, if any.
     pub fn group(self) -> Option<&'static str> {
         match self {
             Screen::Projects | Screen::Users => Some("IAM"),
-            Screen::Members | Screen::ServiceAccounts | Screen::ServiceAgents => Some("Project Management"),
+            Screen::Members | Screen::ServiceAccounts | Screen::ServiceAgents | Screen::ServiceAccountDetail => {
+                Some("Project Management")
+            }
+            Screen::CredentialsIam | Screen::CredentialsS3 => Some("Profile"),
             Screen::Payments => Some("Billing"),
             _ => None,
         }
@@ -72,6 +95,8 @@ impl Screen {
             Screen::Payments => "Payment methods",
             Screen::HelpDesk => "Help Desk",
             Screen::Audit => "Audit log",
+            Screen::CredentialsIam | Screen::CredentialsS3 => "Credentials",
+            Screen::ServiceAccountDetail => "Service Account › Credentials › IAM access key",
         }
     }
 
@@ -88,6 +113,8 @@ impl Screen {
             Screen::Payments => "payment",
             Screen::HelpDesk => "helpdesk",
             Screen::Audit => "audit",
+            Screen::CredentialsIam | Screen::CredentialsS3 => "credentials",
+            Screen::ServiceAccountDetail => "sa",
         }
     }
 
@@ -98,6 +125,7 @@ impl Screen {
             Screen::Dashboard
                 | Screen::Members
                 | Screen::ServiceAccounts
+                | Screen::ServiceAccountDetail
                 | Screen::ServiceAgents
                 | Screen::Services
         )
@@ -105,6 +133,35 @@ impl Screen {
 
     pub fn columns(self) -> &'static [Column] {
         match self {
+            Screen::CredentialsIam => const {
+                &[
+                    col("NAME", 8, 0),
+                    col("ACCESS KEY ID", 32, 0),
+                    col("PROJECT", 8, 1),
+                    col("DESCRIPTION", 11, 2),
+                    col("CREATED AT", 19, 3),
+                    col("STATUS", 7, 0),
+                ]
+            },
+            Screen::CredentialsS3 => const {
+                &[
+                    col("NAME", 8, 0),
+                    col("AUTHENTICATION KEY", 32, 0),
+                    col("PROJECT", 8, 1),
+                    col("DESCRIPTION", 11, 2),
+                    col("CREATED AT", 19, 3),
+                    col("STATUS", 7, 0),
+                ]
+            },
+            Screen::ServiceAccountDetail => const {
+                &[
+                    col("NAME", 8, 0),
+                    col("ACCESS KEY ID", 32, 0),
+                    col("DESCRIPTION", 11, 1),
+                    col("CREATED AT", 19, 2),
+                    col("STATUS", 7, 0),
+                ]
+            },
             Screen::Dashboard => const { &[col("ITEM", 16, 0), col("VALUE", 20, 0)] },
             Screen::Projects => {
                 const {
@@ -225,11 +282,13 @@ impl Roles {
 }
 
 /// Loads a screen's rows for `actor`, in `project_id` where the screen is per project.
+/// `subject` is the service account a detail page shows.
 pub fn load(
     console: &Console,
     actor: &Actor,
     screen: Screen,
     project_id: Option<&str>,
+    subject: Option<&str>,
 ) -> Result<Vec<ListRow>> {
     let need_project = || {
         project_id.ok_or_else(|| {
@@ -238,6 +297,34 @@ pub fn load(
     };
     Ok(match screen {
         Screen::Dashboard => dashboard(console, actor, project_id)?,
+        Screen::CredentialsIam | Screen::CredentialsS3 => {
+            let kind = if screen == Screen::CredentialsIam { KeyKind::Iam } else { KeyKind::S3 };
+            let names = console.project_names()?;
+            console
+                .list_credentials(actor, Some(kind))?
+                .into_iter()
+                .map(|k| {
+                    let project = names.get(&k.project_id).cloned().unwrap_or_else(|| "(deleted)".into());
+                    ListRow::new(
+                        k.id.clone(),
+                        vec![k.name, k.id, project, k.description, local_time(&k.created_at), key_status(k.status).into()],
+                    )
+                })
+                .collect()
+        }
+        Screen::ServiceAccountDetail => {
+            let sa_id = subject.ok_or_else(|| crate::console::Error::NotFound("no service account chosen".into()))?;
+            console
+                .list_sa_keys(actor, sa_id)?
+                .into_iter()
+                .map(|k| {
+                    ListRow::new(
+                        k.id.clone(),
+                        vec![k.name, k.id, k.description, local_time(&k.created_at), key_status(k.status).into()],
+                    )
+                })
+                .collect()
+        }
         Screen::Projects => console
             .list_projects(actor)?
             .into_iter()
@@ -371,6 +458,13 @@ pub fn load(
             })
             .collect(),
     })
+}
+
+fn key_status(s: KeyStatus) -> &'static str {
+    match s {
+        KeyStatus::Active => "Active",
+        KeyStatus::Expired => "Expired",
+    }
 }
 
 fn status_dot(s: SaStatus) -> &'static str {

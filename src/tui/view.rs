@@ -192,14 +192,15 @@ fn draw_menu(app: &App, frame: &mut Frame, area: Rect) {
             }
         }
         let indent = if screen.group().is_some() { "   " } else { " " };
-        let marker = if *screen == app.screen { "▶" } else { " " };
+        let lit = *screen == app.screen.menu_entry();
+        let marker = if lit { "▶" } else { " " };
         let label = cell(
             &format!("{marker}{indent}{}", screen.title()),
             inner.width as usize,
         );
         let style = if app.focus == Focus::Menu && i == app.menu_index {
             app.theme.menu_selected
-        } else if *screen == app.screen {
+        } else if lit {
             app.theme.accent
         } else {
             app.theme.base
@@ -216,8 +217,61 @@ fn breadcrumb(screen: Screen) -> String {
     }
 }
 
+/// Lines between the breadcrumb and the table: the Credentials tabs, or the service account a
+/// detail page is about.
+fn context_lines(app: &App) -> Vec<Line<'static>> {
+    let tab = |label: &str, on: bool| {
+        if on {
+            Span::styled(format!("[ {label} ]"), app.theme.selected)
+        } else {
+            Span::styled(format!("  {label}  "), app.theme.dim)
+        }
+    };
+    match app.screen {
+        Screen::CredentialsIam | Screen::CredentialsS3 => vec![Line::from(vec![
+            Span::raw(" "),
+            tab("IAM access key", app.screen == Screen::CredentialsIam),
+            Span::raw(" "),
+            tab("S3 access key", app.screen == Screen::CredentialsS3),
+            Span::styled("   Tab switches", app.theme.dim),
+        ])],
+        Screen::ServiceAccountDetail => {
+            let id = app.sa_detail.clone().unwrap_or_default();
+            vec![
+                Line::from(vec![Span::styled(" ID: ", app.theme.dim), Span::raw(id)]),
+                Line::from(vec![
+                    Span::raw(" "),
+                    tab("IAM access key", true),
+                    Span::styled("   Credentials", app.theme.dim),
+                ]),
+            ]
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn draw_content(app: &App, frame: &mut Frame, area: Rect) {
-    let [crumb, table_area] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let context = context_lines(app);
+    let [crumb, context_area, table_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(context.len() as u16),
+        Constraint::Min(1),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(context), context_area);
+    if app.screen.is_credentials() && !app.credentials_unlocked {
+        let text = vec![
+            Line::from(""),
+            Line::from(" Profile › Credentials is protected by a password re-check."),
+            Line::from(Span::styled(" Press Enter to verify your password.", app.theme.accent)),
+        ];
+        frame.render_widget(Paragraph::new(text), table_area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!(" {}", breadcrumb(app.screen)), app.theme.accent)),
+            crumb,
+        );
+        return;
+    }
     let table = app.table(app.screen);
     let count = table.map(|t| {
         if t.filter.is_empty() {
@@ -230,7 +284,8 @@ fn draw_content(app: &App, frame: &mut Frame, area: Rect) {
         format!(" {}", breadcrumb(app.screen)),
         app.theme.accent,
     )];
-    if let (Some(count), true) = (count, app.screen != Screen::Dashboard) {
+    let failed = table.is_some_and(|t| t.error.is_some());
+    if let (Some(count), true) = (count, app.screen != Screen::Dashboard && !failed) {
         spans.push(Span::styled(format!("  ({count})"), app.theme.dim));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), crumb);
@@ -441,6 +496,7 @@ pub fn footer_hints(app: &App) -> Vec<(String, String)> {
     hints.push(global(Action::Quit));
     for action in [
         Action::Open,
+        Action::NextTab,
         Action::Create,
         Action::Edit,
         Action::Settings,
@@ -661,6 +717,10 @@ fn draw_reveal(app: &App, reveal: &Reveal, frame: &mut Frame, area: Rect) {
         })
         .collect();
     lines.push(Line::from(vec![
+        Span::styled(format!("{}: ", reveal.id.0), app.theme.dim),
+        Span::raw(reveal.id.1.clone()),
+    ]));
+    lines.push(Line::from(vec![
         Span::styled(format!("{}: ", reveal.secret_label), app.theme.dim),
         Span::styled(reveal.secret.expose().to_string(), app.theme.accent),
     ]));
@@ -672,8 +732,12 @@ fn draw_reveal(app: &App, reveal: &Reveal, frame: &mut Frame, area: Rect) {
     lines.push(Line::from(""));
     let checkbox = if reveal.saved { "[x]" } else { "[ ]" };
     lines.push(Line::from(vec![
-        Span::styled("[y]", app.theme.accent),
-        Span::raw(" copy   "),
+        Span::styled("[i]", app.theme.accent),
+        Span::raw(format!(" copy {}   ", reveal.id.0)),
+        Span::styled("[s]", app.theme.accent),
+        Span::raw(format!(" copy {}", reveal.secret_label)),
+    ]));
+    lines.push(Line::from(vec![
         Span::styled("[Space]", app.theme.accent),
         Span::raw(format!(" {checkbox} I have saved it   ")),
         Span::styled("[Enter]", app.theme.accent),
@@ -682,7 +746,8 @@ fn draw_reveal(app: &App, reveal: &Reveal, frame: &mut Frame, area: Rect) {
     if let Some(note) = &reveal.note {
         lines.push(Line::from(Span::styled(note.clone(), app.theme.dim)));
     }
-    let width = 76.min(area.width);
+    // Wide enough for a 64-character secret on one line where the terminal allows.
+    let width = 90.min(area.width);
     let rect = centered(area, width, popup_height(&lines, width));
     frame.render_widget(Clear, rect);
     frame.render_widget(
