@@ -3,6 +3,7 @@
 //! [`console`] is the model — the single authority over every rule; [`store`] is the only
 //! module that knows the embedded database; [`cli`] is the scriptable face.
 
+pub mod api;
 pub mod cli;
 pub mod console;
 pub mod store;

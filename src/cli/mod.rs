@@ -16,6 +16,8 @@ use clap::{Parser, Subcommand};
 
 use crate::console::{Actor, Config, Console, Error, Result, Secret};
 use crate::tui::{self, Start};
+use crate::api;
+use std::sync::Arc;
 pub use output::Output;
 
 #[derive(Debug, Parser)]
@@ -38,6 +40,10 @@ pub struct Cli {
     /// Print results as JSON on stdout
     #[arg(long, global = true)]
     pub json: bool,
+    /// With the interactive console: also serve the token API at ADDR (e.g. 127.0.0.1:5000),
+    /// so keys made on screen work at once
+    #[arg(long, value_name = "ADDR")]
+    pub serve: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -50,6 +56,12 @@ pub enum Command {
     Demo,
     /// Create the data directory with the demo organization or an empty one
     Init(admin::InitArgs),
+    /// Serve the Keystone-compatible token API
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:5000
+        #[arg(long, value_name = "ADDR")]
+        listen: String,
+    },
     /// Payment methods (Billing)
     #[command(subcommand)]
     Payment(admin::PaymentCmd),
@@ -144,7 +156,7 @@ impl Context {
 
 /// `kc-console demo`: the console on a throwaway copy of the demo organization, signed in as
 /// its owner. The copy is deleted on the way out.
-fn demo() -> Result<String> {
+fn demo(serve: Option<&str>) -> Result<String> {
     tui::require_terminal()?;
     let dir = tempfile::Builder::new()
         .prefix("kc-console-demo-")
@@ -153,7 +165,20 @@ fn demo() -> Result<String> {
     let console = Console::open(dir.path(), Config::default())?;
     console.load_demo()?;
     let owner = console.user_by_id(&console.organization()?.owner_id)?;
-    tui::run(console, Start::SignedIn(Console::actor_for(&owner)))?;
+    interactive(console, Start::SignedIn(Console::actor_for(&owner)), serve)
+}
+
+/// The interactive console, with the token API beside it when `--serve` asks for it.
+fn interactive(console: Console, start: Start, serve: Option<&str>) -> Result<String> {
+    let console = Arc::new(console);
+    let notice = match serve {
+        Some(addr) => {
+            let bound = api::spawn(Arc::clone(&console), addr)?;
+            Some(format!("Token API: http://{bound}/identity/v3"))
+        }
+        None => None,
+    };
+    tui::run(console, start, notice)?;
     Ok(String::new())
 }
 
@@ -171,7 +196,7 @@ pub fn run(cli: Cli) -> Result<String> {
             tui::require_terminal()?;
             None
         }
-        Some(Command::Demo) => return demo(),
+        Some(Command::Demo) => return demo(cli.serve.as_deref()),
         Some(command) => Some(command),
     };
     let data_dir = match cli.data_dir {
@@ -201,12 +226,15 @@ pub fn run(cli: Cli) -> Result<String> {
             },
             (email, _) => Start::SignIn { email },
         };
-        tui::run(ctx.console, start)?;
-        return Ok(String::new());
+        return interactive(ctx.console, start, cli.serve.as_deref());
     };
+    if let Command::Serve { listen } = command {
+        api::run(ctx.console, &listen)?;
+        return Ok(String::new());
+    }
     let out = Output::new(json);
     match command {
-        Command::Tui | Command::Demo => unreachable!("handled above"),
+        Command::Tui | Command::Demo | Command::Serve { .. } => unreachable!("handled above"),
         Command::Init(args) => admin::init(&mut ctx, out, args),
         Command::Payment(cmd) => admin::payment(&mut ctx, out, cmd),
         Command::User(cmd) => admin::user(&mut ctx, out, cmd),

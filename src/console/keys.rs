@@ -208,16 +208,15 @@ impl Console {
 
     // ---- Profile › Credentials ----
 
-    /// The signed-in user's own keys; `kind` narrows to one tab.
+    /// The actor's own keys — a user's, or through its token a service account's (the token
+    /// API lists a principal's application credentials); `kind` narrows to one tab.
     pub fn list_credentials(&self, actor: &Actor, kind: Option<KeyKind>) -> Result<Vec<AccessKey>> {
-        let uid = self.guard(actor, "credential.list", &actor.label, || {
-            match &actor.principal {
-                Principal::User(uid) => Ok(uid.clone()),
-                _ => Err(Error::Denied("only users have Credentials".into())),
-            }
+        let owner = self.guard(actor, "credential.list", &actor.label, || match &actor.principal {
+            Principal::User(id) | Principal::ServiceAccount(id) => Ok(id.clone()),
+            _ => Err(Error::Denied("only users and service accounts have access keys".into())),
         })?;
         Ok(self
-            .keys_of(&uid)?
+            .keys_of(&owner)?
             .into_iter()
             .filter(|k| kind.is_none_or(|kind| k.kind == kind))
             .collect())

@@ -153,6 +153,26 @@ impl Console {
         Ok(project)
     }
 
+    /// The projects where the actor's principal holds a role: a user's memberships, or a
+    /// service account's own project (Keystone's `/users/{id}/projects`).
+    pub fn principal_projects(&self, actor: &Actor) -> Result<Vec<Project>> {
+        let ids: Vec<String> = match &actor.principal {
+            Principal::User(uid) => self.memberships_of(uid)?.into_iter().map(|m| m.project_id).collect(),
+            Principal::ServiceAccount(sa) => {
+                super::service_accounts::project_of(sa).map(str::to_string).into_iter().collect()
+            }
+            _ => Vec::new(),
+        };
+        let mut projects = Vec::new();
+        for id in ids {
+            if let Some(p) = self.store.get::<Project>(Table::Projects, &id)? {
+                projects.push(p);
+            }
+        }
+        projects.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(projects)
+    }
+
     /// IAM › Projects: all projects for Org Admin and Org Reader, otherwise the user's own.
     pub fn list_projects(&self, actor: &Actor) -> Result<Vec<ProjectView>> {
         let org = self.organization()?;

@@ -429,7 +429,6 @@ impl App {
                     Ok(session) => {
                         self.signin = sign_in_form(&session.email);
                         self.session = Some(session);
-                        self.flash = None;
                         self.goto(Screen::Dashboard)
                     }
                     Err(message) => {

@@ -46,9 +46,9 @@ pub fn require_terminal() -> Result<()> {
     }
 }
 
-pub fn run(console: Console, start: Start) -> Result<()> {
+/// Runs the console until the user quits; `notice` is shown as the first flash message.
+pub fn run(console: Arc<Console>, start: Start, notice: Option<String>) -> Result<()> {
     require_terminal()?;
-    let console = Arc::new(console);
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>();
     let (effect_tx, effect_rx) = mpsc::channel::<Effect>();
 
@@ -98,6 +98,12 @@ pub fn run(console: Console, start: Start) -> Result<()> {
         }
     };
 
+    if let Some(text) = notice {
+        app.flash = Some(app::Flash {
+            text,
+            kind: app::FlashKind::Info,
+        });
+    }
     // ratatui's init restores the terminal on panic as well as on the way out below.
     let mut terminal =
         ratatui::try_init().map_err(|e| Error::Internal(format!("cannot set up the terminal: {e}")))?;

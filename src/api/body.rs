@@ -1,0 +1,193 @@
+//! Keystone's JSON shapes: what requests carry and what responses say.
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use crate::console::{AccessKey, KeyKind, NewKey, Project, ProjectRole, TokenInfo};
+
+const DOMAIN: &str = "default";
+const REGION: &str = "kr-central-2";
+
+/// Keystone writes times in UTC with microseconds.
+fn time(at: &DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+fn domain() -> Value {
+    json!({"id": DOMAIN, "name": "Default"})
+}
+
+fn role(role: ProjectRole) -> Value {
+    let (id, name) = match role {
+        ProjectRole::Admin => ("project-admin", "project_admin"),
+        ProjectRole::Member => ("project-member", "project_member"),
+        ProjectRole::Reader => ("project-reader", "project_reader"),
+    };
+    json!({"id": id, "name": name})
+}
+
+pub fn version(base: &str) -> Value {
+    json!({"version": {
+        "id": "v3.14",
+        "status": "stable",
+        "updated": "2020-04-07T00:00:00Z",
+        "links": [{"rel": "self", "href": format!("{base}/")}],
+        "media-types": [{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}],
+    }})
+}
+
+pub fn token(info: &TokenInfo, base: &str) -> Value {
+    json!({"token": {
+        "methods": ["application_credential"],
+        "issued_at": time(&info.issued_at),
+        "expires_at": time(&info.expires_at),
+        "audit_ids": [&info.key_id[..16.min(info.key_id.len())]],
+        "user": {"id": info.principal_id, "name": info.principal_name, "domain": domain()},
+        "project": {"id": info.project_id, "name": info.project_name, "domain": domain()},
+        "roles": [role(info.role)],
+        "is_domain": false,
+        "application_credential": {"id": info.key_id, "name": info.key_name, "restricted": true},
+        "catalog": [{
+            "type": "identity",
+            "name": "keystone",
+            "id": "identity",
+            "endpoints": [{"id": "identity-public", "interface": "public", "region": REGION, "region_id": REGION, "url": base}],
+        }],
+    }})
+}
+
+pub fn projects(projects: &[Project], base: &str) -> Value {
+    let list: Vec<Value> = projects
+        .iter()
+        .map(|p| {
+            json!({
+                "id": p.id,
+                "name": p.name,
+                "description": p.description,
+                "domain_id": DOMAIN,
+                "enabled": true,
+                "is_domain": false,
+                "parent_id": DOMAIN,
+                "tags": [],
+                "links": {"self": format!("{base}/projects/{}", p.id)},
+            })
+        })
+        .collect();
+    json!({"projects": list, "links": {"self": format!("{base}/auth/projects"), "previous": null, "next": null}})
+}
+
+fn application_credential(key: &AccessKey, base: &str) -> Value {
+    json!({
+        "id": key.id,
+        "name": key.name,
+        "description": key.description,
+        "project_id": key.project_id,
+        "user_id": key.owner.id(),
+        "expires_at": null,
+        "unrestricted": false,
+        "status": match key.status { crate::console::KeyStatus::Active => "active", crate::console::KeyStatus::Expired => "expired" },
+        "links": {"self": format!("{base}/users/{}/application_credentials/{}", key.owner.id(), key.id)},
+    })
+}
+
+/// A list never carries a secret: the model does not have one to give.
+pub fn application_credentials(keys: &[AccessKey], base: &str) -> Value {
+    let list: Vec<Value> = keys.iter().map(|k| application_credential(k, base)).collect();
+    json!({"application_credentials": list, "links": {"self": null, "previous": null, "next": null}})
+}
+
+/// The one response that carries the secret.
+pub fn created_application_credential(new: &NewKey, base: &str) -> Value {
+    let mut value = application_credential(&new.key, base);
+    value["secret"] = json!(new.secret.expose());
+    json!({"application_credential": value})
+}
+
+fn ec2_credential(key: &AccessKey, base: &str) -> Value {
+    json!({
+        "user_id": key.owner.id(),
+        "tenant_id": key.project_id,
+        "access": key.id,
+        "trust_id": null,
+        "links": {"self": format!("{base}/users/{}/credentials/OS-EC2/{}", key.owner.id(), key.id)},
+    })
+}
+
+pub fn ec2_credentials(keys: &[AccessKey], base: &str) -> Value {
+    let list: Vec<Value> = keys.iter().filter(|k| k.kind == KeyKind::S3).map(|k| ec2_credential(k, base)).collect();
+    json!({"credentials": list, "links": {"self": null, "previous": null, "next": null}})
+}
+
+pub fn created_ec2_credential(new: &NewKey, base: &str) -> Value {
+    let mut value = ec2_credential(&new.key, base);
+    value["secret"] = json!(new.secret.expose());
+    json!({"credential": value})
+}
+
+/// How a token request names its application credential.
+pub enum CredentialRef {
+    Id(String),
+    Name { name: String, user_id: String },
+}
+
+pub struct PresentedCredential {
+    pub by: CredentialRef,
+    pub secret: String,
+}
+
+fn text_field(value: &Value, field: &str) -> Option<String> {
+    value.get(field).and_then(Value::as_str).map(str::to_string)
+}
+
+/// `{"auth": {"identity": {"methods": ["application_credential"], "application_credential": …}}}`.
+pub fn application_credential_request(request: &Value) -> Result<PresentedCredential, String> {
+    let identity = request
+        .get("auth")
+        .and_then(|a| a.get("identity"))
+        .ok_or("the body must be {\"auth\": {\"identity\": …}}")?;
+    let methods = identity.get("methods").and_then(Value::as_array).ok_or("auth.identity.methods is required")?;
+    if !methods.iter().any(|m| m == "application_credential") {
+        return Err("only the application_credential method is supported: exchange an IAM access key".into());
+    }
+    let credential = identity
+        .get("application_credential")
+        .ok_or("auth.identity.application_credential is required")?;
+    let secret = text_field(credential, "secret").ok_or("application_credential.secret is required")?;
+    let by = match (text_field(credential, "id"), text_field(credential, "name")) {
+        (Some(id), _) => CredentialRef::Id(id),
+        (None, Some(name)) => {
+            let user_id = credential
+                .get("user")
+                .and_then(|u| text_field(u, "id"))
+                .ok_or("an application credential named without its id needs user.id")?;
+            CredentialRef::Name { name, user_id }
+        }
+        (None, None) => return Err("application_credential needs an id, or a name and user.id".into()),
+    };
+    Ok(PresentedCredential { by, secret })
+}
+
+/// `{"application_credential": {"name", "description"?}}` → (name, description).
+pub fn new_application_credential(request: &Value) -> Result<(String, String), String> {
+    let credential = request
+        .get("application_credential")
+        .ok_or("the body must be {\"application_credential\": {\"name\": …}}")?;
+    if credential.get("secret").is_some_and(|s| !s.is_null()) {
+        return Err("kc-console generates every secret; leave out \"secret\"".into());
+    }
+    if credential.get("expires_at").is_some_and(|e| !e.is_null()) {
+        return Err("IAM access keys cannot have an expiration date; leave out \"expires_at\"".into());
+    }
+    let name = text_field(credential, "name").ok_or("application_credential.name is required")?;
+    let description = text_field(credential, "description").unwrap_or_default();
+    Ok((name, description))
+}
+
+/// `{"tenant_id": PROJECT_ID, "name"?}` → (project, name). S3 keys need a name in the console;
+/// Keystone's request has none, so one is made from the time if not given.
+pub fn new_ec2_credential(request: &Value) -> Result<(String, String), String> {
+    let project = text_field(request, "tenant_id").ok_or("tenant_id (the project ID) is required")?;
+    let name = text_field(request, "name")
+        .unwrap_or_else(|| format!("ec2-{}", Utc::now().format("%Y%m%d%H%M%S%3f")));
+    Ok((project, name))
+}
