@@ -17,7 +17,9 @@ use ratatui::Terminal;
 
 fn config() -> Config {
     Config {
-        clock: Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap())),
+        clock: Arc::new(FixedClock::new(
+            Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap(),
+        )),
         entropy: Arc::new(SeededEntropy::new(9)),
         limits: Limits::default(),
     }
@@ -59,7 +61,13 @@ fn rows(count: usize, columns: usize) -> Vec<ListRow> {
         .map(|i| ListRow {
             id: format!("{i:032x}"),
             cells: (0..columns)
-                .map(|c| if c == 0 { format!("프로젝트 {i}") } else { format!("cell {c} of row {i}") })
+                .map(|c| {
+                    if c == 0 {
+                        format!("프로젝트 {i}")
+                    } else {
+                        format!("cell {c} of row {i}")
+                    }
+                })
                 .collect(),
         })
         .collect()
@@ -70,9 +78,15 @@ fn signed_in_app(console: &Console, screen_command: &str) -> App {
     let session = session_for(console, Console::actor_for(&owner), None).unwrap();
     let mut app = App::new(Theme::new(ThemeName::Dark), "");
     app.update(Msg::SignedIn(Ok(session)));
-    app.update(Msg::Key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(':'))));
+    app.update(Msg::Key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Char(':'),
+    )));
     for c in screen_command.chars().chain(std::iter::once('\n')) {
-        let code = if c == '\n' { crossterm::event::KeyCode::Enter } else { crossterm::event::KeyCode::Char(c) };
+        let code = if c == '\n' {
+            crossterm::event::KeyCode::Enter
+        } else {
+            crossterm::event::KeyCode::Char(c)
+        };
         app.update(Msg::Key(crossterm::event::KeyEvent::from(code)));
     }
     app
@@ -96,8 +110,15 @@ fn benches(c: &mut Criterion) {
     group.sample_size(100);
     for (screen, command, columns) in [(Screen::Projects, "projects", 6), (Screen::Audit, "audit", 6)] {
         let mut app = signed_in_app(&console, command);
-        app.update(Msg::Loaded { screen, project: None, result: Ok(rows(10_000, columns)) });
-        app.update(Msg::Key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::PageDown)));
+        app.update(Msg::Loaded {
+            screen,
+            project: None,
+            subject: None,
+            result: Ok(rows(10_000, columns)),
+        });
+        app.update(Msg::Key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::PageDown,
+        )));
         let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
         group.bench_function(format!("frame_{command}_10k_rows_200x50"), |b| {
             b.iter(|| {

@@ -269,7 +269,10 @@ fn the_interactive_console_without_a_terminal_is_a_clear_usage_error() {
         assert!(line.contains("needs a terminal"), "{line}");
     }
     // Nothing was created on the way to the refusal.
-    assert!(!kc.path().exists(), "the console wrote to --data-dir without a terminal");
+    assert!(
+        !kc.path().exists(),
+        "the console wrote to --data-dir without a terminal"
+    );
 }
 
 #[test]

@@ -1700,11 +1700,6 @@ fn rule_11_refusals_of_bad_input_and_of_non_users_are_audited_too() {
             &sa_actor,
             Box::new(|| c.verify_password(&sa_actor, "whatever-1")),
         ),
-        (
-            "a service account's token listing Credentials",
-            &sa_actor,
-            Box::new(|| c.list_credentials(&sa_actor, None).map(drop)),
-        ),
     ];
     // A successful check first, so the lockout record a password check writes exists already.
     c.verify_password(&org.owner, OWNER_PW).unwrap();

@@ -114,7 +114,11 @@ fn ec2_credential(key: &AccessKey, base: &str) -> Value {
 }
 
 pub fn ec2_credentials(keys: &[AccessKey], base: &str) -> Value {
-    let list: Vec<Value> = keys.iter().filter(|k| k.kind == KeyKind::S3).map(|k| ec2_credential(k, base)).collect();
+    let list: Vec<Value> = keys
+        .iter()
+        .filter(|k| k.kind == KeyKind::S3)
+        .map(|k| ec2_credential(k, base))
+        .collect();
     json!({"credentials": list, "links": {"self": null, "previous": null, "next": null}})
 }
 
@@ -145,7 +149,10 @@ pub fn application_credential_request(request: &Value) -> Result<PresentedCreden
         .get("auth")
         .and_then(|a| a.get("identity"))
         .ok_or("the body must be {\"auth\": {\"identity\": …}}")?;
-    let methods = identity.get("methods").and_then(Value::as_array).ok_or("auth.identity.methods is required")?;
+    let methods = identity
+        .get("methods")
+        .and_then(Value::as_array)
+        .ok_or("auth.identity.methods is required")?;
     if !methods.iter().any(|m| m == "application_credential") {
         return Err("only the application_credential method is supported: exchange an IAM access key".into());
     }
@@ -184,10 +191,10 @@ pub fn new_application_credential(request: &Value) -> Result<(String, String), S
 }
 
 /// `{"tenant_id": PROJECT_ID, "name"?}` → (project, name). S3 keys need a name in the console;
-/// Keystone's request has none, so one is made from the time if not given.
+/// Keystone's request has none, so a random one is made if not given (names are unique per
+/// user, so two creates at the same moment must not pick the same one).
 pub fn new_ec2_credential(request: &Value) -> Result<(String, String), String> {
     let project = text_field(request, "tenant_id").ok_or("tenant_id (the project ID) is required")?;
-    let name = text_field(request, "name")
-        .unwrap_or_else(|| format!("ec2-{}", Utc::now().format("%Y%m%d%H%M%S%3f")));
+    let name = text_field(request, "name").unwrap_or_else(|| format!("ec2-{:08x}", rand::random::<u32>()));
     Ok((project, name))
 }

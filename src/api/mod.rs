@@ -43,7 +43,10 @@ impl ApiError {
     }
 
     fn unauthenticated() -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "The request you have made requires authentication.")
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "The request you have made requires authentication.",
+        )
     }
 }
 
@@ -71,9 +74,10 @@ impl IntoResponse for ApiError {
         let body = json!({"error": {"code": self.status.as_u16(), "title": title, "message": self.message}});
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Keystone uri=\"/identity/v3\""));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Keystone uri=\"/identity/v3\""),
+            );
         }
         response
     }
@@ -94,13 +98,18 @@ async fn blocking<T: Send + 'static>(
 }
 
 fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty())
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
 }
 
 /// The caller, from `X-Auth-Token`.
 fn caller(api: &Api, headers: &HeaderMap) -> ApiResult<TokenInfo> {
     let token = header_text(headers, "x-auth-token").ok_or_else(ApiError::unauthenticated)?;
-    api.console.validate_token(token).map_err(|_| ApiError::unauthenticated())
+    api.console
+        .validate_token(token)
+        .map_err(|_| ApiError::unauthenticated())
 }
 
 /// The principal named in the path must be the caller: a token manages only its own keys.
@@ -131,8 +140,12 @@ async fn json_body(headers: &HeaderMap, body: Body) -> ApiResult<Value> {
             format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
         )
     })?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("the request body is not valid JSON: {e}")))
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("the request body is not valid JSON: {e}"),
+        )
+    })
 }
 
 /// This server's identity endpoint, as clients reached it.
@@ -147,16 +160,25 @@ async fn version(headers: HeaderMap) -> Json<Value> {
 
 async fn issue_token(State(api): State<Api>, headers: HeaderMap, request: Body) -> ApiResult<Response> {
     let request = json_body(&headers, request).await?;
-    let credential = body::application_credential_request(&request).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, m))?;
+    let credential = body::application_credential_request(&request)
+        .map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, m))?;
     let issued = match &credential.by {
         body::CredentialRef::Id(id) => api.console.issue_token(id, &credential.secret),
         body::CredentialRef::Name { name, user_id } => {
             api.console.issue_token_by_name(user_id, name, &credential.secret)
         }
     }?;
-    let token = HeaderValue::from_str(issued.token.expose())
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the token is not a valid header"))?;
-    let mut response = (StatusCode::CREATED, Json(body::token(&issued.info, &base_url(&headers)))).into_response();
+    let token = HeaderValue::from_str(issued.token.expose()).map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the token is not a valid header",
+        )
+    })?;
+    let mut response = (
+        StatusCode::CREATED,
+        Json(body::token(&issued.info, &base_url(&headers))),
+    )
+        .into_response();
     response.headers_mut().insert("x-subject-token", token);
     Ok(response)
 }
@@ -248,7 +270,10 @@ async fn delete_application_credential(
 ) -> ApiResult<StatusCode> {
     let who = caller(&api, &headers)?;
     same_principal(&who, &user_id)?;
-    blocking(&api, move |console| console.delete_credential(&who.actor(), KeyKind::Iam, &key_id)).await?;
+    blocking(&api, move |console| {
+        console.delete_credential(&who.actor(), KeyKind::Iam, &key_id)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -272,7 +297,8 @@ async fn create_ec2_credential(
     let who = caller(&api, &headers)?;
     same_principal(&who, &user_id)?;
     let request = json_body(&headers, request).await?;
-    let (project, name) = body::new_ec2_credential(&request).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, m))?;
+    let (project, name) =
+        body::new_ec2_credential(&request).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, m))?;
     let new = blocking(&api, move |console| {
         console.create_credential(&who.actor(), KeyKind::S3, &project, &name, "")
     })
@@ -288,7 +314,10 @@ async fn delete_ec2_credential(
 ) -> ApiResult<StatusCode> {
     let who = caller(&api, &headers)?;
     same_principal(&who, &user_id)?;
-    blocking(&api, move |console| console.delete_credential(&who.actor(), KeyKind::S3, &access)).await?;
+    blocking(&api, move |console| {
+        console.delete_credential(&who.actor(), KeyKind::S3, &access)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -297,7 +326,10 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "the method is not allowed for this resource")
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "the method is not allowed for this resource",
+    )
 }
 
 /// The routes of `spec/api.md`.
@@ -308,7 +340,10 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/identity/v3/", get(version))
         .route(
             "/identity/v3/auth/tokens",
-            get(validate_token).head(validate_token).post(issue_token).delete(revoke_token),
+            get(validate_token)
+                .head(validate_token)
+                .post(issue_token)
+                .delete(revoke_token),
         )
         .route("/identity/v3/auth/projects", get(auth_projects))
         .route(&format!("{users}/projects"), get(user_projects))
@@ -324,7 +359,10 @@ pub fn router(console: Arc<Console>) -> Router {
             &format!("{users}/credentials/OS-EC2"),
             get(list_ec2_credentials).post(create_ec2_credential),
         )
-        .route(&format!("{users}/credentials/OS-EC2/{{access}}"), delete(delete_ec2_credential))
+        .route(
+            &format!("{users}/credentials/OS-EC2/{{access}}"),
+            delete(delete_ec2_credential),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(Api { console })
@@ -336,7 +374,9 @@ pub async fn serve(
     console: Arc<Console>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(console)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(console))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 async fn bind(addr: &str) -> ModelResult<TcpListener> {
@@ -356,7 +396,9 @@ fn runtime() -> ModelResult<tokio::runtime::Runtime> {
 pub fn run(console: Console, addr: &str) -> ModelResult<()> {
     runtime()?.block_on(async {
         let listener = bind(addr).await?;
-        let local = listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| Error::Internal(e.to_string()))?;
         eprintln!("kc-console: serving the token API on http://{local}/identity/v3 (Ctrl-C stops)");
         let stop = async {
             let _ = tokio::signal::ctrl_c().await;
@@ -372,7 +414,9 @@ pub fn run(console: Console, addr: &str) -> ModelResult<()> {
 pub fn spawn(console: Arc<Console>, addr: &str) -> ModelResult<SocketAddr> {
     let runtime = runtime()?;
     let listener = runtime.block_on(bind(addr))?;
-    let local = listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Error::Internal(e.to_string()))?;
     std::thread::spawn(move || {
         let _ = runtime.block_on(serve(listener, console, std::future::pending()));
     });

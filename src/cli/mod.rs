@@ -14,11 +14,11 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::api;
 use crate::console::{Actor, Config, Console, Error, Result, Secret};
 use crate::tui::{self, Start};
-use crate::api;
-use std::sync::Arc;
 pub use output::Output;
+use std::sync::Arc;
 
 #[derive(Debug, Parser)]
 #[command(

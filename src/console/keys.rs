@@ -211,9 +211,13 @@ impl Console {
     /// The actor's own keys — a user's, or through its token a service account's (the token
     /// API lists a principal's application credentials); `kind` narrows to one tab.
     pub fn list_credentials(&self, actor: &Actor, kind: Option<KeyKind>) -> Result<Vec<AccessKey>> {
-        let owner = self.guard(actor, "credential.list", &actor.label, || match &actor.principal {
-            Principal::User(id) | Principal::ServiceAccount(id) => Ok(id.clone()),
-            _ => Err(Error::Denied("only users and service accounts have access keys".into())),
+        let owner = self.guard(actor, "credential.list", &actor.label, || {
+            match &actor.principal {
+                Principal::User(id) | Principal::ServiceAccount(id) => Ok(id.clone()),
+                _ => Err(Error::Denied(
+                    "only users and service accounts have access keys".into(),
+                )),
+            }
         })?;
         Ok(self
             .keys_of(&owner)?

@@ -157,10 +157,15 @@ impl Console {
     /// service account's own project (Keystone's `/users/{id}/projects`).
     pub fn principal_projects(&self, actor: &Actor) -> Result<Vec<Project>> {
         let ids: Vec<String> = match &actor.principal {
-            Principal::User(uid) => self.memberships_of(uid)?.into_iter().map(|m| m.project_id).collect(),
-            Principal::ServiceAccount(sa) => {
-                super::service_accounts::project_of(sa).map(str::to_string).into_iter().collect()
-            }
+            Principal::User(uid) => self
+                .memberships_of(uid)?
+                .into_iter()
+                .map(|m| m.project_id)
+                .collect(),
+            Principal::ServiceAccount(sa) => super::service_accounts::project_of(sa)
+                .map(str::to_string)
+                .into_iter()
+                .collect(),
             _ => Vec::new(),
         };
         let mut projects = Vec::new();

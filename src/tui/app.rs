@@ -13,8 +13,8 @@ use super::screens::{ListRow, Roles, Screen};
 use super::theme::Theme;
 use crate::console::access::Permission;
 use crate::console::inquiries::{InquiryDraft, InquiryKind, PROJECT_DELETION};
-use crate::console::service_accounts::DELETE_SA_PHRASE;
 use crate::console::keys::DELETE_KEY_PHRASE;
+use crate::console::service_accounts::DELETE_SA_PHRASE;
 use crate::console::{validate, Actor, KeyKind, OrgRole, ProjectRole, ProjectView, SaStatus, Secret};
 
 /// Who is signed in, and where they are.
@@ -324,6 +324,7 @@ pub const COMMANDS: &[&str] = &[
     "payment",
     "helpdesk",
     "audit",
+    "credentials",
     "project ",
     "quit",
 ];
@@ -356,7 +357,10 @@ fn sign_in_form(email: &str) -> Form {
         "Sign in",
         Submit::SignIn,
         vec![
-            Field::text("Email", validate::EMAIL_MAX, validate::email).with_value(email),
+            Field {
+                max: 0,
+                ..Field::text("Email", validate::EMAIL_MAX, validate::email).with_value(email)
+            },
             Field::masked("Password"),
         ],
     );
@@ -568,7 +572,10 @@ impl App {
             self.history.push(self.screen);
         }
         self.screen = screen;
-        self.menu_index = Screen::MENU.iter().position(|s| *s == screen.menu_entry()).unwrap_or(0);
+        self.menu_index = Screen::MENU
+            .iter()
+            .position(|s| *s == screen.menu_entry())
+            .unwrap_or(0);
         self.focus = Focus::Content;
         self.input = Input::None;
         self.load(screen)
@@ -730,20 +737,14 @@ impl App {
             (CredentialsIam, NextTab | PrevTab) => ("S3 access key tab", None),
             (CredentialsS3, NextTab | PrevTab) => ("IAM access key tab", None),
             (ServiceAccounts, Open) => ("open", Some(Permission::ViewServiceAccounts)),
-            (ServiceAccountDetail, Create) => ("create IAM access key", Some(Permission::ManageServiceAccountKeys)),
+            (ServiceAccountDetail, Create) => (
+                "create IAM access key",
+                Some(Permission::ManageServiceAccountKeys),
+            ),
             (ServiceAccountDetail, Delete) => ("delete", Some(Permission::ManageServiceAccountKeys)),
             (
-                Projects
-                | Users
-                | Members
-                | ServiceAccounts
-                | ServiceAccountDetail
-                | ServiceAgents
-                | Services
-                | HelpDesk
-                | Audit
-                | CredentialsIam
-                | CredentialsS3,
+                Projects | Users | Members | ServiceAccounts | ServiceAccountDetail | ServiceAgents
+                | Services | HelpDesk | Audit | CredentialsIam | CredentialsS3,
                 Copy,
             ) => ("copy ID", None),
             _ => return None,
@@ -1058,14 +1059,22 @@ impl App {
             (CredentialsIam, NextTab | PrevTab) => self.switch_tab(CredentialsS3),
             (CredentialsS3, NextTab | PrevTab) => self.switch_tab(CredentialsIam),
             (CredentialsIam | CredentialsS3, Create) => {
-                let kind = if self.screen == CredentialsIam { KeyKind::Iam } else { KeyKind::S3 };
+                let kind = if self.screen == CredentialsIam {
+                    KeyKind::Iam
+                } else {
+                    KeyKind::S3
+                };
                 let projects: Vec<String> = session
                     .projects
                     .iter()
                     .filter(|v| v.my_role.is_some())
                     .map(|v| v.project.name.clone())
                     .collect();
-                let current = session.current.as_ref().map(|c| c.project.name.clone()).unwrap_or_default();
+                let current = session
+                    .current
+                    .as_ref()
+                    .map(|c| c.project.name.clone())
+                    .unwrap_or_default();
                 let mut project = Field::choice("Project", projects.clone());
                 if projects.contains(&current) {
                     project = project.with_value(&current);
@@ -1084,6 +1093,7 @@ impl App {
                             }),
                         ],
                     )
+                    .with_focus(1)
                     .with_intro(vec![
                         "The key inherits your role in the project you choose.".into(),
                         "You can create up to 2 of each kind of access key per project.".into(),
@@ -1093,7 +1103,11 @@ impl App {
             }
             (CredentialsIam | CredentialsS3, Delete) => match selected {
                 Some(row) => {
-                    let kind = if self.screen == CredentialsIam { KeyKind::Iam } else { KeyKind::S3 };
+                    let kind = if self.screen == CredentialsIam {
+                        KeyKind::Iam
+                    } else {
+                        KeyKind::S3
+                    };
                     self.popup = Some(Popup::Confirm(Confirm {
                         title: format!("Delete {}", kind.label()),
                         lines: vec![
@@ -1131,7 +1145,10 @@ impl App {
                             }),
                         ],
                     )
-                    .with_intro(vec![project_line(&session), format!("Service account ID: {sa_id}")]),
+                    .with_intro(vec![
+                        project_line(&session),
+                        format!("Service account ID: {sa_id}"),
+                    ]),
                 ));
                 Vec::new()
             }
@@ -1356,6 +1373,8 @@ impl App {
         if let Some(Popup::Switcher(_)) = self.popup {
             return self.on_switcher_key(key);
         }
+        // The help popup scrolls no further than its last line.
+        let help_rows = crate::tui::view::help_lines(self).len() as u16;
         let Some(popup) = self.popup.as_mut() else {
             return Vec::new();
         };
@@ -1363,9 +1382,9 @@ impl App {
             Popup::Help { scroll } => {
                 match key.code {
                     KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') => self.popup = None,
-                    KeyCode::Down | KeyCode::Char('j') => *scroll = scroll.saturating_add(1),
+                    KeyCode::Down | KeyCode::Char('j') => *scroll = scroll.saturating_add(1).min(help_rows),
                     KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
-                    KeyCode::PageDown => *scroll = scroll.saturating_add(10),
+                    KeyCode::PageDown => *scroll = scroll.saturating_add(10).min(help_rows),
                     KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
                     _ => {}
                 }
@@ -1604,7 +1623,12 @@ impl App {
 
 /// Profile › Credentials asks for the password again before showing anything.
 fn password_gate() -> Form {
-    Form::new("Verify password", Submit::VerifyPassword, vec![Field::masked("Password")]).with_intro(vec![
+    Form::new(
+        "Verify password",
+        Submit::VerifyPassword,
+        vec![Field::masked("Password")],
+    )
+    .with_intro(vec![
         "Re-enter your password to manage your access keys.".into(),
         "After 5 wrong answers in a row, verification locks for 15 minutes.".into(),
     ])

@@ -58,11 +58,13 @@ impl Default for Clipboard {
     }
 }
 
-/// The OSC 52 "set clipboard" sequence; inside tmux it is wrapped in a DCS passthrough.
+/// The OSC 52 "set clipboard" sequence. Inside tmux it is sent twice: plain, which tmux takes
+/// when `set-clipboard` is on, and wrapped in a DCS passthrough, which reaches the outer
+/// terminal when `allow-passthrough` is on; tmux drops whichever it is not set up for.
 pub fn osc52(text: &str, in_tmux: bool) -> String {
     let payload = format!("\x1b]52;c;{}\x07", base64(text.as_bytes()));
     if in_tmux {
-        format!("\x1bPtmux;{}\x1b\\", payload.replace('\x1b', "\x1b\x1b"))
+        format!("{payload}\x1bPtmux;{}\x1b\\", payload.replace('\x1b', "\x1b\x1b"))
     } else {
         payload
     }
@@ -105,6 +107,9 @@ mod tests {
     #[test]
     fn osc52_is_wrapped_for_tmux() {
         assert_eq!(osc52("hi", false), "\x1b]52;c;aGk=\x07");
-        assert_eq!(osc52("hi", true), "\x1bPtmux;\x1b\x1b]52;c;aGk=\x07\x1b\\");
+        assert_eq!(
+            osc52("hi", true),
+            "\x1b]52;c;aGk=\x07\x1bPtmux;\x1b\x1b]52;c;aGk=\x07\x1b\\"
+        );
     }
 }

@@ -57,7 +57,9 @@ pub fn perform(console: &Console, effect: Effect) -> Msg {
             subject,
         },
         Effect::VerifyPassword { actor, password } => Msg::PasswordVerified(
-            console.verify_password(&actor, password.expose()).map_err(|e| e.message().to_string()),
+            console
+                .verify_password(&actor, password.expose())
+                .map_err(|e| e.message().to_string()),
         ),
         Effect::Run { actor, command } => {
             Msg::Done(run(console, &actor, command).map_err(|e| e.message().to_string()))
@@ -115,8 +117,9 @@ fn run(console: &Console, actor: &Actor, command: Command) -> Result<Done> {
                 flash: format!("Added {}.", user.email),
                 reveal: Some(Reveal {
                     secret_label: "Initial password".into(),
-                    warning: "The initial password is shown only now. Give it to the user over a safe channel."
-                        .into(),
+                    warning:
+                        "The initial password is shown only now. Give it to the user over a safe channel."
+                            .into(),
                     ..Reveal::new(
                         "User added".into(),
                         vec![("Name".into(), user.name.clone())],
@@ -195,7 +198,11 @@ fn run(console: &Console, actor: &Actor, command: Command) -> Result<Done> {
         }
         Command::DeleteCredential { kind, key_id } => {
             let key = console.delete_credential(actor, kind, &key_id)?;
-            done(format!("Deleted {} {:?}; its tokens no longer work.", kind.label(), key.name))
+            done(format!(
+                "Deleted {} {:?}; its tokens no longer work.",
+                kind.label(),
+                key.name
+            ))
         }
         Command::CreateSaKey {
             sa_id,
@@ -207,7 +214,10 @@ fn run(console: &Console, actor: &Actor, command: Command) -> Result<Done> {
                 flash: format!("Created IAM access key {:?} for {sa_id}.", new.key.name),
                 reveal: Some(Reveal::new(
                     "IAM access key created".into(),
-                    vec![("Service account ID".into(), sa_id), ("Name".into(), new.key.name.clone())],
+                    vec![
+                        ("Service account ID".into(), sa_id),
+                        ("Name".into(), new.key.name.clone()),
+                    ],
                     ("Access key ID".into(), new.key.id.clone()),
                     new.secret,
                 )),
@@ -219,7 +229,10 @@ fn run(console: &Console, actor: &Actor, command: Command) -> Result<Done> {
             confirmation,
         } => {
             let key = console.delete_sa_key(actor, &sa_id, &key_id, &confirmation)?;
-            done(format!("Deleted IAM access key {:?}; its tokens no longer work.", key.name))
+            done(format!(
+                "Deleted IAM access key {:?}; its tokens no longer work.",
+                key.name
+            ))
         }
         Command::EnableService { project_id, service } => {
             let agent = console.enable_service(actor, &project_id, &service)?;

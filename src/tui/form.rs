@@ -146,6 +146,12 @@ impl Form {
         }
     }
 
+    /// Starts with the cursor on field `index`.
+    pub fn with_focus(mut self, index: usize) -> Form {
+        self.focus = index.min(self.fields.len().saturating_sub(1));
+        self
+    }
+
     pub fn with_intro(mut self, lines: Vec<String>) -> Form {
         self.intro = lines;
         self

@@ -74,9 +74,10 @@ impl Screen {
     pub fn group(self) -> Option<&'static str> {
         match self {
             Screen::Projects | Screen::Users => Some("IAM"),
-            Screen::Members | Screen::ServiceAccounts | Screen::ServiceAgents | Screen::ServiceAccountDetail => {
-                Some("Project Management")
-            }
+            Screen::Members
+            | Screen::ServiceAccounts
+            | Screen::ServiceAgents
+            | Screen::ServiceAccountDetail => Some("Project Management"),
             Screen::CredentialsIam | Screen::CredentialsS3 => Some("Profile"),
             Screen::Payments => Some("Billing"),
             _ => None,
@@ -133,35 +134,41 @@ impl Screen {
 
     pub fn columns(self) -> &'static [Column] {
         match self {
-            Screen::CredentialsIam => const {
-                &[
-                    col("NAME", 8, 0),
-                    col("ACCESS KEY ID", 32, 0),
-                    col("PROJECT", 8, 1),
-                    col("DESCRIPTION", 11, 2),
-                    col("CREATED AT", 19, 3),
-                    col("STATUS", 7, 0),
-                ]
-            },
-            Screen::CredentialsS3 => const {
-                &[
-                    col("NAME", 8, 0),
-                    col("AUTHENTICATION KEY", 32, 0),
-                    col("PROJECT", 8, 1),
-                    col("DESCRIPTION", 11, 2),
-                    col("CREATED AT", 19, 3),
-                    col("STATUS", 7, 0),
-                ]
-            },
-            Screen::ServiceAccountDetail => const {
-                &[
-                    col("NAME", 8, 0),
-                    col("ACCESS KEY ID", 32, 0),
-                    col("DESCRIPTION", 11, 1),
-                    col("CREATED AT", 19, 2),
-                    col("STATUS", 7, 0),
-                ]
-            },
+            Screen::CredentialsIam => {
+                const {
+                    &[
+                        col("NAME", 8, 0),
+                        col("ACCESS KEY ID", 32, 0),
+                        col("PROJECT", 8, 1),
+                        col("DESCRIPTION", 11, 3),
+                        col("CREATED AT", 19, 2),
+                        col("STATUS", 7, 0),
+                    ]
+                }
+            }
+            Screen::CredentialsS3 => {
+                const {
+                    &[
+                        col("NAME", 8, 0),
+                        col("AUTHENTICATION KEY", 32, 0),
+                        col("PROJECT", 8, 1),
+                        col("DESCRIPTION", 11, 3),
+                        col("CREATED AT", 19, 2),
+                        col("STATUS", 7, 0),
+                    ]
+                }
+            }
+            Screen::ServiceAccountDetail => {
+                const {
+                    &[
+                        col("NAME", 8, 0),
+                        col("ACCESS KEY ID", 32, 0),
+                        col("DESCRIPTION", 11, 1),
+                        col("CREATED AT", 19, 2),
+                        col("STATUS", 7, 0),
+                    ]
+                }
+            }
             Screen::Dashboard => const { &[col("ITEM", 16, 0), col("VALUE", 20, 0)] },
             Screen::Projects => {
                 const {
@@ -189,7 +196,7 @@ impl Screen {
                 const {
                     &[
                         col("EMAIL", 16, 0),
-                        col("NAME", 10, 1),
+                        col("NAME", 10, 2),
                         col("ROLE", 14, 0),
                         col("ADDED AT", 19, 2),
                     ]
@@ -242,11 +249,11 @@ impl Screen {
                 const {
                     &[
                         col("TIME", 19, 0),
-                        col("ACTOR", 12, 0),
+                        col("ACTOR", 10, 0),
                         col("VIA", 8, 3),
-                        col("ACTION", 16, 0),
-                        col("TARGET", 12, 1),
-                        col("OUTCOME", 8, 2),
+                        col("ACTION", 12, 0),
+                        col("TARGET", 10, 1),
+                        col("OUTCOME", 7, 0),
                     ]
                 }
             }
@@ -298,29 +305,50 @@ pub fn load(
     Ok(match screen {
         Screen::Dashboard => dashboard(console, actor, project_id)?,
         Screen::CredentialsIam | Screen::CredentialsS3 => {
-            let kind = if screen == Screen::CredentialsIam { KeyKind::Iam } else { KeyKind::S3 };
+            let kind = if screen == Screen::CredentialsIam {
+                KeyKind::Iam
+            } else {
+                KeyKind::S3
+            };
             let names = console.project_names()?;
             console
                 .list_credentials(actor, Some(kind))?
                 .into_iter()
                 .map(|k| {
-                    let project = names.get(&k.project_id).cloned().unwrap_or_else(|| "(deleted)".into());
+                    let project = names
+                        .get(&k.project_id)
+                        .cloned()
+                        .unwrap_or_else(|| "(deleted)".into());
                     ListRow::new(
                         k.id.clone(),
-                        vec![k.name, k.id, project, k.description, local_time(&k.created_at), key_status(k.status).into()],
+                        vec![
+                            k.name,
+                            k.id,
+                            project,
+                            k.description,
+                            local_time(&k.created_at),
+                            key_status(k.status).into(),
+                        ],
                     )
                 })
                 .collect()
         }
         Screen::ServiceAccountDetail => {
-            let sa_id = subject.ok_or_else(|| crate::console::Error::NotFound("no service account chosen".into()))?;
+            let sa_id =
+                subject.ok_or_else(|| crate::console::Error::NotFound("no service account chosen".into()))?;
             console
                 .list_sa_keys(actor, sa_id)?
                 .into_iter()
                 .map(|k| {
                     ListRow::new(
                         k.id.clone(),
-                        vec![k.name, k.id, k.description, local_time(&k.created_at), key_status(k.status).into()],
+                        vec![
+                            k.name,
+                            k.id,
+                            k.description,
+                            local_time(&k.created_at),
+                            key_status(k.status).into(),
+                        ],
                     )
                 })
                 .collect()

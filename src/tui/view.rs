@@ -56,8 +56,29 @@ fn cell(text: &str, width: usize) -> String {
 /// on the generous side), plus the two border rows.
 fn popup_height(lines: &[Line], width: u16) -> u16 {
     let inner = usize::from(width.saturating_sub(2)).max(1);
-    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let rows: usize = lines.iter().map(|l| wrapped_rows(&l.to_string(), inner)).sum();
     u16::try_from(rows + 2).unwrap_or(u16::MAX)
+}
+
+/// Rows a line takes when word-wrapped to `width` columns, as `Paragraph` wraps it: words move
+/// to the next row whole, and a word wider than a row is broken.
+fn wrapped_rows(text: &str, width: usize) -> usize {
+    let mut rows = 1;
+    let mut used = 0;
+    for word in text.split(' ') {
+        let w = word.width();
+        let needed = if used == 0 { w } else { used + 1 + w };
+        if needed <= width {
+            used = needed;
+        } else if w <= width {
+            rows += 1;
+            used = w;
+        } else {
+            rows += usize::from(used > 0) + (w - 1) / width;
+            used = (w - 1) % width + 1;
+        }
+    }
+    rows
 }
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -102,7 +123,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
 
 fn draw_too_small(app: &App, frame: &mut Frame, area: Rect) {
     let text = format!(
-        "Terminal too small: {}×{}. kc-console needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Enlarge it, or press q to quit.",
+        "Terminal too small: {}×{}. kc-console needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Enlarge it; Ctrl-C quits.",
         area.width, area.height
     );
     frame.render_widget(
@@ -184,10 +205,16 @@ fn draw_menu(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(block, area);
     let mut lines = Vec::new();
     let mut group = None;
+    // Group headings go first when the menu would not fit.
+    let groups = Screen::MENU
+        .iter()
+        .filter_map(|s| s.group())
+        .collect::<std::collections::BTreeSet<_>>();
+    let headings = usize::from(inner.height) >= Screen::MENU.len() + groups.len();
     for (i, screen) in Screen::MENU.iter().enumerate() {
         if screen.group() != group {
             group = screen.group();
-            if let Some(g) = group {
+            if let (Some(g), true) = (group, headings) {
                 lines.push(Line::from(Span::styled(format!(" {g}"), app.theme.dim)));
             }
         }
@@ -263,11 +290,17 @@ fn draw_content(app: &App, frame: &mut Frame, area: Rect) {
         let text = vec![
             Line::from(""),
             Line::from(" Profile › Credentials is protected by a password re-check."),
-            Line::from(Span::styled(" Press Enter to verify your password.", app.theme.accent)),
+            Line::from(Span::styled(
+                " Press Enter to verify your password.",
+                app.theme.accent,
+            )),
         ];
         frame.render_widget(Paragraph::new(text), table_area);
         frame.render_widget(
-            Paragraph::new(Span::styled(format!(" {}", breadcrumb(app.screen)), app.theme.accent)),
+            Paragraph::new(Span::styled(
+                format!(" {}", breadcrumb(app.screen)),
+                app.theme.accent,
+            )),
             crumb,
         );
         return;
@@ -275,7 +308,7 @@ fn draw_content(app: &App, frame: &mut Frame, area: Rect) {
     let table = app.table(app.screen);
     let count = table.map(|t| {
         if t.filter.is_empty() {
-            format!("{} rows", t.rows.len())
+            format!("{} row{}", t.rows.len(), if t.rows.len() == 1 { "" } else { "s" })
         } else {
             format!("{} of {} rows match /{}", t.visible.len(), t.rows.len(), t.filter)
         }
@@ -333,37 +366,42 @@ fn draw_dashboard(app: &App, table: &TableView, frame: &mut Frame, area: Rect) {
 /// Which columns fit and how wide each is, from the header and the rows on screen only.
 fn column_widths(screen: Screen, rows: &[&[String]], width: usize) -> Vec<(usize, usize)> {
     let columns = screen.columns();
-    let mut shown: Vec<usize> = (0..columns.len()).collect();
     let gutter = 2;
-    let needed = |shown: &[usize]| -> usize {
-        shown
+    let natural = |i: usize| -> usize {
+        rows.iter()
+            .map(|r| r.get(i).map(|c| c.width()).unwrap_or(0))
+            .chain(std::iter::once(columns[i].title.width()))
+            .max()
+            .unwrap_or(0)
+            .max(columns[i].min_width as usize)
+    };
+    let mut widths: Vec<(usize, usize)> = (0..columns.len()).map(|i| (i, natural(i))).collect();
+    // Columns with drop order 2 and up go while the rest would not fit whole; those with drop
+    // order 1 only while the rest would not fit even at their minimum widths. Identifying
+    // columns (drop order 0) are never dropped, only narrowed.
+    let natural_total = |widths: &[(usize, usize)]| widths.iter().map(|(_, w)| w + 2).sum::<usize>() + gutter;
+    let min_total = |widths: &[(usize, usize)]| {
+        widths
             .iter()
-            .map(|&i| columns[i].min_width as usize + 2)
+            .map(|(i, _)| columns[*i].min_width as usize + 2)
             .sum::<usize>()
             + gutter
     };
-    while needed(&shown) > width && shown.len() > 1 {
-        let drop = *shown
-            .iter()
-            .max_by_key(|&&i| (columns[i].drop_order, i))
-            .expect("not empty");
-        if columns[drop].drop_order == 0 {
-            break;
-        }
-        shown.retain(|&i| i != drop);
-    }
-    let mut widths: Vec<(usize, usize)> = shown
-        .iter()
-        .map(|&i| {
-            let natural = rows
+    for (floor, total) in [
+        (2u8, &natural_total as &dyn Fn(&[(usize, usize)]) -> usize),
+        (1, &min_total),
+    ] {
+        while total(&widths) > width {
+            let Some(&(drop, _)) = widths
                 .iter()
-                .map(|r| r.get(i).map(|c| c.width()).unwrap_or(0))
-                .chain(std::iter::once(columns[i].title.width()))
-                .max()
-                .unwrap_or(0);
-            (i, natural.max(columns[i].min_width as usize))
-        })
-        .collect();
+                .filter(|(i, _)| columns[*i].drop_order >= floor)
+                .max_by_key(|(i, _)| (columns[*i].drop_order, *i))
+            else {
+                break;
+            };
+            widths.retain(|(i, _)| *i != drop);
+        }
+    }
     let available = width.saturating_sub(gutter + 2 * widths.len());
     let mut total: usize = widths.iter().map(|(_, w)| w).sum();
     // Shrink the widest column, one column at a time, down to its minimum.
@@ -491,6 +529,10 @@ pub fn footer_hints(app: &App) -> Vec<(String, String)> {
         let b = binding_of(action);
         (b.keys[0].to_string(), b.description.to_string())
     };
+    let has_rows = app.screen == Screen::Dashboard
+        || app
+            .table(app.screen)
+            .is_some_and(|t| !t.visible.is_empty() && t.error.is_none());
     // Help and quit come first so the narrowest footer still shows them.
     hints.push(global(Action::Help));
     hints.push(global(Action::Quit));
@@ -503,6 +545,13 @@ pub fn footer_hints(app: &App) -> Vec<(String, String)> {
         Action::Delete,
         Action::Copy,
     ] {
+        let acts_on_a_row = matches!(
+            action,
+            Action::Edit | Action::Settings | Action::Delete | Action::Copy
+        ) || (action == Action::Open && !app.screen.is_credentials());
+        if acts_on_a_row && !has_rows {
+            continue;
+        }
         if let Some(label) = app.offered(action) {
             hints.push((binding_of(action).keys[0].to_string(), label.to_string()));
         }
@@ -638,10 +687,13 @@ fn draw_form(app: &App, form: &Form, frame: &mut Frame, area: Rect) {
     } else if let Some(error) = &form.error {
         lines.push(Line::from(Span::styled(format!("✗ {error}"), app.theme.error)));
     }
-    lines.push(Line::from(Span::styled(
-        "Tab next field · ←/→ choose · Enter submit · Esc cancel",
-        app.theme.dim,
-    )));
+    let has_choice = form.fields.iter().any(|f| matches!(f.kind, FieldKind::Choice(_)));
+    let hint = if has_choice {
+        "Tab next field · ←/→ choose · Enter submit · Esc cancel"
+    } else {
+        "Tab next field · Enter submit · Esc cancel"
+    };
+    lines.push(Line::from(Span::styled(hint, app.theme.dim)));
     let rect = centered(area, width, popup_height(&lines, width));
     frame.render_widget(Clear, rect);
     frame.render_widget(
@@ -772,12 +824,12 @@ pub fn help_lines(app: &App) -> Vec<String> {
     }
     lines.push(String::new());
     lines.push("Who may do what".into());
-    lines.push(format!("  {:<52} OA OR PA PM PR", "action"));
+    lines.push(format!("  {} OA OR PA PM PR", cell("action", 58)));
     for row in MATRIX {
         let mark = |b: bool| if b { "✓ " } else { "· " };
         lines.push(format!(
             "  {} {} {} {} {} {}",
-            cell(row.action, 52),
+            cell(row.action, 58),
             mark(row.org_admin),
             mark(row.org_reader),
             mark(row.project_admin),
@@ -793,7 +845,9 @@ pub fn help_lines(app: &App) -> Vec<String> {
 
 fn draw_help(app: &App, scroll: u16, frame: &mut Frame, area: Rect) {
     let lines: Vec<Line> = help_lines(app).into_iter().map(Line::from).collect();
-    let rect = centered(area, 80, area.height.saturating_sub(2));
+    let rect = centered(area, 100, area.height.saturating_sub(2));
+    let last_page = (lines.len() as u16).saturating_sub(rect.height.saturating_sub(2));
+    let scroll = scroll.min(last_page);
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines)
