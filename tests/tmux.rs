@@ -21,7 +21,16 @@ impl Tmux {
             data_dir.display()
         );
         let status = Command::new("tmux")
-            .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d", "-s", "t"])
+            .args([
+                "-L",
+                &tmux.socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "t",
+            ])
             .args(["-x", &width.to_string(), "-y", &height.to_string()])
             .args(["sh", "-c", &format!("{script}; sleep 30")])
             .env("TERM", "xterm-256color")
@@ -74,7 +83,9 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).status();
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
     }
 }
 
@@ -100,14 +111,26 @@ fn sign_in_create_a_project_and_quit_restores_the_terminal() {
     tmux.type_text("터미널 프로젝트");
     tmux.keys(&["Enter"]);
     let screen = tmux.wait_for("Created project");
-    assert!(screen.contains("tmux-proj"), "the new project is listed:\n{screen}");
-    assert!(screen.contains("터미널 프로젝트"), "with its Korean nickname:\n{screen}");
+    assert!(
+        screen.contains("tmux-proj"),
+        "the new project is listed:\n{screen}"
+    );
+    assert!(
+        screen.contains("터미널 프로젝트"),
+        "with its Korean nickname:\n{screen}"
+    );
 
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("EXIT=");
     assert!(screen.contains("EXIT=0"), "the console exits 0:\n{screen}");
-    assert!(screen.contains("BEFORE-CONSOLE"), "the primary screen is back:\n{screen}");
-    assert!(!screen.contains("IAM › Projects"), "nothing of the console is left on screen:\n{screen}");
+    assert!(
+        screen.contains("BEFORE-CONSOLE"),
+        "the primary screen is back:\n{screen}"
+    );
+    assert!(
+        !screen.contains("IAM › Projects"),
+        "nothing of the console is left on screen:\n{screen}"
+    );
 }
 
 #[test]
