@@ -6,5 +6,6 @@
 pub mod api;
 pub mod cli;
 pub mod console;
+pub mod demo;
 pub mod store;
 pub mod tui;

@@ -52,8 +52,14 @@ pub struct Cli {
 pub enum Command {
     /// Open the interactive console (the default)
     Tui,
-    /// Open the console on a throwaway copy of the demo organization, signed in as its owner
-    Demo,
+    /// Open the console on a throwaway copy of the demo organization, signed in as its owner;
+    /// with SCRIPT, play that walkthrough (a bundled name or a file)
+    Demo {
+        script: Option<String>,
+        /// List the bundled walkthroughs
+        #[arg(long, conflicts_with = "script")]
+        list: bool,
+    },
     /// Create the data directory with the demo organization or an empty one
     Init(admin::InitArgs),
     /// Serve the Keystone-compatible token API
@@ -196,7 +202,21 @@ pub fn run(cli: Cli) -> Result<String> {
             tui::require_terminal()?;
             None
         }
-        Some(Command::Demo) => return demo(cli.serve.as_deref()),
+        Some(Command::Demo { list: true, .. }) => {
+            let lines: Vec<String> = crate::demo::list()?
+                .into_iter()
+                .map(|(name, title)| format!("{name:<18} {title}"))
+                .collect();
+            return Ok(lines.join("\n"));
+        }
+        Some(Command::Demo {
+            script: Some(script), ..
+        }) => {
+            let script = crate::demo::Script::load(&script)?;
+            crate::demo::live::play(&script)?;
+            return Ok(String::new());
+        }
+        Some(Command::Demo { script: None, .. }) => return demo(cli.serve.as_deref()),
         Some(command) => Some(command),
     };
     let data_dir = match cli.data_dir {
@@ -234,7 +254,7 @@ pub fn run(cli: Cli) -> Result<String> {
     }
     let out = Output::new(json);
     match command {
-        Command::Tui | Command::Demo | Command::Serve { .. } => unreachable!("handled above"),
+        Command::Tui | Command::Demo { .. } | Command::Serve { .. } => unreachable!("handled above"),
         Command::Init(args) => admin::init(&mut ctx, out, args),
         Command::Payment(cmd) => admin::payment(&mut ctx, out, cmd),
         Command::User(cmd) => admin::user(&mut ctx, out, cmd),

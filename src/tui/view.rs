@@ -62,7 +62,7 @@ fn popup_height(lines: &[Line], width: u16) -> u16 {
 
 /// Rows a line takes when word-wrapped to `width` columns, as `Paragraph` wraps it: words move
 /// to the next row whole, and a word wider than a row is broken.
-fn wrapped_rows(text: &str, width: usize) -> usize {
+pub fn wrapped_rows(text: &str, width: usize) -> usize {
     let mut rows = 1;
     let mut used = 0;
     for word in text.split(' ') {
@@ -93,7 +93,12 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 pub fn draw(app: &App, frame: &mut Frame) {
-    let area = frame.area();
+    draw_in(app, frame, frame.area());
+}
+
+/// Draws the console into `area` of the frame (a walkthrough keeps rows below it for its
+/// narration).
+pub fn draw_in(app: &App, frame: &mut Frame, area: Rect) {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         draw_too_small(app, frame, area);
         return;
