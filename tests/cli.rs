@@ -262,6 +262,31 @@ fn find<'a>(list: &'a Value, field: &str, value: &str) -> Option<&'a Value> {
 // demo, init
 
 #[test]
+fn demo_lists_the_bundled_walkthroughs_and_refuses_an_unknown_one() {
+    let kc = Kc::empty();
+    let list = kc.anonymous(&["demo", "--list"]).ok();
+    for name in [
+        "access-keys",
+        "projects",
+        "service-accounts",
+        "service-agents",
+        "project-reader",
+    ] {
+        assert!(
+            list.stdout.lines().any(|l| l.starts_with(name)),
+            "{name} listed: {list:?}"
+        );
+    }
+    let line = kc.anonymous(&["demo", "no-such-walkthrough"]).refused(2);
+    assert!(line.contains("demo --list"), "{line}");
+    let bad = kc.path().with_extension("kcdemo");
+    std::fs::write(&bad, "title broken\npress Enter\njump 3\n").unwrap();
+    let line = kc.anonymous(&["demo", bad.to_str().unwrap()]).refused(2);
+    assert!(line.contains("line 3"), "{line}");
+    let _ = std::fs::remove_file(&bad);
+}
+
+#[test]
 fn the_interactive_console_without_a_terminal_is_a_clear_usage_error() {
     let kc = Kc::empty();
     for args in [&["demo"][..], &[], &["tui"]] {
