@@ -4,109 +4,15 @@
 //! one-time popup, and find the secret gone from the screen while the ID stays listed. Then,
 //! with the console quit, the CLI proves the secret read off the screen issues a token.
 
+mod support;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_kc-console");
-
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(name: &str, width: u16, height: u16, data_dir: &Path) -> Tmux {
-        let socket = format!("kc-cred-{}-{name}", std::process::id());
-        let tmux = Tmux { socket };
-        // No display: the system clipboard is unavailable, so copying must fall back to OSC 52.
-        let script = format!(
-            "echo BEFORE-CONSOLE; env -u KC_CONSOLE_USER -u KC_CONSOLE_PASSWORD -u DISPLAY -u WAYLAND_DISPLAY TZ=UTC {BINARY} --data-dir {}; echo EXIT=$?",
-            data_dir.display()
-        );
-        let status = Command::new("tmux")
-            .args([
-                "-L",
-                &tmux.socket,
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                "t",
-            ])
-            .args(["-x", &width.to_string(), "-y", &height.to_string()])
-            .args(["sh", "-c", &format!("{script}; sleep 30")])
-            .env("TERM", "xterm-256color")
-            .status()
-            .expect("tmux must be installed (.ci/run installs it)");
-        assert!(status.success(), "tmux could not start");
-        tmux
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args([
-                "-L",
-                &self.socket,
-                "capture-pane",
-                "-p",
-                "-J",
-                "-S",
-                "-",
-                "-t",
-                "t",
-            ])
-            .output()
-            .expect("tmux capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let status = Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", "-t", "t"])
-            .args(keys)
-            .status()
-            .expect("tmux send-keys");
-        assert!(status.success());
-    }
-
-    fn type_text(&self, text: &str) {
-        let status = Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", "-t", "t", "-l", text])
-            .status()
-            .expect("tmux send-keys");
-        assert!(status.success());
-    }
-
-    /// Waits until `done` holds for the screen, or fails showing the last screen.
-    fn wait_until(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let screen = self.screen();
-            if done(&screen) {
-                return screen;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; the screen was:\n{screen}");
-            }
-            sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        self.wait_until(&format!("{text:?}"), |s| s.contains(text))
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
+use support::tmux::{Tmux, BINARY};
 
 /// The first run of exactly `len` lowercase hex digits following `label` on the screen.
 fn hex_after(screen: &str, label: &str, len: usize) -> String {

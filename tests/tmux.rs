@@ -1,93 +1,9 @@
 //! The console in a real terminal (tmux): start, sign in, create a project, see it listed,
 //! quit, and find the terminal restored. `.ci/run` installs tmux.
 
-use std::path::Path;
-use std::process::Command;
-use std::thread::sleep;
-use std::time::{Duration, Instant};
+mod support;
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(name: &str, width: u16, height: u16, data_dir: &Path) -> Tmux {
-        let socket = format!("kc-test-{}-{name}", std::process::id());
-        let tmux = Tmux { socket };
-        let binary = env!("CARGO_BIN_EXE_kc-console");
-        // A shell that prints a marker first, so we can see the primary screen come back.
-        let script = format!(
-            "echo BEFORE-CONSOLE; env -u KC_CONSOLE_USER -u KC_CONSOLE_PASSWORD TZ=UTC {binary} --data-dir {}; echo EXIT=$?",
-            data_dir.display()
-        );
-        let status = Command::new("tmux")
-            .args([
-                "-L",
-                &tmux.socket,
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                "t",
-            ])
-            .args(["-x", &width.to_string(), "-y", &height.to_string()])
-            .args(["sh", "-c", &format!("{script}; sleep 30")])
-            .env("TERM", "xterm-256color")
-            .status()
-            .expect("tmux must be installed (.ci/run installs it)");
-        assert!(status.success(), "tmux could not start");
-        tmux
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "t"])
-            .output()
-            .expect("tmux capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let status = Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", "-t", "t"])
-            .args(keys)
-            .status()
-            .expect("tmux send-keys");
-        assert!(status.success());
-    }
-
-    fn type_text(&self, text: &str) {
-        let status = Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", "-t", "t", "-l", text])
-            .status()
-            .expect("tmux send-keys");
-        assert!(status.success());
-    }
-
-    /// Waits until the screen contains `text`, or fails showing the last screen.
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return screen;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {text:?}; the screen was:\n{screen}");
-            }
-            sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
+use support::tmux::Tmux;
 
 #[test]
 fn sign_in_create_a_project_and_quit_restores_the_terminal() {
