@@ -7,5 +7,6 @@ pub mod api;
 pub mod cli;
 pub mod console;
 pub mod demo;
+pub mod log;
 pub mod store;
 pub mod tui;

@@ -332,6 +332,14 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
+/// Logs each request's method, path and status — never its headers (tokens) or body (secrets).
+async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let response = next.run(request).await;
+    tracing::debug!(%method, %path, status = response.status().as_u16(), "api request");
+    response
+}
+
 /// The routes of `spec/api.md`.
 pub fn router(console: Arc<Console>) -> Router {
     let users = "/identity/v3/users/{user_id}";
@@ -365,6 +373,7 @@ pub fn router(console: Arc<Console>) -> Router {
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(log_request))
         .with_state(Api { console })
 }
 

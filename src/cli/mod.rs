@@ -223,6 +223,7 @@ pub fn run(cli: Cli) -> Result<String> {
         Some(d) => d,
         None => default_data_dir()?,
     };
+    crate::log::init(&data_dir)?;
     let console = Console::open(&data_dir, Config::default())?;
     let is_init = matches!(command, Some(Command::Init(_)));
     if !is_init && console.is_uninitialized()? {

@@ -311,19 +311,27 @@ impl Console {
         match result {
             Ok(value) => {
                 self.store.flush()?;
+                tracing::debug!(actor = %actor.label, action, target, "change done");
                 Ok(value)
             }
-            Err(TxError::Abort(e @ (Error::Storage(_) | Error::Internal(_)))) => Err(e),
+            Err(TxError::Abort(e @ (Error::Storage(_) | Error::Internal(_)))) => {
+                tracing::error!(actor = %actor.label, action, target, error = %e, "change failed");
+                Err(e)
+            }
             Err(TxError::Abort(refusal)) => {
                 self.record_refusal(actor, action, target, &refusal)?;
                 Err(refusal)
             }
-            Err(TxError::Storage(e)) => Err(e.into()),
+            Err(TxError::Storage(e)) => {
+                tracing::error!(actor = %actor.label, action, target, error = %e, "storage failed");
+                Err(e.into())
+            }
         }
     }
 
     /// Audits a refused attempt made outside `change` (reads and sign-ins).
     fn record_refusal(&self, actor: &Actor, action: &str, target: &str, refusal: &Error) -> Result<()> {
+        tracing::info!(actor = %actor.label, action, target, reason = %refusal, "refused");
         let at = self.now();
         let outcome = format!("refused: {}", refusal.message());
         self.store

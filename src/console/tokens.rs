@@ -197,6 +197,7 @@ impl Console {
         );
         let token = format!("{payload}.{}", hex::encode(self.sign(&payload)));
         self.audit_token_event(&info.actor(), "token.issue", &info.key_id, "ok")?;
+        tracing::trace!(key = %info.key_id, principal = %info.principal_id, "token issued");
         Ok(IssuedToken {
             token: Secret::new(token),
             info,

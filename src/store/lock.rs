@@ -21,7 +21,17 @@ impl DirLock {
             .create(true)
             .truncate(false)
             .open(&path)
-            .map_err(|e| StoreError(format!("cannot open {}: {e}", path.display())))?;
+            .map_err(|e| {
+                let why = match e.raw_os_error() {
+                    Some(30) => "the file system is read-only".to_string(),
+                    Some(13) => "permission denied".to_string(),
+                    _ => e.to_string(),
+                };
+                StoreError(format!(
+                    "cannot use the data directory {}: {why}; make it writable or choose another --data-dir",
+                    dir.display()
+                ))
+            })?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {

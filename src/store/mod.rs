@@ -178,6 +178,58 @@ fn decode<T: DeserializeOwned>(table: Table, bytes: &[u8]) -> Result<T, StoreErr
     })
 }
 
+/// sled writes a snapshot to `snap.N.generating` and renames it when complete. One left behind
+/// (a crash, or a full disk, mid-write) is never valid, yet sled 0.34 then reports the whole
+/// database corrupted; removing it lets sled recover from its log as it should.
+fn remove_unfinished_snapshots(db_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(db_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Asks the file system holding `dir` whether it is full or read-only: sled reports those in
+/// many shapes, or not at all, and they must not be mistaken for damage.
+fn write_probe(dir: &Path) -> Option<StoreError> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statvfs fills the struct it is given and reads only the NUL-terminated path.
+    let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(path.as_ptr(), &mut stats) } != 0 {
+        return None;
+    }
+    if stats.f_flag & libc::ST_RDONLY != 0 {
+        return Some(StoreError(format!(
+            "cannot use the data directory {}: the file system is read-only; make it writable or choose another --data-dir",
+            dir.display()
+        )));
+    }
+    // A failed open may have freed what it had taken, so free space alone proves little: try
+    // to write as much as sled would need to recover (a few segments).
+    use std::io::Write;
+    let probe = dir.join(".kc-console-space-probe");
+    let written = std::fs::File::create(&probe).and_then(|mut f| {
+        let block = vec![0u8; 1024 * 1024];
+        for _ in 0..4 {
+            f.write_all(&block)?;
+        }
+        f.sync_all()
+    });
+    let _ = std::fs::remove_file(&probe);
+    match written {
+        Err(e) if e.raw_os_error() == Some(28) => Some(StoreError(
+            "the disk is full; free some space and try again".into(),
+        )),
+        _ => None,
+    }
+}
+
 fn damaged(dir: &Path, why: &str) -> StoreError {
     StoreError(format!(
         "the database in {} is damaged ({why}); restore the data directory from a backup, or delete it to start afresh",
@@ -216,11 +268,15 @@ impl Store {
                 .map(|mut d| d.next().is_some())
                 .unwrap_or(false);
         let damaged = || damaged(dir, "its files cannot be read");
+        remove_unfinished_snapshots(&path);
         // sled can panic on some kinds of damaged files; a damaged file is a storage error,
         // never a crash of the console.
         let opened = catch_unwind(AssertUnwindSafe(|| sled::Config::new().path(&path).open()));
         let db = match opened {
             Ok(Ok(db)) => db,
+            // sled reports a full or read-only disk in many shapes (or panics); ask the file
+            // system directly before calling the files damaged.
+            Ok(Err(_)) | Err(_) if let Some(cause) = write_probe(dir) => return Err(cause),
             Ok(Err(e @ sled::Error::Io(_))) => return Err(sled_error(e)),
             Ok(Err(_)) | Err(_) if existed => return Err(damaged()),
             Ok(Err(e)) => return Err(sled_error(e)),
