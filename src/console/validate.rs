@@ -20,13 +20,17 @@ pub const INQUIRY_DETAILS_MAX: usize = 4000;
 pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 128;
 
-/// Characters that would let a name look like something it is not: controls, and the invisible
-/// formatting characters (zero-width, bidirectional overrides) that can hide in a paste.
+/// Characters that would let a name look like something it is not: controls, and Unicode's
+/// default-ignorable code points — zero-width and joiner characters, bidirectional marks and
+/// overrides, Hangul fillers, variation selectors, tags — which draw as nothing.
 fn is_hidden(c: char) -> bool {
     c.is_control()
         || matches!(c,
-            '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}')
 }
 
 /// Free text shown in tables: any script (Korean included), no hidden characters, no padding.

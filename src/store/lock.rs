@@ -7,6 +7,32 @@ use std::path::Path;
 
 use super::StoreError;
 
+/// The pid the lock file names.
+fn holder(file: &mut File) -> String {
+    let mut text = String::new();
+    let _ = file.rewind();
+    let _ = file.read_to_string(&mut text);
+    text
+}
+
+/// Takes the lock. When the file names this very process, the lock belongs to a Console it has
+/// just dropped whose descriptor a child process, forked at that moment and not yet exec'd,
+/// still shares; that clears within moments, so wait for it rather than refuse.
+fn try_lock(file: &mut File) -> Result<(), TryLockError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        match file.try_lock() {
+            Err(TryLockError::WouldBlock)
+                if holder(file).trim() == std::process::id().to_string()
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct DirLock {
     _file: File,
@@ -32,11 +58,10 @@ impl DirLock {
                     dir.display()
                 ))
             })?;
-        match file.try_lock() {
+        match try_lock(&mut file) {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
+                let holder = holder(&mut file);
                 let holder = holder.trim();
                 let who = if holder.is_empty() {
                     "another process".to_string()

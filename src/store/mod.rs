@@ -178,6 +178,23 @@ fn decode<T: DeserializeOwned>(table: Table, bytes: &[u8]) -> Result<T, StoreErr
     })
 }
 
+/// Opens sled, waiting briefly while a Console this process just dropped lets go of the files:
+/// sled's background threads can hold its own file lock for a moment after the drop. The
+/// directory lock is ours by now, so "lock busy" here can only be that.
+fn open_sled(path: &Path) -> std::thread::Result<sled::Result<sled::Db>> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        // sled can panic on some kinds of damaged files; a damaged file is a storage error,
+        // never a crash of the console.
+        let opened = catch_unwind(AssertUnwindSafe(|| sled::Config::new().path(path).open()));
+        let busy = matches!(&opened, Ok(Err(sled::Error::Io(e))) if e.to_string().contains("could not acquire lock"));
+        if !busy || std::time::Instant::now() > deadline {
+            return opened;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 /// sled writes a snapshot to `snap.N.generating` and renames it when complete. One left behind
 /// (a crash, or a full disk, mid-write) is never valid, yet sled 0.34 then reports the whole
 /// database corrupted; removing it lets sled recover from its log as it should.
@@ -269,9 +286,7 @@ impl Store {
                 .unwrap_or(false);
         let damaged = || damaged(dir, "its files cannot be read");
         remove_unfinished_snapshots(&path);
-        // sled can panic on some kinds of damaged files; a damaged file is a storage error,
-        // never a crash of the console.
-        let opened = catch_unwind(AssertUnwindSafe(|| sled::Config::new().path(&path).open()));
+        let opened = open_sled(&path);
         let db = match opened {
             Ok(Ok(db)) => db,
             // sled reports a full or read-only disk in many shapes (or panics); ask the file
