@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{access::OrgRole, Actor, Console, Error, Result, TxResult};
-use crate::store::{sequence_key, Table, Tx};
+use crate::store::{sequence_key, Store, Table, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEvent {
@@ -26,6 +26,26 @@ impl AuditEvent {
     }
 }
 
+fn event(
+    seq: u64,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    outcome: &str,
+) -> AuditEvent {
+    AuditEvent {
+        seq,
+        at,
+        actor: actor.label.clone(),
+        via: actor.via_label().into(),
+        action: action.into(),
+        target: target.into(),
+        outcome: outcome.into(),
+    }
+}
+
+/// Appends an event inside a change's transaction.
 pub(super) fn append(
     tx: &Tx,
     at: DateTime<Utc>,
@@ -35,16 +55,30 @@ pub(super) fn append(
     outcome: &str,
 ) -> TxResult<()> {
     let seq = tx.next_sequence()?;
-    let event = AuditEvent {
-        seq,
-        at,
-        actor: actor.label.clone(),
-        via: actor.via_label().into(),
-        action: action.into(),
-        target: target.into(),
-        outcome: outcome.into(),
-    };
-    tx.put(Table::Audit, &sequence_key(seq), &event)
+    tx.put(
+        Table::Audit,
+        &sequence_key(seq),
+        &event(seq, at, actor, action, target, outcome),
+    )
+}
+
+/// Appends an event on its own, outside any transaction: for the token API's hot path, where
+/// one record is atomic by itself and sled 0.34's transactions keep memory for every one run.
+pub(super) fn append_alone(
+    store: &Store,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    outcome: &str,
+) -> Result<()> {
+    let seq = store.next_sequence()?;
+    store.put(
+        Table::Audit,
+        &sequence_key(seq),
+        &event(seq, at, actor, action, target, outcome),
+    )?;
+    Ok(())
 }
 
 impl Console {

@@ -23,6 +23,8 @@ pub use lock::DirLock;
 pub const SCHEMA_VERSION: u32 = 1;
 const SCHEMA_KEY: &str = "schema_version";
 const INITIALIZED_MARKER: &str = "kc-console.initialized";
+/// sled's page cache; its default of 1 GiB is far more than an organization's records need.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Every table of the database. The discriminant is the index into `Store::trees`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -186,7 +188,9 @@ fn open_sled(path: &Path) -> std::thread::Result<sled::Result<sled::Db>> {
     loop {
         // sled can panic on some kinds of damaged files; a damaged file is a storage error,
         // never a crash of the console.
-        let opened = catch_unwind(AssertUnwindSafe(|| sled::Config::new().path(path).open()));
+        let opened = catch_unwind(AssertUnwindSafe(|| {
+            sled::Config::new().path(path).cache_capacity(CACHE_BYTES).open()
+        }));
         let busy = matches!(&opened, Ok(Err(sled::Error::Io(e))) if e.to_string().contains("could not acquire lock"));
         if !busy || std::time::Instant::now() > deadline {
             return opened;
@@ -420,6 +424,20 @@ impl Store {
             Err(TransactionError::Abort(Ok(corrupt))) => Err(TxError::Storage(corrupt)),
             Err(TransactionError::Storage(e)) => Err(TxError::Storage(sled_error(e))),
         }
+    }
+
+    /// Writes one record on its own (atomic by itself), outside any transaction.
+    pub fn put<T: Serialize>(&self, table: Table, key: &str, value: &T) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(value).expect("records always serialize");
+        self.trees[table as usize]
+            .insert(key.as_bytes(), bytes)
+            .map_err(sled_error)?;
+        Ok(())
+    }
+
+    /// A strictly increasing number, outside any transaction.
+    pub fn next_sequence(&self) -> Result<u64, StoreError> {
+        self.db.generate_id().map_err(sled_error)
     }
 
     /// Makes every committed transaction durable before the caller reports success.
