@@ -112,10 +112,12 @@ fn caller(api: &Api, headers: &HeaderMap) -> ApiResult<TokenInfo> {
         .map_err(|_| ApiError::unauthenticated())
 }
 
-/// The principal named in the path must be the caller: a token manages only its own keys.
-fn same_principal(info: &TokenInfo, user_id: &str) -> ApiResult<()> {
-    if info.principal_id == user_id {
-        Ok(())
+/// The caller, who must be the principal named in the path: a token reads and manages only its
+/// own principal's credentials and projects.
+fn acting_for(api: &Api, headers: &HeaderMap, user_id: &str) -> ApiResult<TokenInfo> {
+    let who = caller(api, headers)?;
+    if who.principal_id == user_id {
+        Ok(who)
     } else {
         Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -226,8 +228,7 @@ async fn user_projects(
     Path(user_id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let who = caller(&api, &headers)?;
-    same_principal(&who, &user_id)?;
+    let who = acting_for(&api, &headers, &user_id)?;
     let projects = api.console.principal_projects(&who.actor())?;
     Ok(Json(body::projects(&projects, &base_url(&headers))))
 }
@@ -237,8 +238,7 @@ async fn list_application_credentials(
     Path(user_id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let who = caller(&api, &headers)?;
-    same_principal(&who, &user_id)?;
+    let who = acting_for(&api, &headers, &user_id)?;
     let keys = api.console.list_credentials(&who.actor(), Some(KeyKind::Iam))?;
     Ok(Json(body::application_credentials(&keys, &base_url(&headers))))
 }
@@ -249,8 +249,7 @@ async fn create_application_credential(
     headers: HeaderMap,
     request: Body,
 ) -> ApiResult<Response> {
-    let who = caller(&api, &headers)?;
-    same_principal(&who, &user_id)?;
+    let who = acting_for(&api, &headers, &user_id)?;
     let request = json_body(&headers, request).await?;
     let (name, description) =
         body::new_application_credential(&request).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, m))?;
@@ -263,18 +262,28 @@ async fn create_application_credential(
     Ok((StatusCode::CREATED, Json(value)).into_response())
 }
 
+/// Deletes one of the caller's own keys of `kind`; its tokens die with it.
+async fn delete_key(
+    api: &Api,
+    headers: &HeaderMap,
+    user_id: &str,
+    kind: KeyKind,
+    id: String,
+) -> ApiResult<StatusCode> {
+    let who = acting_for(api, headers, user_id)?;
+    blocking(api, move |console| {
+        console.delete_credential(&who.actor(), kind, &id)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn delete_application_credential(
     State(api): State<Api>,
     Path((user_id, key_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let who = caller(&api, &headers)?;
-    same_principal(&who, &user_id)?;
-    blocking(&api, move |console| {
-        console.delete_credential(&who.actor(), KeyKind::Iam, &key_id)
-    })
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+    delete_key(&api, &headers, &user_id, KeyKind::Iam, key_id).await
 }
 
 async fn list_ec2_credentials(
@@ -282,8 +291,7 @@ async fn list_ec2_credentials(
     Path(user_id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let who = caller(&api, &headers)?;
-    same_principal(&who, &user_id)?;
+    let who = acting_for(&api, &headers, &user_id)?;
     let keys = api.console.list_credentials(&who.actor(), Some(KeyKind::S3))?;
     Ok(Json(body::ec2_credentials(&keys, &base_url(&headers))))
 }
@@ -294,8 +302,7 @@ async fn create_ec2_credential(
     headers: HeaderMap,
     request: Body,
 ) -> ApiResult<Response> {
-    let who = caller(&api, &headers)?;
-    same_principal(&who, &user_id)?;
+    let who = acting_for(&api, &headers, &user_id)?;
     let request = json_body(&headers, request).await?;
     let (project, name) =
         body::new_ec2_credential(&request).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, m))?;
@@ -312,13 +319,7 @@ async fn delete_ec2_credential(
     Path((user_id, access)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let who = caller(&api, &headers)?;
-    same_principal(&who, &user_id)?;
-    blocking(&api, move |console| {
-        console.delete_credential(&who.actor(), KeyKind::S3, &access)
-    })
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+    delete_key(&api, &headers, &user_id, KeyKind::S3, access).await
 }
 
 async fn not_found() -> ApiError {
