@@ -105,16 +105,6 @@ struct DemoOrg {
     inquiries: Vec<DemoInquiry>,
 }
 
-/// The demo users' emails and passwords, for the README and the sign-in screen's hint.
-pub fn demo_credentials() -> Vec<(String, String)> {
-    let org: DemoOrg =
-        serde_json::from_str(DEMO_ORG_JSON).expect("the bundled demo organization is valid JSON");
-    std::iter::once(org.owner)
-        .chain(org.users)
-        .map(|u| (u.email, u.password))
-        .collect()
-}
-
 fn bad_asset(what: String) -> Error {
     Error::Internal(format!("the demo organization asset is inconsistent: {what}"))
 }

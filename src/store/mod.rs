@@ -444,11 +444,6 @@ impl Store {
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map(|_| ()).map_err(sled_error)
     }
-
-    /// Total size of the database's files on disk, in bytes.
-    pub fn size_on_disk(&self) -> u64 {
-        self.db.size_on_disk().unwrap_or(0)
-    }
 }
 
 /// Key of an audit event: zero-padded so that key order is sequence order.

@@ -1,8 +1,6 @@
 //! Forms: fields with inline validation (length counters, the rule that failed), Tab between
 //! fields, nothing written until submit. The rules are the model's own validators.
 
-use unicode_width::UnicodeWidthStr;
-
 use crate::console::Result;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,10 +80,6 @@ impl Field {
             FieldKind::Choice(_) => format!("◂ {} ▸", self.value),
             FieldKind::Text => self.value.clone(),
         }
-    }
-
-    pub fn display_width(&self) -> usize {
-        self.display().width()
     }
 
     fn cycle(&mut self, step: isize) {

@@ -589,6 +589,20 @@ fn popup_block<'a>(app: &App, title: &'a str) -> Block<'a> {
         .title(format!(" {title} "))
 }
 
+/// A popup of word-wrapped lines: `width` columns at most, as tall as its text, centred over a
+/// cleared rectangle clamped to `area`.
+fn show_popup(app: &App, frame: &mut Frame, area: Rect, title: &str, width: u16, lines: Vec<Line>) {
+    let width = width.min(area.width);
+    let rect = centered(area, width, popup_height(&lines, width));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(popup_block(app, title))
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
 fn draw_popup(app: &App, popup: &Popup, frame: &mut Frame, area: Rect) {
     match popup {
         Popup::Form(form) => draw_form(app, form, frame, area),
@@ -699,14 +713,7 @@ fn draw_form(app: &App, form: &Form, frame: &mut Frame, area: Rect) {
         "Tab next field · Enter submit · Esc cancel"
     };
     lines.push(Line::from(Span::styled(hint, app.theme.dim)));
-    let rect = centered(area, width, popup_height(&lines, width));
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(popup_block(app, &form.title))
-            .wrap(Wrap { trim: false }),
-        rect,
-    );
+    show_popup(app, frame, area, &form.title, width, lines);
 }
 
 fn draw_confirm(app: &App, confirm: &Confirm, frame: &mut Frame, area: Rect) {
@@ -718,15 +725,7 @@ fn draw_confirm(app: &App, confirm: &Confirm, frame: &mut Frame, area: Rect) {
         Span::styled("[n/Esc]", app.theme.accent),
         Span::raw(" cancel"),
     ]));
-    let width = 70.min(area.width);
-    let rect = centered(area, width, popup_height(&lines, width));
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(popup_block(app, &confirm.title))
-            .wrap(Wrap { trim: false }),
-        rect,
-    );
+    show_popup(app, frame, area, &confirm.title, 70, lines);
 }
 
 fn draw_typed_confirm(app: &App, dialog: &TypedConfirm, frame: &mut Frame, area: Rect) {
@@ -751,15 +750,7 @@ fn draw_typed_confirm(app: &App, dialog: &TypedConfirm, frame: &mut Frame, area:
         Span::raw("   "),
         Span::styled("[Esc] cancel", app.theme.accent),
     ]));
-    let width = 72.min(area.width);
-    let rect = centered(area, width, popup_height(&lines, width));
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(popup_block(app, &dialog.title))
-            .wrap(Wrap { trim: false }),
-        rect,
-    );
+    show_popup(app, frame, area, &dialog.title, 72, lines);
 }
 
 fn draw_reveal(app: &App, reveal: &Reveal, frame: &mut Frame, area: Rect) {
@@ -804,15 +795,7 @@ fn draw_reveal(app: &App, reveal: &Reveal, frame: &mut Frame, area: Rect) {
         lines.push(Line::from(Span::styled(note.clone(), app.theme.dim)));
     }
     // Wide enough for a 64-character secret on one line where the terminal allows.
-    let width = 90.min(area.width);
-    let rect = centered(area, width, popup_height(&lines, width));
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(popup_block(app, &reveal.title))
-            .wrap(Wrap { trim: false }),
-        rect,
-    );
+    show_popup(app, frame, area, &reveal.title, 90, lines);
 }
 
 /// The help screen: every key of the current screen, from the keymap, and the permission matrix.
