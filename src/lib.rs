@@ -9,4 +9,5 @@ pub mod console;
 pub mod demo;
 pub mod log;
 pub mod store;
+pub mod text;
 pub mod tui;

@@ -45,7 +45,7 @@ fn event(
     }
 }
 
-/// Appends an event inside a change's transaction.
+/// Appends an event inside a change's transaction; returns its sequence number.
 pub(super) fn append(
     tx: &Tx,
     at: DateTime<Utc>,
@@ -53,13 +53,14 @@ pub(super) fn append(
     action: &str,
     target: &str,
     outcome: &str,
-) -> TxResult<()> {
+) -> TxResult<u64> {
     let seq = tx.next_sequence()?;
     tx.put(
         Table::Audit,
         &sequence_key(seq),
         &event(seq, at, actor, action, target, outcome),
-    )
+    )?;
+    Ok(seq)
 }
 
 /// Appends an event on its own, outside any transaction: for the token API's hot path, where

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod audit;
 pub mod demo;
+pub mod feed;
 pub mod inquiries;
 pub mod keys;
 pub mod limits;
@@ -27,6 +28,7 @@ use crate::store::{Store, StoreError, Table, Tx, TxError, TxFail};
 
 pub use access::{OrgRole, Permission, ProjectRole};
 pub use audit::AuditEvent;
+pub use feed::Change;
 pub use inquiries::{Inquiry, InquiryDraft, InquiryKind, InquiryState};
 pub use keys::{AccessKey, KeyKind, KeyStatus, NewKey, Owner};
 pub use limits::Limits;
@@ -210,6 +212,7 @@ pub struct Console {
     /// Serializes password checks (see `check_password`).
     password_lock: Mutex<()>,
     token_key: [u8; 32],
+    feed: feed::Feed,
 }
 
 impl fmt::Debug for Console {
@@ -241,11 +244,17 @@ impl Console {
             write_lock: Mutex::new(()),
             password_lock: Mutex::new(()),
             token_key,
+            feed: feed::Feed::new(),
         })
     }
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Every change committed from now on, by any face of this process (see `feed`).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Change> {
+        self.feed.subscribe()
     }
 
     pub fn limits(&self) -> &Limits {
@@ -304,14 +313,21 @@ impl Console {
         let result = prepare().map_err(TxError::Abort).and_then(|prepared| {
             self.store.transact(|tx| {
                 let value = body(tx, &prepared)?;
-                audit::append(tx, at, actor, action, target, "ok")?;
-                Ok(value)
+                let seq = audit::append(tx, at, actor, action, target, "ok")?;
+                Ok((value, seq))
             })
         });
         match result {
-            Ok(value) => {
+            Ok((value, seq)) => {
                 self.store.flush()?;
                 tracing::debug!(actor = %actor.label, action, target, "change done");
+                self.feed.publish(Change {
+                    seq,
+                    at,
+                    actor: actor.label.clone(),
+                    action: action.into(),
+                    target: target.into(),
+                });
                 Ok(value)
             }
             Err(TxError::Abort(e @ (Error::Storage(_) | Error::Internal(_)))) => {

@@ -3,6 +3,7 @@
 //! are silent — are all here, so they are easy to change.
 
 use super::{Error, Result};
+use crate::text::is_hidden;
 
 pub const PROJECT_NAME_MAX: usize = 30;
 pub const PROJECT_NAME_MIN: usize = 3;
@@ -19,19 +20,6 @@ pub const INQUIRY_TITLE_MAX: usize = 100;
 pub const INQUIRY_DETAILS_MAX: usize = 4000;
 pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 128;
-
-/// Characters that would let a name look like something it is not: controls, and Unicode's
-/// default-ignorable code points — zero-width and joiner characters, bidirectional marks and
-/// overrides, Hangul fillers, variation selectors, tags — which draw as nothing.
-fn is_hidden(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
-            | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
-            | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
-            | '\u{E0000}'..='\u{E0FFF}')
-}
 
 /// Free text shown in tables: any script (Korean included), no hidden characters, no padding.
 pub fn text(field: &str, value: &str, max: usize, required: bool) -> Result<()> {
