@@ -133,7 +133,7 @@ impl Console {
             };
             (actor, user.sessions_valid_from)
         };
-        if valid_from.is_some_and(|from| issued_at < from) {
+        if valid_from.is_some_and(|from| issued_at <= from) {
             return Err(over());
         }
         Ok(actor)
