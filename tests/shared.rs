@@ -698,7 +698,7 @@ fn org_with_api() -> (Org, String, Server) {
 /// A change made through the server reaches a feed subscriber within a second.
 #[test]
 fn the_change_feed_carries_changes_made_by_other_faces() {
-    use kc_console::org::{self, Auth, FeedEvent, Org as _, Request};
+    use kc_console::org::{self, Auth, FeedEvent, Request};
     let org = Org::demo();
     let _server = org.serve(&[]);
     let target = org::Target {
