@@ -1128,7 +1128,13 @@ fn credential_keys_show_their_secret_once_and_stop_at_two_per_project() {
     let terraform = find(&before, "name", "terraform").unwrap();
     assert_eq!(terraform["kind"], "iam");
     assert_eq!(terraform["project_name"], "web-shop");
-    assert!(is_hex32(str_field(terraform, "id")), "{terraform}");
+    // Lists show a hint of a user key's ID, never the ID itself (the Credentials guide).
+    assert!(terraform.get("id").is_none(), "{terraform}");
+    let hint = str_field(terraform, "id_hint");
+    assert!(
+        hint.chars().count() == 9 && hint.chars().nth(4) == Some('…'),
+        "{terraform}"
+    );
     let backup = find(&before, "name", "backup").unwrap();
     assert_eq!(backup["kind"], "s3");
     assert_eq!(backup["project_name"], "data-lake");
@@ -1210,16 +1216,34 @@ fn credential_keys_show_their_secret_once_and_stop_at_two_per_project() {
         &["--json", "credential", "list", "--kind", "s3"],
     ] {
         let out = kc.as_user(ADMIN, args).ok().stdout;
+        let iam_hint = format!("{}…{}", &iam_id[..4], &iam_id[28..]);
         assert!(
-            out.contains(&iam_id) && out.contains("terraform") || args.contains(&"s3"),
+            out.contains(&iam_hint) && out.contains("terraform") || args.contains(&"s3"),
             "{out}"
+        );
+        assert!(
+            !out.contains(&iam_id),
+            "{args:?} shows the access key ID after its popup"
+        );
+        assert!(
+            !out.contains(&s3_access),
+            "{args:?} shows the authentication key after its popup"
         );
         assert!(!out.contains(&iam_secret), "{args:?} shows the IAM secret");
         assert!(!out.contains(&s3_secret), "{args:?} shows the S3 secret");
     }
     let listed = kc.json(ADMIN, &["credential", "list"]);
     assert_eq!(names(&listed), ["backup", "bucket", "ci", "terraform"]);
-    assert!(find(&listed, "id", &s3_access).is_some(), "{listed}");
+    let bucket = find(&listed, "name", "bucket").unwrap();
+    assert_eq!(
+        bucket["id_hint"],
+        format!("{}…{}", &s3_access[..4], &s3_access[28..])
+    );
+    let s3_human = kc
+        .as_user(ADMIN, &["credential", "list", "--kind", "s3"])
+        .ok()
+        .stdout;
+    assert!(s3_human.contains("AUTHENTICATION KEY"), "{s3_human}");
     let audit = kc
         .as_user(OWNER, &["--json", "audit", "list", "--limit", "500"])
         .ok()
@@ -1364,11 +1388,12 @@ fn credential_keys_show_their_secret_once_and_stop_at_two_per_project() {
     )
     .refused(3);
 
+    // Deleted by the full ID saved from the popup, or by name.
     let deleted = kc.json(ADMIN, &["credential", "delete", "--kind", "iam", &iam_id]);
-    assert_eq!(deleted["deleted"], iam_id.as_str());
-    kc.json(ADMIN, &["credential", "delete", "--kind", "s3", &s3_access]);
+    assert_eq!(deleted["deleted"], "ci");
+    kc.json(ADMIN, &["credential", "delete", "--kind", "s3", "bucket"]);
     assert_eq!(kc.json(ADMIN, &["credential", "list"]), before);
-    kc.as_user(VIEWER, &["token", "verify", &token]).refused(3);
+    kc.as_user(ADMIN, &["token", "verify", &token]).refused(3);
     kc.run(
         &["token", "issue", "--access-key-id", &iam_id, "--secret-stdin"],
         None,

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::output::{fields, local_time, table};
 use super::{Context, Output};
-use crate::console::{Error, KeyKind, KeyStatus, Result, Secret, TokenInfo};
+use crate::console::{Error, KeyKind, KeyStatus, Owner, Result, Secret, TokenInfo};
 use crate::org::request::{IssuedTokenView, KeyView, NewKeyView};
 use crate::org::Request;
 
@@ -42,10 +42,13 @@ pub enum CredentialCmd {
         #[arg(long, default_value = "")]
         description: String,
     },
-    /// Delete one of your access keys; tokens issued from it stop working
+    /// Delete one of your access keys, by its full ID or its name; tokens issued from it stop
+    /// working
     Delete {
         #[arg(long, value_enum)]
         kind: Kind,
+        /// The key's full ID (as shown when it was created) or its name
+        #[arg(value_name = "KEY_ID_OR_NAME")]
         key_id: String,
     },
 }
@@ -75,8 +78,8 @@ fn status_label(s: KeyStatus) -> &'static str {
 
 /// A key as lists show it: never the secret, which is not even in the model's record.
 pub(super) fn key_json(k: &KeyView) -> Value {
-    json!({
-        "id": k.id,
+    let mut value = json!({
+        "id_hint": k.id_hint,
         "kind": match k.kind { KeyKind::Iam => "iam", KeyKind::S3 => "s3" },
         "name": k.name,
         "description": k.description,
@@ -84,7 +87,11 @@ pub(super) fn key_json(k: &KeyView) -> Value {
         "project_name": k.project_name,
         "created_at": k.created_at,
         "status": status_label(k.status),
-    })
+    });
+    if let Some(id) = &k.id {
+        value["id"] = json!(id);
+    }
+    value
 }
 
 pub(super) fn key_rows(keys: &[KeyView]) -> Vec<Vec<String>> {
@@ -92,7 +99,7 @@ pub(super) fn key_rows(keys: &[KeyView]) -> Vec<Vec<String>> {
         .map(|k| {
             vec![
                 k.name.clone(),
-                k.id.clone(),
+                k.id.clone().unwrap_or_else(|| k.id_hint.clone()),
                 k.project_name.clone().unwrap_or_default(),
                 k.description.clone(),
                 local_time(&k.created_at),
@@ -119,11 +126,23 @@ pub(super) fn show_new_key(out: Output, new: &NewKeyView) -> Result<String> {
             KeyKind::Iam => "Access key ID",
             KeyKind::S3 => "Authentication key",
         };
+        let warning = match new.key.owner {
+            Owner::User(_) => format!(
+                "Neither the {} nor the secret access key can be shown again (lists show only a hint of the ID): copy both now and keep them safe.",
+                id_label.to_lowercase()
+            ),
+            Owner::ServiceAccount(_) => {
+                "The secret access key cannot be shown again: copy it now and keep it safe.".to_string()
+            }
+        };
         format!(
-            "Created {} {:?}.\n{}\nThe secret access key cannot be shown again: copy it now and keep it safe.",
+            "Created {} {:?}.\n{}\n{warning}",
             new.key.kind.label(),
             new.key.name,
-            fields(&[(id_label, new.key.id.clone()), ("Secret access key", new.secret.expose().to_string())])
+            fields(&[
+                (id_label, new.key.id.clone().unwrap_or_default()),
+                ("Secret access key", new.secret.expose().to_string())
+            ])
         )
     })
 }
@@ -160,9 +179,14 @@ fn token_fields(info: &TokenInfo) -> String {
 pub fn credential(ctx: &mut Context, out: Output, cmd: CredentialCmd) -> Result<String> {
     match cmd {
         CredentialCmd::List { kind } => {
-            let keys: Vec<KeyView> = ctx.call(Request::CredentialList {
-                kind: kind.map(Into::into),
-            })?;
+            let kind: Option<KeyKind> = kind.map(Into::into);
+            let keys: Vec<KeyView> = ctx.call(Request::CredentialList { kind })?;
+            // The screen's words: an S3 key's ID is its authentication key.
+            let id_header = match kind {
+                Some(KeyKind::Iam) => "ACCESS KEY ID",
+                Some(KeyKind::S3) => "AUTHENTICATION KEY",
+                None => "ACCESS KEY ID / AUTHENTICATION KEY",
+            };
             out.show(Value::Array(keys.iter().map(key_json).collect()), || {
                 let mut rows = key_rows(&keys);
                 for (row, key) in rows.iter_mut().zip(&keys) {
@@ -172,7 +196,7 @@ pub fn credential(ctx: &mut Context, out: Output, cmd: CredentialCmd) -> Result<
                     &[
                         "KIND",
                         "NAME",
-                        "ACCESS KEY ID",
+                        id_header,
                         "PROJECT",
                         "DESCRIPTION",
                         "CREATED AT",
@@ -201,7 +225,7 @@ pub fn credential(ctx: &mut Context, out: Output, cmd: CredentialCmd) -> Result<
                 kind: kind.into(),
                 key: key_id,
             })?;
-            out.show(json!({"deleted": key.id}), || {
+            out.show(json!({"deleted": key.name, "id_hint": key.id_hint}), || {
                 format!(
                     "Deleted {} {:?}; tokens issued from it no longer work.",
                     key.kind.label(),

@@ -33,9 +33,10 @@ pub enum SaCmd {
         /// active or inactive
         status: String,
     },
-    /// Delete a service account (Project Admin)
+    /// Delete service accounts (Project Admin): all the IDs given, or none of them
     Delete {
-        sa_id: String,
+        #[arg(required = true, num_args = 1..)]
+        sa_ids: Vec<String>,
         /// Must be exactly "Delete service account"
         #[arg(long)]
         confirm: String,
@@ -54,9 +55,10 @@ pub enum SaKeyCmd {
         #[arg(long, default_value = "")]
         description: String,
     },
-    /// Delete a service account's IAM access key (Project Admin)
+    /// Delete a service account's IAM access key, by its ID or name (Project Admin)
     Delete {
         sa_id: String,
+        #[arg(value_name = "KEY_ID_OR_NAME")]
         key_id: String,
         /// Must be exactly "Delete IAM access key"
         #[arg(long)]
@@ -71,6 +73,13 @@ pub enum ServiceCmd {
         #[arg(long)]
         project: String,
         /// kubernetes-engine, data-query, data-catalog or hadoop-eco
+        service: String,
+    },
+    /// Stop using a service in a project; its service agent becomes Inactive (Project Admin,
+    /// Project Member)
+    Disable {
+        #[arg(long)]
+        project: String,
         service: String,
     },
     /// The services that can be started
@@ -157,13 +166,22 @@ pub fn sa(ctx: &mut Context, out: Output, cmd: SaCmd) -> Result<String> {
                 ),
             })
         }
-        SaCmd::Delete { sa_id, confirm } => {
-            let sa: ServiceAccount = ctx.call(Request::SaDelete {
-                sa: sa_id,
+        SaCmd::Delete { sa_ids, confirm } => {
+            let deleted: Vec<ServiceAccount> = ctx.call(Request::SaDelete {
+                sas: sa_ids,
                 confirmation: confirm,
             })?;
-            out.show(json!({"deleted": sa.id()}), || {
-                format!("Deleted {} with its access keys and tokens.", sa.id())
+            let ids: Vec<String> = deleted.iter().map(ServiceAccount::id).collect();
+            // One account keeps the contract's `{"deleted": ID}`; a batch lists them.
+            let value = match ids.as_slice() {
+                [one] => json!({"deleted": one}),
+                many => json!({"deleted": many}),
+            };
+            out.show(value, || {
+                ids.iter()
+                    .map(|id| format!("Deleted {id} with its access keys and tokens."))
+                    .collect::<Vec<_>>()
+                    .join("\n")
             })
         }
     }
@@ -209,7 +227,7 @@ pub fn sa_key(ctx: &mut Context, out: Output, cmd: SaKeyCmd) -> Result<String> {
                 key: key_id,
                 confirmation: confirm,
             })?;
-            out.show(json!({"deleted": key.id}), || {
+            out.show(json!({"deleted": key.id, "name": key.name}), || {
                 format!(
                     "Deleted IAM access key {:?}; its tokens no longer work.",
                     key.name
@@ -222,6 +240,19 @@ pub fn sa_key(ctx: &mut Context, out: Output, cmd: SaKeyCmd) -> Result<String> {
 pub fn service(ctx: &mut Context, out: Output, cmd: ServiceCmd) -> Result<String> {
     match cmd {
         ServiceCmd::List => out.show(json!(SERVICES), || SERVICES.join("\n")),
+        ServiceCmd::Disable { project, service } => {
+            let agent: Agent = ctx.call(Request::ServiceDisable {
+                project: project.clone(),
+                service,
+            })?;
+            out.show(agent_json(&agent), || {
+                format!(
+                    "Stopped using {} in {project}; its service agent {} is Inactive.",
+                    agent.service,
+                    agent.id()
+                )
+            })
+        }
         ServiceCmd::Enable { project, service } => {
             let agent: Agent = ctx.call(Request::ServiceEnable {
                 project: project.clone(),

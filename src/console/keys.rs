@@ -264,10 +264,24 @@ impl Console {
         Ok(NewKey { key, secret })
     }
 
-    /// Deletes one of the signed-in user's own keys; tokens issued from it stop working.
-    pub fn delete_credential(&self, actor: &Actor, kind: KeyKind, key_id: &str) -> Result<AccessKey> {
+    /// The ID of `owner_id`'s key of `kind` named by `key_ref`: its full ID, or its name (names
+    /// are unique per owner and kind). Lists show only a hint of a user key's ID, so a key is
+    /// usually named.
+    fn resolve_key(&self, owner_id: &str, kind: KeyKind, key_ref: &str) -> Result<Option<String>> {
+        Ok(self
+            .keys_of(owner_id)?
+            .into_iter()
+            .find(|k| k.kind == kind && (k.id == key_ref || k.name == key_ref))
+            .map(|k| k.id))
+    }
+
+    /// Deletes one of the signed-in user's own keys, named by its full ID or its name; tokens
+    /// issued from it stop working.
+    pub fn delete_credential(&self, actor: &Actor, kind: KeyKind, key_ref: &str) -> Result<AccessKey> {
         let action = format!("credential.{}.delete", kind.tag());
-        self.change(actor, &action, key_id, |tx| {
+        let owner = actor.user_id().unwrap_or_default().to_string();
+        let resolve = || self.resolve_key(&owner, kind, key_ref);
+        self.change_with(actor, &action, key_ref, resolve, |tx, resolved| {
             if let Principal::ServiceAccount(_) = actor.principal {
                 self.require(
                     tx,
@@ -280,7 +294,13 @@ impl Console {
             let uid = actor
                 .user_id()
                 .ok_or_else(|| Error::Denied("only users have Credentials".into()))?;
-            let not_found = || Error::NotFound(format!("you have no {} with ID {key_id}", kind.label()));
+            let not_found = || {
+                Error::NotFound(format!(
+                    "you have no {} with ID or name {key_ref:?}",
+                    kind.label()
+                ))
+            };
+            let key_id = resolved.as_deref().ok_or_else(not_found)?;
             let key: AccessKey = tx.get(Table::Keys, key_id)?.ok_or_else(not_found)?;
             if key.owner != Owner::User(uid.into()) || key.kind != kind {
                 return Err(not_found().into());
@@ -336,16 +356,19 @@ impl Console {
         Ok(NewKey { key, secret })
     }
 
-    /// Deletes a service account's key after the typed confirmation `Delete IAM access key`.
+    /// Deletes a service account's key, named by its ID or its name, after the typed
+    /// confirmation `Delete IAM access key`.
     pub fn delete_sa_key(
         &self,
         actor: &Actor,
         sa_id: &str,
-        key_id: &str,
+        key_ref: &str,
         confirmation: &str,
     ) -> Result<AccessKey> {
         let (_, project_id) = parse_sa_id(sa_id)?;
-        self.change(actor, "sa_key.delete", &format!("{key_id} of {sa_id}"), |tx| {
+        let resolve = || self.resolve_key(sa_id, KeyKind::Iam, key_ref);
+        let target = format!("{key_ref} of {sa_id}");
+        self.change_with(actor, "sa_key.delete", &target, resolve, |tx, resolved| {
             self.require(
                 tx,
                 actor,
@@ -355,7 +378,9 @@ impl Console {
             )?;
             validate::confirmation(DELETE_KEY_PHRASE, confirmation)?;
             load_service_account(tx, sa_id)?;
-            let not_found = || Error::NotFound(format!("service account {sa_id} has no access key {key_id}"));
+            let not_found =
+                || Error::NotFound(format!("service account {sa_id} has no access key {key_ref:?}"));
+            let key_id = resolved.as_deref().ok_or_else(not_found)?;
             let key: AccessKey = tx.get(Table::Keys, key_id)?.ok_or_else(not_found)?;
             if key.owner != Owner::ServiceAccount(sa_id.into()) {
                 return Err(not_found().into());

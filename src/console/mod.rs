@@ -307,38 +307,58 @@ impl Console {
         prepare: impl FnOnce() -> Result<P>,
         body: impl Fn(&Tx, &P) -> TxResult<T>,
     ) -> Result<T> {
+        self.change_each(actor, action, &[target.to_string()], prepare, body)
+    }
+
+    /// One change over several targets that the user confirmed at once (a batch): all or
+    /// nothing, with one audit event — and one event on the change feed — per target.
+    fn change_each<P, T>(
+        &self,
+        actor: &Actor,
+        action: &str,
+        targets: &[String],
+        prepare: impl FnOnce() -> Result<P>,
+        body: impl Fn(&Tx, &P) -> TxResult<T>,
+    ) -> Result<T> {
         let _guard = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
         let at = self.now();
         let result = prepare().map_err(TxError::Abort).and_then(|prepared| {
             self.store.transact(|tx| {
                 let value = body(tx, &prepared)?;
-                let seq = audit::append(tx, at, actor, action, target, "ok")?;
-                Ok((value, seq))
+                let seqs = targets
+                    .iter()
+                    .map(|target| audit::append(tx, at, actor, action, target, "ok"))
+                    .collect::<TxResult<Vec<u64>>>()?;
+                Ok((value, seqs))
             })
         });
         match result {
-            Ok((value, seq)) => {
+            Ok((value, seqs)) => {
                 self.store.flush()?;
-                tracing::debug!(actor = %actor.label, action, target, "change done");
-                self.feed.publish(Change {
-                    seq,
-                    at,
-                    actor: actor.label.clone(),
-                    action: action.into(),
-                    target: target.into(),
-                });
+                for (seq, target) in seqs.into_iter().zip(targets) {
+                    tracing::debug!(actor = %actor.label, action, %target, "change done");
+                    self.feed.publish(Change {
+                        seq,
+                        at,
+                        actor: actor.label.clone(),
+                        action: action.into(),
+                        target: target.clone(),
+                    });
+                }
                 Ok(value)
             }
             Err(TxError::Abort(e @ (Error::Storage(_) | Error::Internal(_)))) => {
-                tracing::error!(actor = %actor.label, action, target, error = %e, "change failed");
+                tracing::error!(actor = %actor.label, action, error = %e, "change failed");
                 Err(e)
             }
             Err(TxError::Abort(refusal)) => {
-                self.record_refusal(actor, action, target, &refusal)?;
+                for target in targets {
+                    self.record_refusal(actor, action, target, &refusal)?;
+                }
                 Err(refusal)
             }
             Err(TxError::Storage(e)) => {
-                tracing::error!(actor = %actor.label, action, target, error = %e, "storage failed");
+                tracing::error!(actor = %actor.label, action, error = %e, "storage failed");
                 Err(e.into())
             }
         }

@@ -7,7 +7,7 @@ use super::access::Permission;
 use super::keys::Owner;
 use super::projects::{load_project, Project};
 use super::{validate, Actor, Console, Error, Result, TxResult};
-use crate::store::{Table, Tx};
+use crate::store::{Table, Tx, TxFail};
 
 pub const DELETE_SA_PHRASE: &str = "Delete service account";
 pub const SA_DOMAIN: &str = "kc.serviceaccount.com";
@@ -262,27 +262,81 @@ impl Console {
         sa_id: &str,
         confirmation: &str,
     ) -> Result<ServiceAccount> {
-        let (_, project_id) = parse_sa_id(sa_id)?;
-        self.change(actor, "service_account.delete", sa_id, |tx| {
+        let mut deleted = self.delete_service_accounts(actor, &[sa_id.to_string()], confirmation)?;
+        Ok(deleted.remove(0))
+    }
+
+    /// Deletes the service accounts the user checked, after one typed confirmation (the
+    /// guide: "check the box for the service account to delete and click the [Delete]
+    /// button"). All or nothing *(replica)*: when any of them cannot be deleted, nothing is,
+    /// and the refusal names each one and why — so a batch never stops half-way.
+    pub fn delete_service_accounts(
+        &self,
+        actor: &Actor,
+        sa_ids: &[String],
+        confirmation: &str,
+    ) -> Result<Vec<ServiceAccount>> {
+        if sa_ids.is_empty() {
+            return Err(Error::Invalid(
+                "choose at least one service account to delete".into(),
+            ));
+        }
+        let mut unique = sa_ids.to_vec();
+        unique.sort();
+        unique.dedup();
+        let parsed = unique
+            .iter()
+            .map(|id| parse_sa_id(id).map(|(_, project)| (id.clone(), project)))
+            .collect::<Result<Vec<_>>>()?;
+        let delete_one = |tx: &Tx, sa_id: &str, project_id: &str| -> TxResult<ServiceAccount> {
             self.require(
                 tx,
                 actor,
-                Some(&project_id),
+                Some(project_id),
                 Permission::ManageServiceAccounts,
                 "deleting a service account",
             )?;
-            validate::confirmation(DELETE_SA_PHRASE, confirmation)?;
             let sa = load_service_account(tx, sa_id)?;
-            self.remove_keys(tx, &Owner::ServiceAccount(sa_id.into()), &project_id)?;
-            let mut project = load_project(tx, &project_id)?;
+            self.remove_keys(tx, &Owner::ServiceAccount(sa_id.into()), project_id)?;
+            let mut project = load_project(tx, project_id)?;
             project.service_accounts.remove(&sa.name);
-            tx.put(Table::Projects, &project_id, &project)?;
+            tx.put(Table::Projects, project_id, &project)?;
             tx.remove(
                 Table::ServiceAccounts,
-                &ServiceAccount::storage_key(&project_id, &sa.name),
+                &ServiceAccount::storage_key(project_id, &sa.name),
             )?;
             Ok(sa)
-        })
+        };
+        self.change_each(
+            actor,
+            "service_account.delete",
+            &unique,
+            || Ok(()),
+            |tx, ()| {
+                validate::confirmation(DELETE_SA_PHRASE, confirmation)?;
+                let mut deleted = Vec::new();
+                let mut refused = Vec::new();
+                for (sa_id, project_id) in &parsed {
+                    match delete_one(tx, sa_id, project_id) {
+                        Ok(sa) => deleted.push(sa),
+                        Err(TxFail::Abort(e)) if parsed.len() > 1 => {
+                            refused.push(format!("{sa_id}: {}", e.message()))
+                        }
+                        Err(other) => return Err(other),
+                    }
+                }
+                if refused.is_empty() {
+                    return Ok(deleted);
+                }
+                Err(Error::Conflict(format!(
+                    "nothing was deleted: {} of the {} service accounts cannot be deleted ({})",
+                    refused.len(),
+                    parsed.len(),
+                    refused.join("; ")
+                ))
+                .into())
+            },
+        )
     }
 
     // ---- Services and Service Agent ----
@@ -311,13 +365,20 @@ impl Console {
                     .into());
                 }
                 let mut current = load_project(tx, &project.id)?;
-                if let Some(agent) = current.agents.get(service) {
-                    return Err(Error::Conflict(format!(
-                        "{service} is already in use in {}; its agent is {}",
-                        project.name,
-                        agent.id()
-                    ))
-                    .into());
+                if let Some(agent) = current.agents.get_mut(service) {
+                    if agent.status == SaStatus::Active {
+                        return Err(Error::Conflict(format!(
+                            "{service} is already in use in {}; its agent is {}",
+                            project.name,
+                            agent.id()
+                        ))
+                        .into());
+                    }
+                    // Used again: the agent it had comes back Active.
+                    agent.status = SaStatus::Active;
+                    let agent = agent.clone();
+                    tx.put(Table::Projects, &project.id, &current)?;
+                    return Ok(agent);
                 }
                 let agent = Agent {
                     service: service.into(),
@@ -326,6 +387,42 @@ impl Console {
                     created_at: now,
                 };
                 current.agents.insert(service.into(), agent.clone());
+                tx.put(Table::Projects, &project.id, &current)?;
+                Ok(agent)
+            },
+        )
+    }
+
+    /// Stops using a service in a project: its agent stays, Inactive (the guide's ⚪ Inactive,
+    /// "the account is restricted"), until the service is used again.
+    pub fn disable_service(&self, actor: &Actor, project: &str, service: &str) -> Result<Agent> {
+        let project = self.find_project(project)?;
+        self.change(
+            actor,
+            "service.disable",
+            &format!("{service} in {}", project.name),
+            |tx| {
+                self.require(
+                    tx,
+                    actor,
+                    Some(&project.id),
+                    Permission::UseService,
+                    "stopping the use of a service",
+                )?;
+                let mut current = load_project(tx, &project.id)?;
+                let agent = current
+                    .agents
+                    .get_mut(service)
+                    .ok_or_else(|| Error::NotFound(format!("{service} is not in use in {}", project.name)))?;
+                if agent.status == SaStatus::Inactive {
+                    return Err(Error::Conflict(format!(
+                        "{service} is already stopped in {}; its agent is Inactive",
+                        project.name
+                    ))
+                    .into());
+                }
+                agent.status = SaStatus::Inactive;
+                let agent = agent.clone();
                 tx.put(Table::Projects, &project.id, &current)?;
                 Ok(agent)
             },

@@ -76,14 +76,14 @@ fn key_views(console: &Console, keys: Vec<AccessKey>) -> Result<Vec<KeyView>> {
     let names = console.project_names()?;
     Ok(keys
         .iter()
-        .map(|k| KeyView::of(k, names.get(&k.project_id).cloned()))
+        .map(|k| KeyView::listed(k, names.get(&k.project_id).cloned()))
         .collect())
 }
 
 fn new_key(console: &Console, new: crate::console::NewKey) -> Result<Value> {
     let project = console.project_names()?.get(&new.key.project_id).cloned();
     reply(NewKeyView {
-        key: KeyView::of(&new.key, project),
+        key: KeyView::with_id(&new.key, project),
         secret: new.secret,
     })
 }
@@ -247,8 +247,8 @@ pub fn execute(console: &Console, auth: &Auth, holder: bool, request: Request) -
             description,
         } => reply(console.create_service_account(a, &project, &name, &description)?),
         Request::SaSetStatus { sa, status } => reply(console.set_service_account_status(a, &sa, status)?),
-        Request::SaDelete { sa, confirmation } => {
-            reply(console.delete_service_account(a, &sa, &confirmation)?)
+        Request::SaDelete { sas, confirmation } => {
+            reply(console.delete_service_accounts(a, &sas, &confirmation)?)
         }
         Request::SaKeyList { sa } => reply(key_views(console, console.list_sa_keys(a, &sa)?)?),
         Request::SaKeyCreate {
@@ -265,6 +265,9 @@ pub fn execute(console: &Console, auth: &Auth, holder: bool, request: Request) -
             reply(key_views(console, vec![deleted])?.remove(0))
         }
         Request::ServiceEnable { project, service } => reply(console.enable_service(a, &project, &service)?),
+        Request::ServiceDisable { project, service } => {
+            reply(console.disable_service(a, &project, &service)?)
+        }
         Request::AgentList { project } => reply(console.list_agents(a, &project)?),
         Request::TokenVerify { token } => reply(console.verify_token_for(a, token.expose())?),
         Request::TokenRevoke { token } => reply(console.revoke_token(a, token.expose())?),

@@ -142,8 +142,9 @@ pub enum Request {
     },
     #[serde(rename = "sa.set_status")]
     SaSetStatus { sa: String, status: SaStatus },
+    /// Deletes the service accounts checked together, after one typed phrase: all or none.
     #[serde(rename = "sa.delete")]
-    SaDelete { sa: String, confirmation: String },
+    SaDelete { sas: Vec<String>, confirmation: String },
     #[serde(rename = "sa_key.list")]
     SaKeyList { sa: String },
     #[serde(rename = "sa_key.create")]
@@ -162,6 +163,8 @@ pub enum Request {
     // ---- Services and Service Agent ----
     #[serde(rename = "service.enable")]
     ServiceEnable { project: String, service: String },
+    #[serde(rename = "service.disable")]
+    ServiceDisable { project: String, service: String },
     #[serde(rename = "agent.list")]
     AgentList { project: String },
 
@@ -273,10 +276,18 @@ pub struct NewUser {
     pub initial_password: Secret,
 }
 
-/// An access key as lists show one: never its secret nor the secret's digest.
+/// An access key as lists show one: never its secret nor the secret's digest, and for a
+/// user's own keys not even the full ID (the Credentials guide: "After closing the Create IAM
+/// access key popup, you will not be able to retrieve the Access key ID and Secret access key
+/// again") — a hint to match against what was saved. A service account's keys keep their IDs
+/// (their guide says only the secret cannot be retrieved).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyView {
-    pub id: String,
+    /// The full ID: a service account's keys only (and a key just created).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The first and last four characters, e.g. `1bff…5d74`.
+    pub id_hint: String,
     pub kind: KeyKind,
     pub owner: Owner,
     pub project_id: String,
@@ -288,10 +299,32 @@ pub struct KeyView {
     pub status: KeyStatus,
 }
 
+/// `1bff…5d74`: enough to match against a saved ID, not enough to use.
+pub fn id_hint(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() <= 8 {
+        return "…".into();
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
+}
+
 impl KeyView {
-    pub fn of(key: &AccessKey, project_name: Option<String>) -> KeyView {
+    /// A key as lists show it.
+    pub fn listed(key: &AccessKey, project_name: Option<String>) -> KeyView {
+        let shown = matches!(key.owner, Owner::ServiceAccount(_));
         KeyView {
-            id: key.id.clone(),
+            id: shown.then(|| key.id.clone()),
+            ..KeyView::with_id(key, project_name)
+        }
+    }
+
+    /// A key with its full ID: the one time its owner sees it, in the creation popup.
+    pub fn with_id(key: &AccessKey, project_name: Option<String>) -> KeyView {
+        KeyView {
+            id: Some(key.id.clone()),
+            id_hint: id_hint(&key.id),
             kind: key.kind,
             owner: key.owner.clone(),
             project_id: key.project_id.clone(),
