@@ -7,6 +7,7 @@
 pub mod access;
 pub mod audit;
 pub mod demo;
+pub mod ec2;
 pub mod feed;
 pub mod inquiries;
 pub mod keys;
@@ -15,6 +16,7 @@ pub mod org;
 pub mod projects;
 pub mod secret;
 pub mod service_accounts;
+pub mod signature;
 pub mod sources;
 pub mod tokens;
 pub mod users;
@@ -28,6 +30,7 @@ use crate::store::{Store, StoreError, Table, Tx, TxError, TxFail};
 
 pub use access::{OrgRole, Permission, ProjectRole};
 pub use audit::AuditEvent;
+pub use ec2::{Ec2Credentials, S3Credentials};
 pub use feed::Change;
 pub use inquiries::{Inquiry, InquiryDraft, InquiryKind, InquiryState};
 pub use keys::{AccessKey, KeyKind, KeyStatus, NewKey, Owner};
@@ -37,7 +40,7 @@ pub use projects::{Membership, Project, ProjectView};
 pub use secret::Secret;
 pub use service_accounts::{Agent, SaStatus, ServiceAccount};
 pub use sources::{Clock, Entropy, FixedClock, OsEntropy, SeededEntropy, SystemClock};
-pub use tokens::{IssuedToken, TokenInfo};
+pub use tokens::{IssuedToken, TokenInfo, TokenMethod};
 pub use users::User;
 
 /// Why the model refused or failed. Each kind has its exit code in the CLI contract.
@@ -212,6 +215,9 @@ pub struct Console {
     /// Serializes password checks (see `check_password`).
     password_lock: Mutex<()>,
     token_key: [u8; 32],
+    /// Seals S3 secrets; its key file is read once, here.
+    sealer: ec2::Sealer,
+    failure_tally: ec2::FailureTally,
     feed: feed::Feed,
 }
 
@@ -238,12 +244,15 @@ impl Console {
             store.mark_initialized()?;
         }
         let token_key = tokens::load_or_create_signing_key(&store, config.entropy.as_ref())?;
+        let sealer = ec2::Sealer::open(dir)?;
         Ok(Console {
             store,
             config,
             write_lock: Mutex::new(()),
             password_lock: Mutex::new(()),
             token_key,
+            sealer,
+            failure_tally: ec2::FailureTally::default(),
             feed: feed::Feed::new(),
         })
     }
