@@ -695,6 +695,29 @@ fn failed_checks_make_counted_audit_records_not_one_each() {
         world.console.ec2_token(&gateway, &ec2).unwrap_err().message(),
         REFUSED
     );
+
+    // Refusals never quote what was sent, so varied junk cannot make records of its own.
+    let before = world.console.store().count(Table::Audit);
+    for i in 3..103 {
+        let mut junk = ec2.clone();
+        junk.params.insert("SignatureVersion".into(), format!("{i}"));
+        junk.headers.insert(format!("X-Junk-{i}"), "a".into());
+        junk.headers.insert(format!("x-junk-{i}"), "b".into());
+        assert_eq!(
+            world.console.ec2_token(&gateway, &junk).unwrap_err().exit_code(),
+            2
+        );
+        junk.headers.clear();
+        assert_eq!(
+            world.console.ec2_token(&gateway, &junk).unwrap_err().exit_code(),
+            3
+        );
+    }
+    assert_eq!(
+        world.console.store().count(Table::Audit) - before,
+        2,
+        "one record per reason"
+    );
 }
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -711,6 +734,8 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn s3_secrets_are_sealed_at_rest_with_a_0600_key_file_and_survive_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
+    // What a crash while the key file was first written leaves behind does not stop the open.
+    std::fs::write(dir.path().join("s3-secret-sealing.key.new"), b"half").unwrap();
     let (secrets, bodies, access) = {
         let console = Console::open(dir.path(), Config::default()).unwrap();
         console.load_demo().unwrap();
@@ -732,6 +757,7 @@ fn s3_secrets_are_sealed_at_rest_with_a_0600_key_file_and_survive_a_reopen() {
         "the key file is the owner's only"
     );
     assert_eq!(meta.len(), 32);
+    assert!(!dir.path().join("s3-secret-sealing.key.new").exists());
     let mut files = Vec::new();
     files_under(dir.path(), &mut files);
     assert!(files.len() > 2, "{files:?}");

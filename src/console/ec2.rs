@@ -140,17 +140,7 @@ fn load_or_create_key(dir: &Path) -> Result<Zeroizing<[u8; KEY_BYTES]>, StoreErr
             // The OS generator always: the injected entropy is seeded in tests and demos, and a
             // sealing key (like its nonces) must never repeat between two data directories.
             rand::rngs::OsRng.fill_bytes(key.as_mut());
-            let mut file: File = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW)
-                .open(&path)
-                .map_err(|e| unusable_key_file(&path, e))?;
-            file.write_all(key.as_ref())
-                .and_then(|()| file.sync_all())
-                .and_then(|()| File::open(dir)?.sync_all())
-                .map_err(|e| unusable_key_file(&path, e))?;
+            create_key_file(dir, &path, key.as_ref()).map_err(|e| unusable_key_file(&path, e))?;
         }
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
             return Err(unusable_key_file(&path, "it is a symbolic link"));
@@ -160,41 +150,60 @@ fn load_or_create_key(dir: &Path) -> Result<Zeroizing<[u8; KEY_BYTES]>, StoreErr
     Ok(key)
 }
 
+/// Writes a new key file whole, then links it into place: a crash leaves either no key file or
+/// a complete one, and an existing one (or anything planted at its name) is never overwritten.
+/// The directory lock is held, so no other kc-console process is here.
+fn create_key_file(dir: &Path, path: &Path, key: &[u8]) -> std::io::Result<()> {
+    let staging = dir.join(format!("{KEY_FILE}.new"));
+    match std::fs::remove_file(&staging) {
+        Err(e) if e.kind() != ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut file: File = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&staging)?;
+    file.write_all(key)?;
+    file.sync_all()?;
+    std::fs::hard_link(&staging, path)?;
+    std::fs::remove_file(&staging)?;
+    File::open(dir)?.sync_all()
+}
+
 fn associated_data(key_id: &str) -> Vec<u8> {
     [SEAL_CONTEXT, key_id.as_bytes()].concat()
+}
+
+/// Seals `secret` for the key `key_id`, with a fresh random 192-bit nonce.
+fn seal(cipher: &XChaCha20Poly1305, key_id: &str, secret: &str) -> SealedSecret {
+    let mut nonce = [0u8; NONCE_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    // Room for the tag up front, so the buffer never moves and leaves a copy behind.
+    let mut buffer = Zeroizing::new(Vec::with_capacity(secret.len() + 16));
+    buffer.extend_from_slice(secret.as_bytes());
+    cipher
+        .encrypt_in_place(XNonce::from_slice(&nonce), &associated_data(key_id), &mut *buffer)
+        .expect("XChaCha20-Poly1305 seals any secret of an access key's size");
+    SealedSecret {
+        nonce: hex::encode(nonce),
+        ciphertext: hex::encode(&*buffer),
+    }
 }
 
 impl Sealer {
     pub(super) fn open(dir: &Path) -> Result<Sealer, StoreError> {
         let key = load_or_create_key(dir)?;
         let cipher = XChaCha20Poly1305::new(key.as_ref().into());
-        let mut sealer = Sealer {
-            cipher,
-            decoy: SealedSecret {
-                nonce: String::new(),
-                ciphertext: String::new(),
-            },
-        };
-        let mut decoy_secret = [0u8; KEY_BYTES];
-        rand::rngs::OsRng.fill_bytes(&mut decoy_secret);
-        sealer.decoy = sealer.seal(DECOY_KEY_ID, &hex::encode(decoy_secret));
-        Ok(sealer)
+        let mut decoy_secret = Zeroizing::new([0u8; KEY_BYTES]);
+        rand::rngs::OsRng.fill_bytes(decoy_secret.as_mut());
+        let decoy = seal(&cipher, DECOY_KEY_ID, &hex::encode(decoy_secret.as_ref()));
+        Ok(Sealer { cipher, decoy })
     }
 
-    /// Seals `secret` for the key `key_id`. A fresh random 192-bit nonce each time.
     pub(super) fn seal(&self, key_id: &str, secret: &str) -> SealedSecret {
-        let mut nonce = [0u8; NONCE_BYTES];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
-        // Room for the tag up front, so the buffer never moves and leaves a copy behind.
-        let mut buffer = Zeroizing::new(Vec::with_capacity(secret.len() + 16));
-        buffer.extend_from_slice(secret.as_bytes());
-        self.cipher
-            .encrypt_in_place(XNonce::from_slice(&nonce), &associated_data(key_id), &mut *buffer)
-            .expect("XChaCha20-Poly1305 seals any secret of an access key's size");
-        SealedSecret {
-            nonce: hex::encode(nonce),
-            ciphertext: hex::encode(&*buffer),
-        }
+        seal(&self.cipher, key_id, secret)
     }
 
     /// The secret, if `sealed` was sealed for `key_id` under this key; zeroized when dropped.
@@ -442,9 +451,10 @@ fn plan_ec2(request: &Ec2Credentials) -> Result<(Expected, SignedAt)> {
             .insert(name.trim().to_ascii_lowercase(), value.trim().to_string())
             .is_some()
         {
-            return Err(Error::Invalid(format!(
-                "credentials.headers names {name:?} twice"
-            )));
+            return Err(Error::Invalid(
+                "credentials.headers names one header twice (names are matched without regard to case)"
+                    .into(),
+            ));
         }
     }
     match request.params.get("SignatureVersion").map(String::as_str) {
@@ -465,10 +475,10 @@ fn plan_ec2(request: &Ec2Credentials) -> Result<(Expected, SignedAt)> {
         Some(version @ ("0" | "1")) => Err(refused(&format!(
             "SignatureVersion {version} is not accepted (AWS retired it as unsafe); sign with Signature Version 4 or 2"
         ))),
-        Some(other) => Err(refused(&format!(
-            "unknown SignatureVersion {:?}; sign with Signature Version 4 or 2",
-            crate::text::visible(other)
-        ))),
+        // Refusal messages never quote what was sent: they are audited, and bounded in kind.
+        Some(_) => Err(refused(
+            "unknown SignatureVersion; sign with Signature Version 4 or 2",
+        )),
         None => {
             let v4 = header(&headers, "authorization").is_some_and(|a| a.starts_with(V4_ALGORITHM))
                 || request.params.get("X-Amz-Algorithm").map(String::as_str) == Some(V4_ALGORITHM);
