@@ -612,8 +612,11 @@ fn plan_s3(request: &S3Credentials) -> Result<(Expected, SignedAt)> {
 /// (caller, key, reason) per minute rather than one per attempt.
 #[derive(Default)]
 pub(super) struct FailureTally {
-    buckets: Mutex<HashMap<(String, &'static str, String, String), Tally>>,
+    buckets: Mutex<HashMap<TallyBucket, Tally>>,
 }
+
+/// What failures are counted by: (caller, action, target, reason).
+type TallyBucket = (String, &'static str, String, String);
 
 struct Tally {
     started: DateTime<Utc>,
