@@ -8,6 +8,8 @@ pub mod cli;
 pub mod console;
 pub mod demo;
 pub mod log;
+pub mod org;
+pub mod server;
 pub mod store;
 pub mod text;
 pub mod tui;

@@ -1603,7 +1603,10 @@ async fn cascade_approved_project_deletion() {
     );
     server
         .console
-        .approve_inquiry(&inquiry.id)
+        .approve_inquiry(
+            &kc_console::console::Actor::operator(kc_console::console::Via::Password),
+            &inquiry.id,
+        )
         .expect("the operator approves");
 
     for (token, key) in tokens.iter().zip([&owner_key, &admin_key, &sa_key]) {

@@ -21,6 +21,8 @@ const DEV: &str = "dev@pangyo.example";
 const VIEWER: &str = "viewer@pangyo.example";
 const AUDITOR: &str = "auditor@pangyo.example";
 const GUEST: &str = "guest@pangyo.example";
+/// The simulated Help Desk operator, a principal of its own.
+const OPERATOR: &str = "helpdesk@kakaocloud.example";
 
 const DELETE_SA: &str = "Delete service account";
 const DELETE_KEY: &str = "Delete IAM access key";
@@ -34,6 +36,7 @@ fn demo_password(email: &str) -> &'static str {
         VIEWER => "viewer-demo-pw",
         AUDITOR => "auditor-demo-pw",
         GUEST => "guest-demo-pw",
+        OPERATOR => "helpdesk-demo-pw",
         other => panic!("{other} is not a demo user"),
     }
 }
@@ -127,6 +130,8 @@ impl Kc {
         cmd.env_remove("KC_CONSOLE_DATA_DIR")
             .env_remove("KC_CONSOLE_USER")
             .env_remove("KC_CONSOLE_PASSWORD");
+        // Sessions kept by `login` live beside the data directory, never in the real home.
+        cmd.env("KC_CONSOLE_STATE_DIR", self.tmp.path().join("state"));
         cmd.arg("--data-dir").arg(&self.dir);
         if let Some(user) = user {
             cmd.arg("--user").arg(user);
@@ -328,16 +333,31 @@ fn init_demo_creates_the_demo_organization_once() {
 }
 
 #[test]
-fn an_empty_data_dir_starts_with_the_demo_organization_and_a_note() {
+fn a_directory_without_an_organization_is_never_filled_silently() {
+    // Fails before this change: an empty or mistyped --data-dir became the demo organization.
     let kc = Kc::empty();
-    let run = kc.as_user(OWNER, &["--json", "project", "list"]);
-    assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
-    assert!(run.stderr.starts_with("kc-console: "), "{run:?}");
-    let projects = run.json();
-    assert_eq!(names(&projects), ["data-lake", "ml-lab", "web-shop"]);
-    // Only the first start loads it.
-    let again = kc.as_user(OWNER, &["project", "list"]).ok();
-    assert!(again.stderr.is_empty(), "{again:?}");
+    for args in [
+        &["project", "list"][..],
+        &["--json", "user", "list"],
+        &["audit", "list"],
+        &["serve", "--listen", "127.0.0.1:0"],
+    ] {
+        let line = kc.as_user(OWNER, args).refused(5);
+        assert!(
+            line.contains("holds no organization") && line.contains("kc-console init"),
+            "{line}"
+        );
+    }
+    // Nothing was created on the way: not the directory, not a database.
+    assert!(
+        !kc.path().exists(),
+        "a refused command created {}",
+        kc.path().display()
+    );
+    // A directory that exists but is empty is refused the same way and left empty.
+    std::fs::create_dir_all(kc.path()).unwrap();
+    kc.as_user(OWNER, &["project", "list"]).refused(5);
+    assert_eq!(std::fs::read_dir(kc.path()).unwrap().count(), 0);
 }
 
 #[test]
@@ -706,7 +726,7 @@ fn project_request_deletion_goes_to_the_help_desk() {
     assert!(find(&mine, "id", str_field(&inquiry, "id")).is_some(), "{mine}");
 
     let probe: &[&str] = &["--json", "helpdesk", "list"];
-    let before = kc.anonymous(probe).ok().stdout;
+    let before = kc.as_user(OPERATOR, probe).ok().stdout;
     kc.as_user(
         ADMIN,
         &[
@@ -749,7 +769,7 @@ fn project_request_deletion_goes_to_the_help_desk() {
         ],
     )
     .refused(2);
-    assert_eq!(kc.anonymous(probe).ok().stdout, before);
+    assert_eq!(kc.as_user(OPERATOR, probe).ok().stdout, before);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1333,7 +1353,8 @@ fn credential_keys_show_their_secret_once_and_stop_at_two_per_project() {
     assert_eq!(token["project_name"], "web-shop");
     assert_eq!(token["role"], "Project Admin");
     let token = str_field(&token, "token").to_string();
-    kc.json(VIEWER, &["token", "verify", &token]);
+    kc.json(ADMIN, &["token", "verify", &token]);
+    kc.as_user(VIEWER, &["token", "verify", &token]).refused(4);
     // An S3 key is no IAM credential.
     kc.run(
         &["token", "issue", "--access-key-id", &s3_access, "--secret-stdin"],
@@ -1421,13 +1442,15 @@ fn token_issue_verify_revoke() {
     )
     .refused(2);
 
-    // Verify: needs a signed-in user; any tampering is refused.
-    let verified = kc.json(AUDITOR, &["token", "verify", &token]);
+    // Verify: the token's own principal or an Org Admin (Keystone's
+    // service_admin_or_token_subject); others are refused; any tampering is refused.
+    kc.as_user(AUDITOR, &["token", "verify", &token]).refused(4);
+    let verified = kc.json(OWNER, &["token", "verify", &token]);
     assert_eq!(verified["key_id"], id.as_str());
     assert_eq!(verified["project_name"], "web-shop");
     assert_eq!(verified["role"], "Project Member");
     assert_eq!(verified["service_account"], false);
-    let human = kc.as_user(AUDITOR, &["token", "verify", &token]).ok();
+    let human = kc.as_user(OWNER, &["token", "verify", &token]).ok();
     assert!(human.stdout.contains("web-shop"), "{human:?}");
     kc.anonymous(&["token", "verify", &token]).refused(2);
     kc.as_user(AUDITOR, &["token", "verify", "garbage"]).refused(3);
@@ -1438,18 +1461,18 @@ fn token_issue_verify_revoke() {
 
     // Revoke: someone else's token needs member management; the holder may revoke.
     kc.as_user(VIEWER, &["token", "revoke", &token]).refused(4);
-    kc.json(AUDITOR, &["token", "verify", &token]);
+    kc.json(DEV, &["token", "verify", &token]);
     kc.as_user(DEV, &["token", "revoke", "garbage"]).refused(3);
     let revoked = kc.json(DEV, &["token", "revoke", &token]);
     assert_eq!(revoked["revoked"], true);
-    kc.as_user(AUDITOR, &["token", "verify", &token]).refused(3);
+    kc.as_user(OWNER, &["token", "verify", &token]).refused(3);
     kc.as_user(DEV, &["token", "revoke", &token]).refused(3);
 
     // A fresh token from the same key still works; a Project Admin may revoke it.
     let second = str_field(&issue(&id, Some(&secret)).json(), "token").to_string();
-    kc.json(AUDITOR, &["token", "verify", &second]);
+    kc.json(OWNER, &["token", "verify", &second]);
     kc.json(ADMIN, &["token", "revoke", &second]);
-    kc.as_user(AUDITOR, &["token", "verify", &second]).refused(3);
+    kc.as_user(OWNER, &["token", "verify", &second]).refused(3);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1947,9 +1970,21 @@ fn service_enable_creates_its_agent() {
 // inquiry, helpdesk, audit
 
 #[test]
-fn helpdesk_operator_approves_and_rejects_without_signing_in() {
+fn helpdesk_operator_signs_in_and_approves_and_rejects() {
     let kc = Kc::demo();
-    let queue = kc.anonymous(&["--json", "helpdesk", "list"]).json();
+    // The operator is a principal of its own: nobody else reads the queue or resolves inquiries.
+    kc.anonymous(&["helpdesk", "list"]).refused(2);
+    kc.as_user(OWNER, &["helpdesk", "list"]).refused(4);
+    let wrong = kc
+        .run(
+            &["helpdesk", "list"],
+            Some(OPERATOR),
+            Some("not-the-password"),
+            None,
+        )
+        .refused(3);
+    assert!(wrong.contains("wrong email or password"), "{wrong}");
+    let queue = kc.as_user(OPERATOR, &["--json", "helpdesk", "list"]).json();
     assert_eq!(queue.as_array().unwrap().len(), 2, "{queue}");
     let deletion = find(&queue, "detail_type", "Project deletion").expect("ml-lab deletion request");
     assert_eq!(deletion["project_name"], "ml-lab");
@@ -1957,7 +1992,7 @@ fn helpdesk_operator_approves_and_rejects_without_signing_in() {
     let deletion_id = str_field(deletion, "id").to_string();
     let billing = find(&queue, "detail_type", "Billing").expect("billing inquiry");
     let billing_id = str_field(billing, "id").to_string();
-    let human = kc.anonymous(&["helpdesk", "list"]).ok();
+    let human = kc.as_user(OPERATOR, &["helpdesk", "list"]).ok();
     assert!(
         human.stdout.contains(&deletion_id) && human.stdout.contains("Pending"),
         "{human:?}"
@@ -1971,15 +2006,17 @@ fn helpdesk_operator_approves_and_rejects_without_signing_in() {
     assert_eq!(kc.json(VIEWER, &["inquiry", "list"]), Value::Array(vec![]));
 
     let probe: &[&str] = &["--json", "helpdesk", "list"];
-    let before = kc.anonymous(probe).ok().stdout;
-    kc.anonymous(&["helpdesk", "approve", &"f".repeat(32)]).refused(5);
-    kc.anonymous(&["helpdesk", "reject", &"f".repeat(32)]).refused(5);
-    assert_eq!(kc.anonymous(probe).ok().stdout, before);
+    let before = kc.as_user(OPERATOR, probe).ok().stdout;
+    kc.as_user(OPERATOR, &["helpdesk", "approve", &"f".repeat(32)])
+        .refused(5);
+    kc.as_user(OPERATOR, &["helpdesk", "reject", &"f".repeat(32)])
+        .refused(5);
+    assert_eq!(kc.as_user(OPERATOR, probe).ok().stdout, before);
 
     // Approving the deletion deletes ml-lab.
     assert!(names(&kc.json(OWNER, &["project", "list"])).contains(&"ml-lab".to_string()));
     let approved = kc
-        .anonymous(&["--json", "helpdesk", "approve", &deletion_id])
+        .as_user(OPERATOR, &["--json", "helpdesk", "approve", &deletion_id])
         .json();
     assert_eq!(approved["state"], "Approved");
     assert_eq!(
@@ -1990,17 +2027,20 @@ fn helpdesk_operator_approves_and_rejects_without_signing_in() {
         .refused(5);
 
     let rejected = kc
-        .anonymous(&["--json", "helpdesk", "reject", &billing_id])
+        .as_user(OPERATOR, &["--json", "helpdesk", "reject", &billing_id])
         .json();
     assert_eq!(rejected["state"], "Rejected");
     assert_eq!(kc.json(DEV, &["inquiry", "list"])[0]["state"], "Rejected");
 
     // Resolved inquiries cannot be resolved again.
-    let before = kc.anonymous(probe).ok().stdout;
-    kc.anonymous(&["helpdesk", "approve", &deletion_id]).refused(6);
-    kc.anonymous(&["helpdesk", "reject", &deletion_id]).refused(6);
-    kc.anonymous(&["helpdesk", "approve", &billing_id]).refused(6);
-    assert_eq!(kc.anonymous(probe).ok().stdout, before);
+    let before = kc.as_user(OPERATOR, probe).ok().stdout;
+    kc.as_user(OPERATOR, &["helpdesk", "approve", &deletion_id])
+        .refused(6);
+    kc.as_user(OPERATOR, &["helpdesk", "reject", &deletion_id])
+        .refused(6);
+    kc.as_user(OPERATOR, &["helpdesk", "approve", &billing_id])
+        .refused(6);
+    assert_eq!(kc.as_user(OPERATOR, probe).ok().stdout, before);
     assert_eq!(
         names(&kc.json(OWNER, &["project", "list"])),
         ["data-lake", "web-shop"]
@@ -2266,7 +2306,7 @@ fn a_second_process_on_the_same_data_dir_exits_7() {
         )
         .refused(7);
     assert!(line.contains("in use"), "{line}");
-    kc.anonymous(&["helpdesk", "list"]).refused(7);
+    kc.as_user(OPERATOR, &["helpdesk", "list"]).refused(7);
     kc.run(&["init", "--demo"], None, None, None).refused(7);
 
     // Let the holder finish (its key is bogus: exit 3), then the directory is free again.
@@ -2336,7 +2376,7 @@ fn a_corrupted_database_exits_7_without_panicking() {
             let line = kc.as_user(OWNER, args).refused(7);
             assert!(line.to_lowercase().contains("database"), "{line}");
         }
-        kc.anonymous(&["helpdesk", "list"]).refused(7);
+        kc.as_user(OPERATOR, &["helpdesk", "list"]).refused(7);
     }
 }
 

@@ -1064,7 +1064,10 @@ impl Writer {
     fn approve(&mut self, inquiry: &str, project: &str) {
         let event = Event::ProjectDeleted { id: project.into() };
         self.apply_intent(&event);
-        if refused(&self.console.approve_inquiry(inquiry)) {
+        if refused(&self.console.approve_inquiry(
+            &kc_console::console::Actor::operator(kc_console::console::Via::Password),
+            inquiry,
+        )) {
             return;
         }
         self.done(event, "helpdesk.approve", inquiry);
@@ -1073,7 +1076,12 @@ impl Writer {
     /// Deletion requests left pending (the demo's, or a child killed between request and
     /// approval) are approved, or rejected when their project is gone.
     fn approve_pending(&mut self) {
-        let queue = self.console.helpdesk_queue().expect("the Help Desk queue");
+        let queue = self
+            .console
+            .helpdesk_queue(&kc_console::console::Actor::operator(
+                kc_console::console::Via::Password,
+            ))
+            .expect("the Help Desk queue");
         let pending: Vec<(String, String)> = queue
             .into_iter()
             .filter(|i| i.state == InquiryState::Pending && i.detail_type == PROJECT_DELETION)
@@ -1086,7 +1094,10 @@ impl Writer {
             self.approve(&inquiry, &project);
         } else {
             self.apply_intent(&Event::Other);
-            if refused(&self.console.reject_inquiry(&inquiry)) {
+            if refused(&self.console.reject_inquiry(
+                &kc_console::console::Actor::operator(kc_console::console::Via::Password),
+                &inquiry,
+            )) {
                 return;
             }
             self.done(Event::Other, "helpdesk.reject", &inquiry);

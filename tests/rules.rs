@@ -1311,7 +1311,12 @@ fn rule_8_approving_a_project_deletion_request_deletes_everything_in_it() {
     assert!(c.find_project("doomed").is_ok());
     assert!(w.p_tokens.iter().all(|t| org.token_valid(t)));
 
-    let approved = c.approve_inquiry(&inquiry).unwrap();
+    let approved = c
+        .approve_inquiry(
+            &kc_console::console::Actor::operator(kc_console::console::Via::Password),
+            &inquiry,
+        )
+        .unwrap();
     assert_eq!(approved.state, InquiryState::Approved);
 
     assert!(matches!(c.find_project("doomed"), Err(Error::NotFound(_))));
@@ -1375,9 +1380,17 @@ fn rule_8_approving_a_project_deletion_request_deletes_everything_in_it() {
         .any(|v| v.project.name == "doomed"));
 
     // Approving again is refused.
-    refused(org, &Actor::operator(), "Conflict", |c| {
-        c.approve_inquiry(&inquiry)
-    });
+    refused(
+        org,
+        &Actor::operator(kc_console::console::Via::Password),
+        "Conflict",
+        |c| {
+            c.approve_inquiry(
+                &kc_console::console::Actor::operator(kc_console::console::Via::Password),
+                &inquiry,
+            )
+        },
+    );
 }
 
 #[test]
@@ -1398,7 +1411,11 @@ fn rule_8_project_deletion_also_deletes_the_expired_keys_of_former_members() {
     assert_eq!(org.key_status(&iam.key.id), Some(KeyStatus::Expired));
 
     let inquiry = request_deletion(&org, "doomed");
-    c.approve_inquiry(&inquiry).unwrap();
+    c.approve_inquiry(
+        &kc_console::console::Actor::operator(kc_console::console::Via::Password),
+        &inquiry,
+    )
+    .unwrap();
     assert!(c.find_project("doomed").is_err());
     let left: Vec<String> = c
         .list_credentials(&dev, None)
@@ -1427,7 +1444,12 @@ fn help_desk_rejecting_a_deletion_request_leaves_the_project_as_it_was() {
     let inquiry = request_deletion(org, "doomed");
     let before = raw_tables(c, &[Table::Audit, Table::Inquiries]);
 
-    let rejected = c.reject_inquiry(&inquiry).unwrap();
+    let rejected = c
+        .reject_inquiry(
+            &kc_console::console::Actor::operator(kc_console::console::Via::Password),
+            &inquiry,
+        )
+        .unwrap();
     assert_eq!(rejected.state, InquiryState::Rejected);
     assert_eq!(raw_tables(c, &[Table::Audit, Table::Inquiries]), before);
     assert_eq!(c.find_project("doomed").unwrap().id, w.p.id);
@@ -1442,9 +1464,17 @@ fn help_desk_rejecting_a_deletion_request_leaves_the_project_as_it_was() {
     );
 
     // A rejected request cannot be approved later.
-    refused(org, &Actor::operator(), "Conflict", |c| {
-        c.approve_inquiry(&inquiry)
-    });
+    refused(
+        org,
+        &Actor::operator(kc_console::console::Via::Password),
+        "Conflict",
+        |c| {
+            c.approve_inquiry(
+                &kc_console::console::Actor::operator(kc_console::console::Via::Password),
+                &inquiry,
+            )
+        },
+    );
     assert_eq!(c.find_project("doomed").unwrap().id, w.p.id);
     assert!(w.p_tokens.iter().all(|t| org.token_valid(t)));
 }
@@ -1681,7 +1711,7 @@ fn rule_11_refusals_of_bad_input_and_of_non_users_are_audited_too() {
             Box::new(|| c.change_password(&org.owner, OWNER_PW, "short")),
         ),
         (
-            "deletion request attaching a missing file",
+            "deletion request attaching a file whose name carries a control character",
             &org.owner,
             Box::new(|| {
                 c.request_project_deletion(
@@ -1690,7 +1720,10 @@ fn rule_11_refusals_of_bad_input_and_of_non_users_are_audited_too() {
                     "t",
                     "d",
                     false,
-                    Some(org.dir.path().join("no-such-file.txt")),
+                    Some(kc_console::console::Attachment {
+                        name: "bad\u{7}name.txt".into(),
+                        size: 1,
+                    }),
                 )
                 .map(drop)
             }),

@@ -5,7 +5,8 @@ use serde_json::{json, Value};
 
 use super::output::{local_time, table};
 use super::{Context, Output};
-use crate::console::Result;
+use crate::console::{AuditEvent, Result};
+use crate::org::Request;
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCmd {
@@ -17,9 +18,8 @@ pub enum AuditCmd {
 }
 
 pub fn audit(ctx: &mut Context, out: Output, cmd: AuditCmd) -> Result<String> {
-    let actor = ctx.sign_in()?;
     let AuditCmd::List { limit } = cmd;
-    let events = ctx.console.list_audit(&actor, limit)?;
+    let events: Vec<AuditEvent> = ctx.call(Request::AuditList { limit })?;
     out.show(
         Value::Array(
             events

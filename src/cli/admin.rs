@@ -3,9 +3,14 @@
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
+use std::sync::Arc;
+
 use super::output::{fields, local_time, table};
 use super::{Context, Output};
-use crate::console::{Error, OrgRole, PaymentMethod, Result, User};
+use crate::console::operator::OPERATOR_EMAIL;
+use crate::console::{Actor, Error, OrgRole, PaymentMethod, Result, Secret};
+use crate::org::request::{NewUser, UserView};
+use crate::org::{self, Auth, Request};
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -54,6 +59,8 @@ pub enum UserCmd {
     },
     /// Remove a user, their memberships and keys (Org Admin)
     Remove { email: String },
+    /// End a user's password lockout (Org Admin)
+    Unlock { email: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,7 +69,7 @@ pub enum PasswordCmd {
     Change,
 }
 
-pub(super) fn user_json(u: &User) -> Value {
+pub(super) fn user_json(u: &UserView) -> Value {
     json!({
         "id": u.id,
         "email": u.email,
@@ -76,8 +83,10 @@ fn payment_json(p: &PaymentMethod) -> Value {
     json!({ "id": p.id, "brand": p.brand, "last4": p.last4, "expiry": p.expiry, "added_at": p.added_at })
 }
 
+/// Creates the organization in the data directory this command holds (never through a
+/// server), with its owner and its Help Desk operator, whose password is printed once.
 pub fn init(ctx: &mut Context, out: Output, args: InitArgs) -> Result<String> {
-    let console = &ctx.console;
+    let console = Arc::clone(ctx.org.local_console().expect("init holds the data directory"));
     if args.demo {
         if !console.is_uninitialized()? {
             return Err(Error::Conflict(format!(
@@ -87,12 +96,15 @@ pub fn init(ctx: &mut Context, out: Output, args: InitArgs) -> Result<String> {
         }
         console.load_demo()?;
         let org = console.organization()?;
-        return out.show(json!({"organization": org.name, "demo": true}), || {
-            format!(
-                "Created the demo organization {:?}. Its users and passwords are in the README.",
-                org.name
-            )
-        });
+        return out.show(
+            json!({"organization": org.name, "demo": true, "operator_email": OPERATOR_EMAIL}),
+            || {
+                format!(
+                    "Created the demo organization {:?}. Its users, the Help Desk operator ({OPERATOR_EMAIL}) and their passwords are in the README.",
+                    org.name
+                )
+            },
+        );
     }
     let (Some(org), Some(admin)) = (args.org, args.admin) else {
         return Err(Error::Invalid(
@@ -103,20 +115,32 @@ pub fn init(ctx: &mut Context, out: Output, args: InitArgs) -> Result<String> {
         .name
         .unwrap_or_else(|| admin.split('@').next().unwrap_or_default().to_string());
     let password = ctx.password()?;
-    let owner = ctx.console.init_org(&org, &admin, &name, &password)?;
-    out.show(json!({"organization": org, "owner": user_json(&owner)}), || {
-        format!(
-            "Created organization {org:?}; {} is its owner and Org Admin.",
-            owner.email
-        )
-    })
+    let owner = console.init_org(&org, &admin, &name, &password)?;
+    let operator_password = console.reset_operator(&Actor::system())?;
+    out.show(
+        json!({
+            "organization": org,
+            "owner": user_json(&UserView::from(&owner)),
+            "operator_email": OPERATOR_EMAIL,
+            "operator_password": operator_password.expose(),
+        }),
+        || {
+            format!(
+                "Created organization {org:?}; {} is its owner and Org Admin.\nThe Help Desk operator approves deletion requests; its password is shown only now:\n{}",
+                owner.email,
+                fields(&[
+                    ("Operator email", OPERATOR_EMAIL.to_string()),
+                    ("Operator password", operator_password.expose().to_string()),
+                ])
+            )
+        },
+    )
 }
 
 pub fn payment(ctx: &mut Context, out: Output, cmd: PaymentCmd) -> Result<String> {
-    let actor = ctx.sign_in()?;
     match cmd {
         PaymentCmd::List => {
-            let methods = ctx.console.list_payment_methods(&actor)?;
+            let methods: Vec<PaymentMethod> = ctx.call(Request::PaymentList)?;
             out.show(Value::Array(methods.iter().map(payment_json).collect()), || {
                 let rows: Vec<Vec<String>> = methods
                     .iter()
@@ -133,7 +157,7 @@ pub fn payment(ctx: &mut Context, out: Output, cmd: PaymentCmd) -> Result<String
             })
         }
         PaymentCmd::Add { brand, last4, expiry } => {
-            let p = ctx.console.add_payment_method(&actor, &brand, &last4, &expiry)?;
+            let p: PaymentMethod = ctx.call(Request::PaymentAdd { brand, last4, expiry })?;
             out.show(payment_json(&p), || {
                 format!("Registered {} •••• {} (expires {}).", p.brand, p.last4, p.expiry)
             })
@@ -142,10 +166,9 @@ pub fn payment(ctx: &mut Context, out: Output, cmd: PaymentCmd) -> Result<String
 }
 
 pub fn user(ctx: &mut Context, out: Output, cmd: UserCmd) -> Result<String> {
-    let actor = ctx.sign_in()?;
     match cmd {
         UserCmd::List => {
-            let users = ctx.console.list_users(&actor)?;
+            let users: Vec<UserView> = ctx.call(Request::UserList)?;
             out.show(Value::Array(users.iter().map(user_json).collect()), || {
                 let rows: Vec<Vec<String>> = users
                     .iter()
@@ -166,28 +189,38 @@ pub fn user(ctx: &mut Context, out: Output, cmd: UserCmd) -> Result<String> {
             name,
             org_role,
         } => {
-            let role = match org_role.as_deref() {
+            let org_role = match org_role.as_deref() {
                 None => None,
                 Some(r) => Some(
                     OrgRole::parse(r)
                         .ok_or_else(|| Error::Invalid(format!("org role {r:?} must be admin or reader")))?,
                 ),
             };
-            let (u, password) = ctx.console.add_user(&actor, &email, &name, role)?;
-            let mut value = user_json(&u);
-            value["initial_password"] = json!(password.expose());
+            let added: NewUser = ctx.call(Request::UserAdd {
+                email,
+                name,
+                org_role,
+            })?;
+            let mut value = user_json(&added.user);
+            value["initial_password"] = json!(added.initial_password.expose());
             out.show(value, || {
                 format!(
                     "Added {}.\n{}\nThe initial password is shown only now; give it to the user over a safe channel.",
-                    u.email,
-                    fields(&[("Initial password", password.expose().to_string())])
+                    added.user.email,
+                    fields(&[("Initial password", added.initial_password.expose().to_string())])
                 )
             })
         }
         UserCmd::Remove { email } => {
-            ctx.console.remove_user(&actor, &email)?;
+            let _: Value = ctx.call(Request::UserRemove { email: email.clone() })?;
             out.show(json!({"removed": email}), || {
                 format!("Removed {email}, their project memberships and access keys.")
+            })
+        }
+        UserCmd::Unlock { email } => {
+            let _: Value = ctx.call(Request::UserUnlock { email: email.clone() })?;
+            out.show(json!({"unlocked": email}), || {
+                format!("{email} can sign in and verify their password again.")
             })
         }
     }
@@ -195,13 +228,15 @@ pub fn user(ctx: &mut Context, out: Output, cmd: UserCmd) -> Result<String> {
 
 pub fn password(ctx: &mut Context, out: Output, cmd: PasswordCmd) -> Result<String> {
     let PasswordCmd::Change = cmd;
-    let email = ctx
-        .cli_user
-        .clone()
-        .ok_or_else(|| Error::Invalid("pass --user EMAIL (or set KC_CONSOLE_USER)".into()))?;
-    let old = ctx.stdin_line(0, "the current password")?;
-    let new = ctx.stdin_line(1, "the new password")?;
-    let actor = ctx.console.sign_in(&email, &old)?;
-    ctx.console.change_password(&actor, &old, &new)?;
-    out.show(json!({"changed": true}), || "Password changed.".into())
+    let email = ctx.email()?;
+    let old = Secret::new(ctx.stdin_line(0, "the current password")?);
+    let new = Secret::new(ctx.stdin_line(1, "the new password")?);
+    let auth = Auth::Password {
+        email,
+        password: Secret::new(old.expose().to_string()),
+    };
+    let _: Value = org::call(ctx.org.as_ref(), &auth, Request::PasswordChange { old, new })?;
+    out.show(json!({"changed": true}), || {
+        "Password changed; sessions signed in with the old one have ended.".into()
+    })
 }

@@ -7,7 +7,9 @@ use serde_json::{json, Value};
 
 use super::output::{local_time, table};
 use super::{Context, Output};
-use crate::console::{Error, Inquiry, InquiryDraft, InquiryKind, InquiryState, Result};
+use crate::console::{Attachment, Error, Inquiry, InquiryKind, InquiryState, Result};
+use crate::org::request::Draft;
+use crate::org::Request;
 
 #[derive(Debug, Subcommand)]
 pub enum InquiryCmd {
@@ -91,9 +93,8 @@ fn inquiry_table(out: Output, list: &[Inquiry]) -> Result<String> {
 }
 
 pub fn inquiry(ctx: &mut Context, out: Output, cmd: InquiryCmd) -> Result<String> {
-    let actor = ctx.sign_in()?;
     match cmd {
-        InquiryCmd::List => inquiry_table(out, &ctx.console.list_inquiries(&actor)?),
+        InquiryCmd::List => inquiry_table(out, &ctx.call::<Vec<Inquiry>>(Request::InquiryList)?),
         InquiryCmd::Submit {
             kind,
             detail_type,
@@ -106,7 +107,8 @@ pub fn inquiry(ctx: &mut Context, out: Output, cmd: InquiryCmd) -> Result<String
             let kind = InquiryKind::parse(&kind).ok_or_else(|| {
                 Error::Invalid(format!("inquiry type {kind:?} must be general or technical"))
             })?;
-            let draft = InquiryDraft {
+            let attachment = attachment.as_deref().map(Attachment::from_file).transpose()?;
+            let i: Inquiry = ctx.call(Request::InquirySubmit(Draft {
                 kind,
                 detail_type,
                 project,
@@ -114,19 +116,19 @@ pub fn inquiry(ctx: &mut Context, out: Output, cmd: InquiryCmd) -> Result<String
                 details,
                 private,
                 attachment,
-            };
-            let i = ctx.console.submit_inquiry(&actor, &draft)?;
+            }))?;
             out.show(inquiry_json(&i), || format!("Submitted inquiry {}.", i.id))
         }
     }
 }
 
+/// The operator signs in like anyone else (`--user helpdesk@kakaocloud.example` and its
+/// password, or a session from `kc-console login` as the operator).
 pub fn helpdesk(ctx: &mut Context, out: Output, cmd: HelpdeskCmd) -> Result<String> {
-    let console = &ctx.console;
     match cmd {
-        HelpdeskCmd::List => inquiry_table(out, &console.helpdesk_queue()?),
+        HelpdeskCmd::List => inquiry_table(out, &ctx.call::<Vec<Inquiry>>(Request::HelpdeskList)?),
         HelpdeskCmd::Approve { inquiry_id } => {
-            let i = console.approve_inquiry(&inquiry_id)?;
+            let i: Inquiry = ctx.call(Request::HelpdeskApprove { inquiry: inquiry_id })?;
             out.show(inquiry_json(&i), || match &i.project_name {
                 Some(p) if i.detail_type == crate::console::inquiries::PROJECT_DELETION => {
                     format!(
@@ -138,7 +140,7 @@ pub fn helpdesk(ctx: &mut Context, out: Output, cmd: HelpdeskCmd) -> Result<Stri
             })
         }
         HelpdeskCmd::Reject { inquiry_id } => {
-            let i = console.reject_inquiry(&inquiry_id)?;
+            let i: Inquiry = ctx.call(Request::HelpdeskReject { inquiry: inquiry_id })?;
             out.show(inquiry_json(&i), || format!("Rejected {}.", i.id))
         }
     }

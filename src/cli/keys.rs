@@ -1,13 +1,13 @@
 //! `credential` (Profile › Credentials) and `token`.
 
-use std::collections::BTreeMap;
-
 use clap::{Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
 use super::output::{fields, local_time, table};
 use super::{Context, Output};
-use crate::console::{AccessKey, Error, KeyKind, KeyStatus, NewKey, Result, TokenInfo};
+use crate::console::{Error, KeyKind, KeyStatus, Result, Secret, TokenInfo};
+use crate::org::request::{IssuedTokenView, KeyView, NewKeyView};
+use crate::org::Request;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Kind {
@@ -74,26 +74,26 @@ fn status_label(s: KeyStatus) -> &'static str {
 }
 
 /// A key as lists show it: never the secret, which is not even in the model's record.
-pub(super) fn key_json(k: &AccessKey, project_names: &BTreeMap<String, String>) -> Value {
+pub(super) fn key_json(k: &KeyView) -> Value {
     json!({
         "id": k.id,
         "kind": match k.kind { KeyKind::Iam => "iam", KeyKind::S3 => "s3" },
         "name": k.name,
         "description": k.description,
         "project_id": k.project_id,
-        "project_name": project_names.get(&k.project_id),
+        "project_name": k.project_name,
         "created_at": k.created_at,
         "status": status_label(k.status),
     })
 }
 
-pub(super) fn key_rows(keys: &[AccessKey], project_names: &BTreeMap<String, String>) -> Vec<Vec<String>> {
+pub(super) fn key_rows(keys: &[KeyView]) -> Vec<Vec<String>> {
     keys.iter()
         .map(|k| {
             vec![
                 k.name.clone(),
                 k.id.clone(),
-                project_names.get(&k.project_id).cloned().unwrap_or_default(),
+                k.project_name.clone().unwrap_or_default(),
                 k.description.clone(),
                 local_time(&k.created_at),
                 status_label(k.status).into(),
@@ -104,12 +104,8 @@ pub(super) fn key_rows(keys: &[AccessKey], project_names: &BTreeMap<String, Stri
 
 /// What creating a key prints: the only time its secret is ever shown. IAM keys (user and
 /// service account) print `id`, S3 keys print `access` (the authentication key).
-pub(super) fn show_new_key(
-    out: Output,
-    new: &NewKey,
-    project_names: &BTreeMap<String, String>,
-) -> Result<String> {
-    let mut value = key_json(&new.key, project_names);
+pub(super) fn show_new_key(out: Output, new: &NewKeyView) -> Result<String> {
+    let mut value = key_json(&new.key);
     if new.key.kind == KeyKind::S3 {
         let id = value
             .as_object_mut()
@@ -162,33 +158,29 @@ fn token_fields(info: &TokenInfo) -> String {
 }
 
 pub fn credential(ctx: &mut Context, out: Output, cmd: CredentialCmd) -> Result<String> {
-    let actor = ctx.sign_in()?;
-    let console = &ctx.console;
     match cmd {
         CredentialCmd::List { kind } => {
-            let keys = console.list_credentials(&actor, kind.map(Into::into))?;
-            let names = console.project_names()?;
-            out.show(
-                Value::Array(keys.iter().map(|k| key_json(k, &names)).collect()),
-                || {
-                    let mut rows = key_rows(&keys, &names);
-                    for (row, key) in rows.iter_mut().zip(&keys) {
-                        row.insert(0, key.kind.label().into());
-                    }
-                    table(
-                        &[
-                            "KIND",
-                            "NAME",
-                            "ACCESS KEY ID",
-                            "PROJECT",
-                            "DESCRIPTION",
-                            "CREATED AT",
-                            "STATUS",
-                        ],
-                        &rows,
-                    )
-                },
-            )
+            let keys: Vec<KeyView> = ctx.call(Request::CredentialList {
+                kind: kind.map(Into::into),
+            })?;
+            out.show(Value::Array(keys.iter().map(key_json).collect()), || {
+                let mut rows = key_rows(&keys);
+                for (row, key) in rows.iter_mut().zip(&keys) {
+                    row.insert(0, key.kind.label().into());
+                }
+                table(
+                    &[
+                        "KIND",
+                        "NAME",
+                        "ACCESS KEY ID",
+                        "PROJECT",
+                        "DESCRIPTION",
+                        "CREATED AT",
+                        "STATUS",
+                    ],
+                    &rows,
+                )
+            })
         }
         CredentialCmd::Create {
             kind,
@@ -196,11 +188,19 @@ pub fn credential(ctx: &mut Context, out: Output, cmd: CredentialCmd) -> Result<
             name,
             description,
         } => {
-            let new = console.create_credential(&actor, kind.into(), &project, &name, &description)?;
-            show_new_key(out, &new, &console.project_names()?)
+            let new: NewKeyView = ctx.call(Request::CredentialCreate {
+                kind: kind.into(),
+                project,
+                name,
+                description,
+            })?;
+            show_new_key(out, &new)
         }
         CredentialCmd::Delete { kind, key_id } => {
-            let key = console.delete_credential(&actor, kind.into(), &key_id)?;
+            let key: KeyView = ctx.call(Request::CredentialDelete {
+                kind: kind.into(),
+                key: key_id,
+            })?;
             out.show(json!({"deleted": key.id}), || {
                 format!(
                     "Deleted {} {:?}; tokens issued from it no longer work.",
@@ -215,25 +215,32 @@ pub fn credential(ctx: &mut Context, out: Output, cmd: CredentialCmd) -> Result<
 pub fn token(ctx: &mut Context, out: Output, cmd: TokenCmd) -> Result<String> {
     match cmd {
         TokenCmd::Issue { access_key_id, .. } => {
-            let secret = ctx.stdin_line(0, "the secret access key")?;
-            let issued = ctx.console.issue_token(&access_key_id, &secret)?;
+            let secret = Secret::new(ctx.stdin_line(0, "the secret access key")?);
+            let issued: IssuedTokenView = ctx.call_anonymous(Request::TokenIssue {
+                access_key_id,
+                secret,
+            })?;
             let mut value = token_json(&issued.info);
             value["token"] = json!(issued.token.expose());
             out.show(value, || issued.token.expose().to_string())
         }
         TokenCmd::Verify { token } => {
-            ctx.sign_in()?;
-            let info = ctx.console.validate_token(&token)?;
+            let info: TokenInfo = ctx.call(Request::TokenVerify {
+                token: Secret::new(token),
+            })?;
             out.show(token_json(&info), || {
                 format!("The token is valid.\n{}", token_fields(&info))
             })
         }
         TokenCmd::Revoke { token } => {
-            let actor = ctx.sign_in()?;
-            let info = ctx.console.revoke_token(&actor, &token).map_err(|e| match e {
-                Error::Auth(m) => Error::Auth(format!("{m}; nothing to revoke")),
-                other => other,
-            })?;
+            let info: TokenInfo = ctx
+                .call(Request::TokenRevoke {
+                    token: Secret::new(token),
+                })
+                .map_err(|e| match e {
+                    Error::Auth(m) => Error::Auth(format!("{m}; nothing to revoke")),
+                    other => other,
+                })?;
             out.show(json!({"revoked": true, "key_id": info.key_id}), || {
                 "Revoked the token.".into()
             })

@@ -8,14 +8,19 @@ mod keys;
 pub mod output;
 mod projects;
 mod service_accounts;
+mod session;
 
 use std::io::BufRead;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::api;
-use crate::console::{Actor, Config, Console, Error, Result, Secret};
+use serde::de::DeserializeOwned;
+
+use crate::console::sessions::SESSION_OVER;
+use crate::console::{Config, Console, Error, Result, Secret};
+use crate::org::{self, saved, Auth, Org, Request};
+use crate::server;
 use crate::tui::{self, Start};
 pub use output::Output;
 use std::sync::Arc;
@@ -41,9 +46,22 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
     /// With the interactive console: also serve the token API at ADDR (e.g. 127.0.0.1:5000),
-    /// so keys made on screen work at once
+    /// so keys made on screen work at once; other consoles and commands on this machine then
+    /// share the organization through the data directory's socket
     #[arg(long, value_name = "ADDR")]
     pub serve: Option<String>,
+    /// Use the kc-console server at URL (http://127.0.0.1:PORT on this machine, https://HOST:PORT
+    /// elsewhere) instead of a data directory
+    #[arg(long, global = true, env = "KC_CONSOLE_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// The SHA-256 fingerprint of an https:// server's certificate, as the server printed it
+    #[arg(
+        long,
+        global = true,
+        env = "KC_CONSOLE_SERVER_FINGERPRINT",
+        value_name = "SHA256:HEX"
+    )]
+    pub server_fingerprint: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -62,12 +80,22 @@ pub enum Command {
     },
     /// Create the data directory with the demo organization or an empty one
     Init(admin::InitArgs),
-    /// Serve the Keystone-compatible token API
+    /// Hold the data directory and serve it: other consoles and commands use it through its
+    /// socket (or --listen-admin), API clients through the Keystone-compatible token API
     Serve {
-        /// Address to listen on, e.g. 127.0.0.1:5000
+        /// The token API's address, e.g. 127.0.0.1:5000
         #[arg(long, value_name = "ADDR")]
-        listen: String,
+        listen: Option<String>,
+        /// Also answer consoles and commands on TCP at ADDR (TLS unless it is a loopback address)
+        #[arg(long, value_name = "ADDR")]
+        listen_admin: Option<String>,
     },
+    /// Sign in once and keep a session for later commands (--user and the password)
+    Login,
+    /// End the kept session
+    Logout,
+    /// For whoever holds the data directory: unlock a user or reset a password
+    Recover(session::RecoverArgs),
     /// Payment methods (Billing)
     #[command(subcommand)]
     Payment(admin::PaymentCmd),
@@ -104,7 +132,7 @@ pub enum Command {
     /// Your Help Desk inquiries
     #[command(subcommand)]
     Inquiry(helpdesk::InquiryCmd),
-    /// The simulated Help Desk operator (needs no sign-in)
+    /// The simulated Help Desk operator (signs in as the operator)
     #[command(subcommand)]
     Helpdesk(helpdesk::HelpdeskCmd),
     /// The audit log, newest first
@@ -112,15 +140,30 @@ pub enum Command {
     Audit(access::AuditCmd),
 }
 
-/// What every command handler gets: the opened console and the global options.
+/// What every command handler gets: the organization (embedded or through its server) and
+/// the global options, with the sign-in made once, when the first request needs it.
 pub struct Context {
-    pub console: Console,
+    pub org: Box<dyn Org>,
     pub cli_user: Option<String>,
     pub password_stdin: bool,
     stdin_lines: Option<Vec<String>>,
+    auth: Option<Auth>,
+    /// The auth is a session from `kc-console login` (so a password may stand in when it ended).
+    saved_session: bool,
 }
 
 impl Context {
+    fn new(org: Box<dyn Org>, cli_user: Option<String>, password_stdin: bool) -> Context {
+        Context {
+            org,
+            cli_user,
+            password_stdin,
+            stdin_lines: None,
+            auth: None,
+            saved_session: false,
+        }
+    }
+
     /// Reads standard input once; commands take the password, secrets or both from it.
     fn stdin_line(&mut self, index: usize, what: &str) -> Result<String> {
         let lines = self.stdin_lines.get_or_insert_with(|| {
@@ -148,21 +191,71 @@ impl Context {
         })
     }
 
-    /// Signs in with --user and the password.
-    pub fn sign_in(&mut self) -> Result<Actor> {
-        let email = self.cli_user.clone().ok_or_else(|| {
+    fn email(&self) -> Result<String> {
+        self.cli_user.clone().ok_or_else(|| {
             Error::Invalid(
-                "this command needs a signed-in user: pass --user EMAIL (or set KC_CONSOLE_USER)".into(),
+                "this command needs a signed-in user: pass --user EMAIL (or set KC_CONSOLE_USER), or sign in once with `kc-console login`".into(),
             )
-        })?;
-        let password = self.password()?;
-        self.console.sign_in(&email, &password)
+        })
+    }
+
+    fn password_auth(&mut self) -> Result<Auth> {
+        let email = self.email()?;
+        let password = Secret::new(self.password()?);
+        Ok(Auth::Password { email, password })
+    }
+
+    /// How requests prove who sends them: a session kept by `kc-console login` for this
+    /// organization (the one of `--user`, or the last signed in), else `--user` and a password.
+    fn ensure_auth(&mut self) -> Result<()> {
+        if self.auth.is_none() {
+            let saved = saved::find(self.org.location(), self.cli_user.as_deref(), chrono::Utc::now())?;
+            let auth = match saved {
+                Some((_, session)) => {
+                    self.saved_session = true;
+                    Auth::Session { token: session.token }
+                }
+                None => self.password_auth()?,
+            };
+            self.auth = Some(auth);
+        }
+        Ok(())
+    }
+
+    /// Carries out one request as the signed-in user.
+    pub fn call<T: DeserializeOwned>(&mut self, request: Request) -> Result<T> {
+        self.ensure_auth()?;
+        let request_again = self
+            .saved_session
+            .then(|| serde_json::to_value(&request).ok())
+            .flatten();
+        let auth = self.auth.as_ref().expect("ensured above");
+        match org::call(self.org.as_ref(), auth, request) {
+            // A kept session that has ended: a password, when there is one, stands in.
+            Err(Error::Auth(m))
+                if m == SESSION_OVER && request_again.is_some() && self.cli_user.is_some() =>
+            {
+                let auth = self.password_auth().map_err(|_| Error::Auth(m.clone()))?;
+                self.saved_session = false;
+                let request = serde_json::from_value(request_again.expect("checked"))
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+                let result = org::call(self.org.as_ref(), &auth, request);
+                self.auth = Some(auth);
+                result
+            }
+            other => other,
+        }
+    }
+
+    /// A request that needs no sign-in (a token issue carries its own key).
+    pub fn call_anonymous<T: DeserializeOwned>(&self, request: Request) -> Result<T> {
+        org::call(self.org.as_ref(), &Auth::None, request)
     }
 }
 
 /// `kc-console demo`: the console on a throwaway copy of the demo organization, signed in as
 /// its owner. The copy is deleted on the way out.
-fn demo(serve: Option<&str>) -> Result<String> {
+fn demo(serve: &server::Options) -> Result<String> {
     tui::require_terminal()?;
     let dir = tempfile::Builder::new()
         .prefix("kc-console-demo-")
@@ -174,15 +267,15 @@ fn demo(serve: Option<&str>) -> Result<String> {
     interactive(console, Start::SignedIn(Console::actor_for(&owner)), serve)
 }
 
-/// The interactive console, with the token API beside it when `--serve` asks for it.
-fn interactive(console: Console, start: Start, serve: Option<&str>) -> Result<String> {
+/// The interactive console on a data directory held here, with the server beside it when
+/// `--serve` asks for one (then other consoles, commands and API clients share it).
+fn interactive(console: Console, start: Start, serve: &server::Options) -> Result<String> {
     let console = Arc::new(console);
-    let notice = match serve {
-        Some(addr) => {
-            let bound = api::spawn(Arc::clone(&console), addr)?;
-            Some(format!("Token API: http://{bound}/identity/v3"))
-        }
-        None => None,
+    let (notice, _server) = if serve.keystone.is_some() || serve.admin.is_some() {
+        let (started, background) = server::spawn(Arc::clone(&console), serve)?;
+        (Some(format!("Serving: {}", started.describe())), Some(background))
+    } else {
+        (None, None)
     };
     tui::run(console, start, notice)?;
     Ok(String::new())
@@ -194,9 +287,38 @@ fn default_data_dir() -> Result<PathBuf> {
     })
 }
 
+/// What a directory without an organization says, to every command but `init` and `demo`.
+pub fn no_organization(dir: &std::path::Path) -> Error {
+    Error::NotFound(format!(
+        "{} holds no organization; create one with `kc-console init --org NAME --admin EMAIL` (or `kc-console init --demo` for the demo organization), or choose another --data-dir",
+        crate::text::visible(&dir.display().to_string())
+    ))
+}
+
+/// The organization a command works on: its server's, when one runs, else the data directory
+/// opened here — which must already hold an organization (nothing is created on the way).
+fn organization(target: &org::Target) -> Result<Box<dyn Org>> {
+    if let Some(dir) = target.data_dir.as_deref().filter(|_| target.server.is_none()) {
+        if !crate::store::Store::holds_database(dir) {
+            return Err(no_organization(dir));
+        }
+    }
+    let org = org::connect(target, Config::default())?;
+    if let Some(console) = org.local_console() {
+        if console.is_uninitialized()? {
+            return Err(no_organization(console.store().dir()));
+        }
+    }
+    Ok(org)
+}
+
 /// Runs one command and returns the text to print on stdout.
 pub fn run(cli: Cli) -> Result<String> {
     let json = cli.json;
+    let serve_options = server::Options {
+        keystone: cli.serve.clone(),
+        admin: None,
+    };
     let command = match cli.command {
         None | Some(Command::Tui) => {
             tui::require_terminal()?;
@@ -216,47 +338,86 @@ pub fn run(cli: Cli) -> Result<String> {
             crate::demo::live::play(&script)?;
             return Ok(String::new());
         }
-        Some(Command::Demo { script: None, .. }) => return demo(cli.serve.as_deref()),
+        Some(Command::Demo { script: None, .. }) => return demo(&serve_options),
         Some(command) => Some(command),
     };
-    let data_dir = match cli.data_dir {
-        Some(d) => d,
-        None => default_data_dir()?,
+    let data_dir = match (&cli.data_dir, &cli.server) {
+        (Some(d), _) => Some(d.clone()),
+        (None, Some(_)) => None,
+        (None, None) => Some(default_data_dir()?),
     };
-    crate::log::init(&data_dir)?;
-    let console = Console::open(&data_dir, Config::default())?;
-    let is_init = matches!(command, Some(Command::Init(_)));
-    if !is_init && console.is_uninitialized()? {
-        console.load_demo()?;
-        eprintln!(
-            "kc-console: {} was empty, so it now holds the demo organization (see README for its users)",
-            data_dir.display()
-        );
-    }
-    let mut ctx = Context {
-        console,
-        cli_user: cli.user,
-        password_stdin: cli.password_stdin,
-        stdin_lines: None,
-    };
-    let Some(command) = command else {
-        let start = match (ctx.cli_user.take(), std::env::var("KC_CONSOLE_PASSWORD")) {
-            (Some(email), Ok(password)) => Start::Password {
-                email,
-                password: Secret::new(password),
-            },
-            (email, _) => Start::SignIn { email },
-        };
-        return interactive(ctx.console, start, cli.serve.as_deref());
-    };
-    if let Command::Serve { listen } = command {
-        api::run(ctx.console, &listen)?;
-        return Ok(String::new());
+    if let Some(dir) = &data_dir {
+        crate::log::init(dir)?;
     }
     let out = Output::new(json);
+    // The commands that hold the data directory themselves.
     match command {
-        Command::Tui | Command::Demo { .. } | Command::Serve { .. } => unreachable!("handled above"),
-        Command::Init(args) => admin::init(&mut ctx, out, args),
+        Some(Command::Init(args)) => {
+            let dir = data_dir.ok_or_else(|| {
+                Error::Invalid("init makes a data directory here: pass --data-dir DIR, not --server".into())
+            })?;
+            if org::remote::Remote::to_socket_if_served(&dir)?.is_some() {
+                return Err(Error::Conflict(format!(
+                    "{} already holds an organization (its server is running); choose another --data-dir",
+                    dir.display()
+                )));
+            }
+            let console = org::open_local(&dir, Config::default())?;
+            let mut ctx = Context::new(
+                Box::new(org::Embedded::new(Arc::new(console))),
+                cli.user,
+                cli.password_stdin,
+            );
+            return admin::init(&mut ctx, out, args);
+        }
+        Some(Command::Serve { listen, listen_admin }) => {
+            let dir = data_dir.ok_or_else(|| {
+                Error::Invalid("serve holds a data directory: pass --data-dir DIR, not --server".into())
+            })?;
+            if !crate::store::Store::holds_database(&dir) {
+                return Err(no_organization(&dir));
+            }
+            let console = org::open_local(&dir, Config::default())?;
+            if console.is_uninitialized()? {
+                return Err(no_organization(&dir));
+            }
+            server::run(
+                console,
+                &server::Options {
+                    keystone: listen,
+                    admin: listen_admin,
+                },
+            )?;
+            return Ok(String::new());
+        }
+        None => {
+            let dir = data_dir.ok_or_else(|| Error::Invalid("the console on a server is opened with --server URL and a data directory is not needed; pass --data-dir DIR".into()))?;
+            return tui_command(&dir, cli.user, &serve_options);
+        }
+        _ => {}
+    }
+    // A server's pinned certificate, when this command gives none, is the one `login` kept.
+    let fingerprint = match (&cli.server_fingerprint, &cli.server) {
+        (Some(f), _) => Some(f.clone()),
+        (None, Some(url)) => {
+            saved::fingerprint(&org::Location::Server(url.trim_end_matches('/').to_string()))?
+        }
+        (None, None) => None,
+    };
+    let target = org::Target {
+        data_dir,
+        server: cli.server.clone(),
+        fingerprint: fingerprint.clone(),
+    };
+    let org = organization(&target)?;
+    let mut ctx = Context::new(org, cli.user, cli.password_stdin);
+    match command.expect("the console is handled above") {
+        Command::Tui | Command::Demo { .. } | Command::Serve { .. } | Command::Init(_) => {
+            unreachable!("handled above")
+        }
+        Command::Login => session::login(&mut ctx, out, fingerprint),
+        Command::Logout => session::logout(&mut ctx, out),
+        Command::Recover(args) => session::recover(&mut ctx, out, args),
         Command::Payment(cmd) => admin::payment(&mut ctx, out, cmd),
         Command::User(cmd) => admin::user(&mut ctx, out, cmd),
         Command::Password(cmd) => admin::password(&mut ctx, out, cmd),
@@ -272,4 +433,29 @@ pub fn run(cli: Cli) -> Result<String> {
         Command::Helpdesk(cmd) => helpdesk::helpdesk(&mut ctx, out, cmd),
         Command::Audit(cmd) => access::audit(&mut ctx, out, cmd),
     }
+}
+
+/// The interactive console on a data directory held here.
+fn tui_command(dir: &std::path::Path, user: Option<String>, serve: &server::Options) -> Result<String> {
+    if !crate::store::Store::holds_database(dir) {
+        return Err(no_organization(dir));
+    }
+    if org::remote::Remote::to_socket_if_served(dir)?.is_some() {
+        return Err(Error::Storage(format!(
+            "{} is held by a running kc-console server; open the console with --server on its machine's address, or stop the server",
+            dir.display()
+        )));
+    }
+    let console = org::open_local(dir, Config::default())?;
+    if console.is_uninitialized()? {
+        return Err(no_organization(dir));
+    }
+    let start = match (user, std::env::var("KC_CONSOLE_PASSWORD")) {
+        (Some(email), Ok(password)) => Start::Password {
+            email,
+            password: Secret::new(password),
+        },
+        (email, _) => Start::SignIn { email },
+    };
+    interactive(console, start, serve)
 }

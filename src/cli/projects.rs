@@ -8,8 +8,11 @@ use serde_json::{json, Value};
 use super::helpdesk::inquiry_json;
 use super::output::{local_time, table};
 use super::{Context, Output};
+use crate::console::inquiries::PROJECT_DELETION;
 use crate::console::projects::MemberView;
-use crate::console::{Error, Project, ProjectRole, ProjectView, Result};
+use crate::console::{Attachment, Error, Inquiry, InquiryKind, Project, ProjectRole, ProjectView, Result};
+use crate::org::request::Draft;
+use crate::org::Request;
 
 #[derive(Debug, Subcommand)]
 pub enum ProjectCmd {
@@ -113,11 +116,9 @@ fn parse_role(role: &str) -> Result<ProjectRole> {
 }
 
 pub fn project(ctx: &mut Context, out: Output, cmd: ProjectCmd) -> Result<String> {
-    let actor = ctx.sign_in()?;
-    let console = &ctx.console;
     match cmd {
         ProjectCmd::List => {
-            let views = console.list_projects(&actor)?;
+            let views: Vec<ProjectView> = ctx.call(Request::ProjectList)?;
             out.show(Value::Array(views.iter().map(view_json).collect()), || {
                 let rows: Vec<Vec<String>> = views
                     .iter()
@@ -143,7 +144,11 @@ pub fn project(ctx: &mut Context, out: Output, cmd: ProjectCmd) -> Result<String
             nickname,
             description,
         } => {
-            let p = console.create_project(&actor, &name, &nickname, &description)?;
+            let p: Project = ctx.call(Request::ProjectCreate {
+                name,
+                nickname,
+                description,
+            })?;
             out.show(project_json(&p), || {
                 format!("Created project {} ({}) with ID {}.", p.name, p.nickname, p.id)
             })
@@ -153,7 +158,11 @@ pub fn project(ctx: &mut Context, out: Output, cmd: ProjectCmd) -> Result<String
             nickname,
             description,
         } => {
-            let p = console.edit_project(&actor, &project, nickname.as_deref(), description.as_deref())?;
+            let p: Project = ctx.call(Request::ProjectEdit {
+                project,
+                nickname,
+                description,
+            })?;
             out.show(project_json(&p), || {
                 format!(
                     "Saved project {}: nickname {:?}, description {:?}.",
@@ -162,8 +171,8 @@ pub fn project(ctx: &mut Context, out: Output, cmd: ProjectCmd) -> Result<String
             })
         }
         ProjectCmd::SetDefault { project } => {
-            console.set_default_project(&actor, &project)?;
-            let p = console.find_project(&project)?;
+            let view: ProjectView = ctx.call(Request::ProjectSetDefault { project })?;
+            let p = view.project;
             out.show(json!({"default_project": {"id": p.id, "name": p.name}}), || {
                 format!("{} is now the default project.", p.name)
             })
@@ -175,8 +184,16 @@ pub fn project(ctx: &mut Context, out: Output, cmd: ProjectCmd) -> Result<String
             private,
             attachment,
         } => {
-            let inquiry =
-                console.request_project_deletion(&actor, &project, &title, &details, private, attachment)?;
+            let attachment = attachment.as_deref().map(Attachment::from_file).transpose()?;
+            let inquiry: Inquiry = ctx.call(Request::InquirySubmit(Draft {
+                kind: InquiryKind::Technical,
+                detail_type: PROJECT_DELETION.into(),
+                project: Some(project.clone()),
+                title,
+                details,
+                private,
+                attachment,
+            }))?;
             out.show(inquiry_json(&inquiry), || {
                 format!(
                     "Submitted deletion request {} for project {} to the Help Desk. When it is approved, the project and everything in it are deleted permanently.",
@@ -188,11 +205,9 @@ pub fn project(ctx: &mut Context, out: Output, cmd: ProjectCmd) -> Result<String
 }
 
 pub fn member(ctx: &mut Context, out: Output, cmd: MemberCmd) -> Result<String> {
-    let actor = ctx.sign_in()?;
-    let console = &ctx.console;
     match cmd {
         MemberCmd::List { project } => {
-            let members = console.list_members(&actor, &project)?;
+            let members: Vec<MemberView> = ctx.call(Request::MemberList { project })?;
             out.show(Value::Array(members.iter().map(member_json).collect()), || {
                 let rows: Vec<Vec<String>> = members
                     .iter()
@@ -210,7 +225,11 @@ pub fn member(ctx: &mut Context, out: Output, cmd: MemberCmd) -> Result<String> 
         }
         MemberCmd::Add { project, email, role } => {
             let role = parse_role(&role)?;
-            console.add_member(&actor, &project, &email, role)?;
+            let _: Value = ctx.call(Request::MemberAdd {
+                project: project.clone(),
+                email: email.clone(),
+                role,
+            })?;
             out.show(
                 json!({"project": project, "email": email, "role": role.label()}),
                 || format!("Added {email} to {project} as {}.", role.label()),
@@ -218,14 +237,22 @@ pub fn member(ctx: &mut Context, out: Output, cmd: MemberCmd) -> Result<String> 
         }
         MemberCmd::SetRole { project, email, role } => {
             let role = parse_role(&role)?;
-            console.set_member_role(&actor, &project, &email, role)?;
+            let _: Value = ctx.call(Request::MemberSetRole {
+                project: project.clone(),
+                email: email.clone(),
+                role,
+            })?;
             out.show(
                 json!({"project": project, "email": email, "role": role.label()}),
                 || format!("{email} is now {} in {project}.", role.label()),
             )
         }
         MemberCmd::Remove { project, email } => {
-            let expired = console.remove_member(&actor, &project, &email)?;
+            let removed: Value = ctx.call(Request::MemberRemove {
+                project: project.clone(),
+                email: email.clone(),
+            })?;
+            let expired = removed["expired_keys"].as_u64().unwrap_or_default();
             out.show(json!({"project": project, "email": email, "expired_keys": expired}), || {
                 format!("Removed {email} from {project}; {expired} of their access keys for it stopped working.")
             })

@@ -8,6 +8,8 @@ use super::output::{local_time, table};
 use super::{Context, Output};
 use crate::console::service_accounts::SERVICES;
 use crate::console::{Agent, Error, Result, SaStatus, ServiceAccount};
+use crate::org::request::{KeyView, NewKeyView};
+use crate::org::Request;
 
 #[derive(Debug, Subcommand)]
 pub enum SaCmd {
@@ -108,11 +110,9 @@ fn status_dot(s: SaStatus) -> String {
 }
 
 pub fn sa(ctx: &mut Context, out: Output, cmd: SaCmd) -> Result<String> {
-    let actor = ctx.sign_in()?;
-    let console = &ctx.console;
     match cmd {
         SaCmd::List { project } => {
-            let list = console.list_service_accounts(&actor, &project)?;
+            let list: Vec<ServiceAccount> = ctx.call(Request::SaList { project })?;
             out.show(Value::Array(list.iter().map(sa_json).collect()), || {
                 let rows: Vec<Vec<String>> = list
                     .iter()
@@ -133,7 +133,11 @@ pub fn sa(ctx: &mut Context, out: Output, cmd: SaCmd) -> Result<String> {
             name,
             description,
         } => {
-            let sa = console.create_service_account(&actor, &project, &name, &description)?;
+            let sa: ServiceAccount = ctx.call(Request::SaCreate {
+                project,
+                name,
+                description,
+            })?;
             out.show(sa_json(&sa), || {
                 format!("Created service account {} (role: Project Member).", sa.id())
             })
@@ -141,7 +145,7 @@ pub fn sa(ctx: &mut Context, out: Output, cmd: SaCmd) -> Result<String> {
         SaCmd::SetStatus { sa_id, status } => {
             let status = SaStatus::parse(&status)
                 .ok_or_else(|| Error::Invalid(format!("status {status:?} must be active or inactive")))?;
-            let sa = console.set_service_account_status(&actor, &sa_id, status)?;
+            let sa: ServiceAccount = ctx.call(Request::SaSetStatus { sa: sa_id, status })?;
             out.show(sa_json(&sa), || match sa.status {
                 SaStatus::Inactive => format!(
                     "{} is Inactive: its access keys and tokens have expired.",
@@ -154,7 +158,10 @@ pub fn sa(ctx: &mut Context, out: Output, cmd: SaCmd) -> Result<String> {
             })
         }
         SaCmd::Delete { sa_id, confirm } => {
-            let sa = console.delete_service_account(&actor, &sa_id, &confirm)?;
+            let sa: ServiceAccount = ctx.call(Request::SaDelete {
+                sa: sa_id,
+                confirmation: confirm,
+            })?;
             out.show(json!({"deleted": sa.id()}), || {
                 format!("Deleted {} with its access keys and tokens.", sa.id())
             })
@@ -163,43 +170,45 @@ pub fn sa(ctx: &mut Context, out: Output, cmd: SaCmd) -> Result<String> {
 }
 
 pub fn sa_key(ctx: &mut Context, out: Output, cmd: SaKeyCmd) -> Result<String> {
-    let actor = ctx.sign_in()?;
-    let console = &ctx.console;
     match cmd {
         SaKeyCmd::List { sa_id } => {
-            let keys = console.list_sa_keys(&actor, &sa_id)?;
-            let names = console.project_names()?;
-            out.show(
-                Value::Array(keys.iter().map(|k| key_json(k, &names)).collect()),
-                || {
-                    table(
-                        &[
-                            "NAME",
-                            "ACCESS KEY ID",
-                            "PROJECT",
-                            "DESCRIPTION",
-                            "CREATED AT",
-                            "STATUS",
-                        ],
-                        &key_rows(&keys, &names),
-                    )
-                },
-            )
+            let keys: Vec<KeyView> = ctx.call(Request::SaKeyList { sa: sa_id })?;
+            out.show(Value::Array(keys.iter().map(key_json).collect()), || {
+                table(
+                    &[
+                        "NAME",
+                        "ACCESS KEY ID",
+                        "PROJECT",
+                        "DESCRIPTION",
+                        "CREATED AT",
+                        "STATUS",
+                    ],
+                    &key_rows(&keys),
+                )
+            })
         }
         SaKeyCmd::Create {
             sa_id,
             name,
             description,
         } => {
-            let new = console.create_sa_key(&actor, &sa_id, &name, &description)?;
-            show_new_key(out, &new, &console.project_names()?)
+            let new: NewKeyView = ctx.call(Request::SaKeyCreate {
+                sa: sa_id,
+                name,
+                description,
+            })?;
+            show_new_key(out, &new)
         }
         SaKeyCmd::Delete {
             sa_id,
             key_id,
             confirm,
         } => {
-            let key = console.delete_sa_key(&actor, &sa_id, &key_id, &confirm)?;
+            let key: KeyView = ctx.call(Request::SaKeyDelete {
+                sa: sa_id,
+                key: key_id,
+                confirmation: confirm,
+            })?;
             out.show(json!({"deleted": key.id}), || {
                 format!(
                     "Deleted IAM access key {:?}; its tokens no longer work.",
@@ -214,8 +223,10 @@ pub fn service(ctx: &mut Context, out: Output, cmd: ServiceCmd) -> Result<String
     match cmd {
         ServiceCmd::List => out.show(json!(SERVICES), || SERVICES.join("\n")),
         ServiceCmd::Enable { project, service } => {
-            let actor = ctx.sign_in()?;
-            let agent = ctx.console.enable_service(&actor, &project, &service)?;
+            let agent: Agent = ctx.call(Request::ServiceEnable {
+                project: project.clone(),
+                service,
+            })?;
             out.show(agent_json(&agent), || {
                 format!(
                     "Started {} in {project}; its service agent is {}.",
@@ -228,9 +239,8 @@ pub fn service(ctx: &mut Context, out: Output, cmd: ServiceCmd) -> Result<String
 }
 
 pub fn agent(ctx: &mut Context, out: Output, cmd: AgentCmd) -> Result<String> {
-    let actor = ctx.sign_in()?;
     let AgentCmd::List { project } = cmd;
-    let agents = ctx.console.list_agents(&actor, &project)?;
+    let agents: Vec<Agent> = ctx.call(Request::AgentList { project })?;
     out.show(Value::Array(agents.iter().map(agent_json).collect()), || {
         let rows: Vec<Vec<String>> = agents
             .iter()

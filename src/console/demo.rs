@@ -92,6 +92,8 @@ struct DemoInquiry {
 struct DemoOrg {
     organization: String,
     owner: DemoUser,
+    /// The Help Desk operator's password (its e-mail is the same everywhere).
+    operator_password: String,
     users: Vec<DemoUser>,
     payment_methods: Vec<DemoPayment>,
     projects: Vec<DemoProject>,
@@ -119,6 +121,7 @@ impl Console {
             &demo.owner.name,
             &demo.owner.password,
         )?;
+        self.set_operator_password(&Actor::system(), &demo.operator_password)?;
         let mut actors: HashMap<String, Actor> = HashMap::new();
         let owner_actor = Console::actor_for(&owner);
         actors.insert(owner.email.clone(), owner_actor.clone());

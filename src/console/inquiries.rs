@@ -1,7 +1,5 @@
 //! Help Desk: inquiries, and the simulated operator who approves project deletion requests.
 
-use std::path::PathBuf;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -68,7 +66,8 @@ pub struct InquiryDraft {
     pub title: String,
     pub details: String,
     pub private: bool,
-    pub attachment: Option<PathBuf>,
+    /// The file's name and size, read by the face that has the file.
+    pub attachment: Option<Attachment>,
 }
 
 impl InquiryDraft {
@@ -86,30 +85,43 @@ impl InquiryDraft {
     }
 }
 
-/// An attachment is stored as its file name and size.
-fn read_attachment(path: &std::path::Path) -> Result<Attachment> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Error::Invalid(format!("cannot attach {}: {e}", path.display())))?;
-    if !meta.is_file() {
-        return Err(Error::Invalid(format!(
-            "cannot attach {}: not a file",
-            path.display()
-        )));
+impl Attachment {
+    /// Reads a file's name and size, as the console stores an attachment (the face that has
+    /// the file calls this; the model receives only the name and size).
+    pub fn from_file(path: &std::path::Path) -> Result<Attachment> {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| Error::Invalid(format!("cannot attach {}: {e}", path.display())))?;
+        if !meta.is_file() {
+            return Err(Error::Invalid(format!(
+                "cannot attach {}: not a file",
+                path.display()
+            )));
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Attachment {
+            name,
+            size: meta.len(),
+        })
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(Attachment {
-        name,
-        size: meta.len(),
-    })
+}
+
+/// Only the Help Desk operator reads the queue and resolves inquiries.
+fn require_operator(actor: &Actor) -> Result<()> {
+    if actor.principal == Principal::Operator {
+        Ok(())
+    } else {
+        Err(Error::Denied(format!(
+            "only the Help Desk operator ({}) can do this; sign in as the operator",
+            super::operator::OPERATOR_EMAIL
+        )))
+    }
 }
 
 impl Console {
     pub fn submit_inquiry(&self, actor: &Actor, draft: &InquiryDraft) -> Result<Inquiry> {
-        // Read now, refused (and audited) inside the change like any other bad input.
-        let attachment = draft.attachment.as_deref().map(read_attachment).transpose();
         let is_deletion = draft.detail_type == PROJECT_DELETION;
         let project = match &draft.project {
             Some(p) => Some(self.find_project(p)?),
@@ -151,6 +163,14 @@ impl Console {
             }
             validate::text("detailed type", &draft.detail_type, 50, true)?;
             validate::text("title", &draft.title, validate::INQUIRY_TITLE_MAX, true)?;
+            if let Some(attachment) = &draft.attachment {
+                validate::text(
+                    "attachment name",
+                    &attachment.name,
+                    validate::ATTACHMENT_NAME_MAX,
+                    true,
+                )?;
+            }
             if draft.details.chars().count() > validate::INQUIRY_DETAILS_MAX {
                 return Err(Error::Invalid(format!(
                     "inquiry details are limited to {} characters",
@@ -167,7 +187,7 @@ impl Console {
                 title: draft.title.clone(),
                 details: draft.details.clone(),
                 private: draft.private,
-                attachment: attachment.clone()?,
+                attachment: draft.attachment.clone(),
                 submitted_by: uid.clone(),
                 submitted_at: now,
                 state: InquiryState::Pending,
@@ -186,7 +206,7 @@ impl Console {
         title: &str,
         details: &str,
         private: bool,
-        attachment: Option<PathBuf>,
+        attachment: Option<Attachment>,
     ) -> Result<Inquiry> {
         let mut draft = InquiryDraft::project_deletion(&self.find_project(project)?.name);
         draft.title = title.into();
@@ -218,22 +238,23 @@ impl Console {
             .collect())
     }
 
-    /// The Help Desk operator's queue: every inquiry.
-    pub fn helpdesk_queue(&self) -> Result<Vec<Inquiry>> {
+    /// The Help Desk operator's queue: every inquiry, private ones included.
+    pub fn helpdesk_queue(&self, actor: &Actor) -> Result<Vec<Inquiry>> {
+        self.guard(actor, "helpdesk.list", "", || require_operator(actor))?;
         self.all_inquiries()
     }
 
     /// The operator approves an inquiry; a project deletion request deletes the project and
     /// everything in it, permanently (rule 8).
-    pub fn approve_inquiry(&self, inquiry_id: &str) -> Result<Inquiry> {
-        self.resolve_inquiry(inquiry_id, InquiryState::Approved)
+    pub fn approve_inquiry(&self, actor: &Actor, inquiry_id: &str) -> Result<Inquiry> {
+        self.resolve_inquiry(actor, inquiry_id, InquiryState::Approved)
     }
 
-    pub fn reject_inquiry(&self, inquiry_id: &str) -> Result<Inquiry> {
-        self.resolve_inquiry(inquiry_id, InquiryState::Rejected)
+    pub fn reject_inquiry(&self, actor: &Actor, inquiry_id: &str) -> Result<Inquiry> {
+        self.resolve_inquiry(actor, inquiry_id, InquiryState::Rejected)
     }
 
-    fn resolve_inquiry(&self, inquiry_id: &str, state: InquiryState) -> Result<Inquiry> {
+    fn resolve_inquiry(&self, actor: &Actor, inquiry_id: &str, state: InquiryState) -> Result<Inquiry> {
         let now = self.now();
         let action = match state {
             InquiryState::Approved => "helpdesk.approve",
@@ -247,40 +268,35 @@ impl Console {
                 _ => Ok(ProjectContents::default()),
             }
         };
-        self.change_with(
-            &Actor::operator(),
-            action,
-            inquiry_id,
-            contents,
-            |tx, contents| {
-                let mut inquiry: Inquiry = tx
-                    .get(Table::Inquiries, inquiry_id)?
-                    .ok_or_else(|| Error::NotFound(format!("no inquiry with ID {inquiry_id}")))?;
-                if inquiry.state != InquiryState::Pending {
-                    return Err(Error::Conflict(
-                        format!("inquiry {inquiry_id} was already {:?}", inquiry.state).to_lowercase(),
-                    )
+        self.change_with(actor, action, inquiry_id, contents, |tx, contents| {
+            require_operator(actor)?;
+            let mut inquiry: Inquiry = tx
+                .get(Table::Inquiries, inquiry_id)?
+                .ok_or_else(|| Error::NotFound(format!("no inquiry with ID {inquiry_id}")))?;
+            if inquiry.state != InquiryState::Pending {
+                return Err(Error::Conflict(
+                    format!("inquiry {inquiry_id} was already {:?}", inquiry.state).to_lowercase(),
+                )
+                .into());
+            }
+            if state == InquiryState::Approved && inquiry.detail_type == PROJECT_DELETION {
+                let project_id = inquiry.project_id.clone().unwrap_or_default();
+                if tx
+                    .get::<super::Project, _>(Table::Projects, &project_id)?
+                    .is_none()
+                {
+                    return Err(Error::Conflict(format!(
+                        "project {} no longer exists; reject this request instead",
+                        inquiry.project_name.clone().unwrap_or_default()
+                    ))
                     .into());
                 }
-                if state == InquiryState::Approved && inquiry.detail_type == PROJECT_DELETION {
-                    let project_id = inquiry.project_id.clone().unwrap_or_default();
-                    if tx
-                        .get::<super::Project, _>(Table::Projects, &project_id)?
-                        .is_none()
-                    {
-                        return Err(Error::Conflict(format!(
-                            "project {} no longer exists; reject this request instead",
-                            inquiry.project_name.clone().unwrap_or_default()
-                        ))
-                        .into());
-                    }
-                    self.purge_project(tx, &project_id, contents)?;
-                }
-                inquiry.state = state;
-                inquiry.resolved_at = Some(now);
-                tx.put(Table::Inquiries, inquiry_id, &inquiry)?;
-                Ok(inquiry)
-            },
-        )
+                self.purge_project(tx, &project_id, contents)?;
+            }
+            inquiry.state = state;
+            inquiry.resolved_at = Some(now);
+            tx.put(Table::Inquiries, inquiry_id, &inquiry)?;
+            Ok(inquiry)
+        })
     }
 }

@@ -10,7 +10,10 @@ pub struct Limits {
     /// Wrong password answers in a row before verification is locked *(replica)*.
     pub password_failures_before_lockout: u32,
     pub lockout_minutes: i64,
+    /// How long an API token lasts *(replica: the seeds name no lifetime; Keystone's default)*.
     pub token_hours: i64,
+    /// How long a sign-in session lasts *(replica: a working day)*.
+    pub session_hours: i64,
 }
 
 impl Default for Limits {
@@ -23,6 +26,7 @@ impl Default for Limits {
             password_failures_before_lockout: 5,
             lockout_minutes: 15,
             token_hours: 12,
+            session_hours: 12,
         }
     }
 }

@@ -12,10 +12,12 @@ pub mod feed;
 pub mod inquiries;
 pub mod keys;
 pub mod limits;
+pub mod operator;
 pub mod org;
 pub mod projects;
 pub mod secret;
 pub mod service_accounts;
+pub mod sessions;
 pub mod signature;
 pub mod sources;
 pub mod tokens;
@@ -32,7 +34,7 @@ pub use access::{OrgRole, Permission, ProjectRole};
 pub use audit::AuditEvent;
 pub use ec2::{Ec2Credentials, S3Credentials};
 pub use feed::Change;
-pub use inquiries::{Inquiry, InquiryDraft, InquiryKind, InquiryState};
+pub use inquiries::{Attachment, Inquiry, InquiryDraft, InquiryKind, InquiryState};
 pub use keys::{AccessKey, KeyKind, KeyStatus, NewKey, Owner};
 pub use limits::Limits;
 pub use org::{Organization, PaymentMethod};
@@ -138,11 +140,13 @@ pub enum Principal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Via {
     Password,
+    /// A sign-in session (`kc-console login`, a console's sign-in), which stands for the
+    /// password it was opened with.
+    Session,
     /// An API token, which confines the actor to the token's project.
     Token {
         project_id: String,
     },
-    Operator,
     Setup,
 }
 
@@ -155,14 +159,6 @@ pub struct Actor {
 }
 
 impl Actor {
-    pub fn operator() -> Actor {
-        Actor {
-            principal: Principal::Operator,
-            via: Via::Operator,
-            label: "helpdesk-operator".into(),
-        }
-    }
-
     pub fn system() -> Actor {
         Actor {
             principal: Principal::System,
@@ -181,8 +177,8 @@ impl Actor {
     fn via_label(&self) -> &'static str {
         match self.via {
             Via::Password => "password",
+            Via::Session => "session",
             Via::Token { .. } => "token",
-            Via::Operator => "operator",
             Via::Setup => "setup",
         }
     }
@@ -214,6 +210,8 @@ pub struct Console {
     write_lock: Mutex<()>,
     /// Serializes password checks (see `check_password`).
     password_lock: Mutex<()>,
+    /// Failed sign-ins of unknown emails (see `Console::sign_in`).
+    unknown_lockouts: Mutex<std::collections::HashMap<String, users::Lockout>>,
     token_key: [u8; 32],
     /// Seals S3 secrets; its key file is read once, here.
     sealer: ec2::Sealer,
@@ -250,6 +248,7 @@ impl Console {
             config,
             write_lock: Mutex::new(()),
             password_lock: Mutex::new(()),
+            unknown_lockouts: Mutex::default(),
             token_key,
             sealer,
             failure_tally: ec2::FailureTally::default(),

@@ -45,7 +45,7 @@ pub(super) struct ProjectContents {
 }
 
 /// A project as one user sees it in IAM › Projects.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectView {
     pub project: Project,
     pub my_role: Option<ProjectRole>,
@@ -53,7 +53,7 @@ pub struct ProjectView {
 }
 
 /// A member with the user's details, for Project Management › Members.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberView {
     pub user_id: String,
     pub email: String,
@@ -137,6 +137,20 @@ impl Console {
         })
     }
 
+    /// One project as the actor sees it in IAM › Projects; refused when the actor may not see it.
+    pub fn project_view(&self, actor: &Actor, name_or_id: &str) -> Result<ProjectView> {
+        let project = self.visible_project(actor, name_or_id, "project.view")?;
+        let my_role = match actor.user_id() {
+            Some(uid) => self.project_role(&project.id, uid)?,
+            None => None,
+        };
+        Ok(ProjectView {
+            is_default: self.organization()?.default_project.as_deref() == Some(project.id.as_str()),
+            my_role,
+            project,
+        })
+    }
+
     /// Resolves a project the actor may see; one the actor may not see is refused by name.
     pub(super) fn visible_project(&self, actor: &Actor, name_or_id: &str, action: &str) -> Result<Project> {
         let project = self.find_project(name_or_id)?;
@@ -188,7 +202,7 @@ impl Console {
                 Some(uid) => self.project_role(&project.id, uid)?,
                 None => None,
             };
-            let sees_all = org_role.is_some() && matches!(actor.via, Via::Password);
+            let sees_all = org_role.is_some() && matches!(actor.via, Via::Password | Via::Session);
             if sees_all || self.can_view_project(actor, &project.id)? {
                 views.push(ProjectView {
                     is_default: org.default_project.as_deref() == Some(project.id.as_str()),

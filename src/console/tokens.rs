@@ -26,7 +26,8 @@ const DECOY_KEY: &str = r#"{"id":"00000000000000000000000000000000","kind":"iam"
 const SIGNING_KEY: &str = "token_signing_key";
 
 /// How a token was obtained: Keystone's `methods`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TokenMethod {
     /// From an IAM access key's ID and secret.
     ApplicationCredential,
@@ -53,7 +54,7 @@ impl TokenMethod {
 }
 
 /// What a valid token stands for, re-derived from the current state at every validation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TokenInfo {
     pub method: TokenMethod,
     pub key_id: String,
@@ -361,5 +362,25 @@ impl Console {
             tx.put(Table::RevokedTokens, &digest, &info.expires_at)
         })?;
         Ok(info)
+    }
+
+    /// Checks a token for a signed-in actor: its own principal's tokens, or any token for an
+    /// Org Admin (Keystone's `service_admin_or_token_subject`).
+    pub fn verify_token_for(&self, actor: &Actor, token: &str) -> Result<TokenInfo> {
+        let info = self.validate_token(token)?;
+        let own = match &actor.principal {
+            Principal::User(id) | Principal::ServiceAccount(id) => id == &info.principal_id,
+            _ => false,
+        };
+        let org_admin = match &actor.principal {
+            Principal::User(uid) => self.user_by_id(uid)?.org_role == Some(super::OrgRole::Admin),
+            _ => false,
+        };
+        if own || org_admin {
+            return Ok(info);
+        }
+        let e = Error::Denied("checking another principal's token requires Org Admin".into());
+        self.record_refusal(actor, "token.verify", &info.key_id, &e)?;
+        Err(e)
     }
 }

@@ -21,6 +21,9 @@ pub struct User {
     /// argon2id PHC string; never shown anywhere.
     #[serde(rename = "password_hash")]
     pub(super) password_hash: String,
+    /// Sign-in sessions issued before this moment are over (set by a password change).
+    #[serde(default)]
+    pub(super) sessions_valid_from: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for User {
@@ -37,9 +40,65 @@ impl std::fmt::Debug for User {
 /// Consecutive wrong answers and the lock they caused; kept apart from the user record so a
 /// wrong password never rewrites the user.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct Lockout {
+pub(super) struct Lockout {
     failures: u32,
     locked_until: Option<DateTime<Utc>>,
+}
+
+/// Whose password is being checked: the key of its lockout record, its hash, and the name
+/// the audit log shows.
+pub(super) struct PasswordHolder<'a> {
+    pub lock_key: &'a str,
+    pub hash: &'a str,
+    pub label: &'a str,
+}
+
+/// Unknown emails whose failed sign-ins are counted in memory (see `refuse_unknown_email`).
+pub(super) const UNKNOWN_LOCKOUTS_MAX: usize = 10_000;
+
+/// The refusal while a lockout lasts.
+fn locked_refusal(lock: &Lockout, now: DateTime<Utc>, limits: &super::Limits) -> Option<Error> {
+    let left = lock.locked_until.filter(|until| *until > now)? - now;
+    let minutes = (left.num_seconds() + 59) / 60;
+    Some(Error::Auth(format!(
+        "password verification is locked after {} wrong answers; try again in {minutes} minute{}",
+        limits.password_failures_before_lockout,
+        if minutes == 1 { "" } else { "s" }
+    )))
+}
+
+/// Counts one answer: a right one clears the record, the last wrong one before the limit locks.
+fn judge(lock: &mut Lockout, ok: bool, now: DateTime<Utc>, limits: &super::Limits) -> Result<()> {
+    if ok {
+        *lock = Lockout::default();
+        return Ok(());
+    }
+    lock.failures += 1;
+    if lock.failures >= limits.password_failures_before_lockout {
+        lock.failures = 0;
+        lock.locked_until = Some(now + Duration::minutes(limits.lockout_minutes));
+        return Err(Error::Auth(format!(
+            "wrong password; verification is now locked for {} minutes",
+            limits.lockout_minutes
+        )));
+    }
+    let left = limits.password_failures_before_lockout - lock.failures;
+    Err(Error::Auth(format!(
+        "wrong password; {left} more wrong answer{} will lock verification for {} minutes",
+        if left == 1 { "" } else { "s" },
+        limits.lockout_minutes
+    )))
+}
+
+/// At sign-in, a wrong password is "wrong email or password" (the email is not confirmed);
+/// the lockout messages pass as they are, for a known and an unknown email alike.
+fn sign_in_refusal(e: Error) -> Error {
+    match e {
+        Error::Auth(m) if m.starts_with("wrong password") && !m.contains("now locked") => {
+            Error::Auth("wrong email or password".into())
+        }
+        other => other,
+    }
 }
 
 /// argon2id with OWASP's recommended parameters: 19 MiB, 2 passes, 1 lane.
@@ -84,7 +143,7 @@ pub(super) fn insert_user(tx: &Tx, user: &User) -> TxResult<()> {
 type Holdings = (String, Vec<super::Membership>, Vec<(String, Vec<String>)>);
 
 impl Console {
-    fn hash_password(&self, password: &str) -> String {
+    pub(super) fn hash_password(&self, password: &str) -> String {
         let salt = SaltString::encode_b64(&self.random_bytes::<16>()).expect("16 bytes make a valid salt");
         argon2()
             .hash_password(password.as_bytes(), &salt)
@@ -101,6 +160,11 @@ impl Console {
         password: &str,
     ) -> Result<User> {
         validate::email(email)?;
+        if super::operator::is_operator_email(email) {
+            return Err(Error::Conflict(format!(
+                "{email} is the Help Desk operator's sign-in; choose another email"
+            )));
+        }
         validate::text("name", name, validate::USER_NAME_MAX, true)?;
         validate::password(password)?;
         Ok(User {
@@ -110,6 +174,7 @@ impl Console {
             org_role,
             created_at: self.now(),
             password_hash: self.hash_password(password),
+            sessions_valid_from: None,
         })
     }
 
@@ -138,38 +203,71 @@ impl Console {
         }
     }
 
-    /// Signs in with email and password. Unknown email and wrong password get the same message
-    /// and take the same time; the lockout applies to sign-in as to the Credentials re-check.
+    /// Signs in with email and password — a user of the organization, or the Help Desk
+    /// operator. An unknown email gets the same answers as a wrong password, after the same
+    /// work, including the lockout after repeated failures; the lockout applies to sign-in as to
+    /// the Credentials re-check.
     pub fn sign_in(&self, email: &str, password: &str) -> Result<Actor> {
-        let refused = || Error::Auth("wrong email or password".into());
+        if super::operator::is_operator_email(email) {
+            return self.sign_in_operator(password);
+        }
         let user = match self.user_by_email(email) {
             Ok(user) => user,
-            Err(Error::NotFound(_)) => {
-                password_matches(password, decoy_hash());
-                // A password typed into the email field must not reach the audit log.
-                let label = if validate::email(email).is_ok() {
-                    email.to_string()
-                } else {
-                    "<not an email>".to_string()
-                };
-                let stranger = Actor {
-                    principal: Principal::System,
-                    via: Via::Password,
-                    label: label.clone(),
-                };
-                self.record_refusal(&stranger, "user.sign_in", &label, &refused())?;
-                return Err(refused());
-            }
+            Err(Error::NotFound(_)) => return self.refuse_unknown_email(email, password),
             Err(e) => return Err(e),
         };
         let actor = Console::actor_for(&user);
-        match self.check_password(&actor, &user, password, "user.sign_in") {
-            Err(Error::Auth(m)) if m.starts_with("wrong password") && !m.contains("now locked") => {
-                Err(refused())
+        let holder = PasswordHolder {
+            lock_key: &user.id,
+            hash: &user.password_hash,
+            label: &user.email,
+        };
+        self.check_password(&actor, &holder, password, "user.sign_in")
+            .map_err(sign_in_refusal)?;
+        Ok(actor)
+    }
+
+    /// An unknown email: argon2 against a decoy hash, and a lockout kept in memory (bounded)
+    /// that answers exactly as a real user's would, so neither the message, the time nor the
+    /// lockout tells which emails exist. (Only a restart, which forgets these counters, differs.)
+    fn refuse_unknown_email(&self, email: &str, password: &str) -> Result<Actor> {
+        let _checking = self.password_lock.lock().unwrap_or_else(|p| p.into_inner());
+        // A password typed into the email field must not reach the audit log.
+        let label = if validate::email(email).is_ok() {
+            email.to_string()
+        } else {
+            "<not an email>".to_string()
+        };
+        let stranger = Actor {
+            principal: Principal::System,
+            via: Via::Password,
+            label: label.clone(),
+        };
+        let now = self.now();
+        let limits = &self.config.limits;
+        let key = email_key(email);
+        let outcome = {
+            let mut book = self.unknown_lockouts.lock().unwrap_or_else(|p| p.into_inner());
+            let mut lock = book.get(&key).cloned().unwrap_or_default();
+            password_matches(password, decoy_hash());
+            let outcome = match locked_refusal(&lock, now, limits) {
+                Some(e) => Err(e),
+                None => judge(&mut lock, false, now, limits),
+            };
+            if book.len() >= UNKNOWN_LOCKOUTS_MAX && !book.contains_key(&key) {
+                book.retain(|_, l| l.locked_until.is_some_and(|until| until > now));
+                if book.len() >= UNKNOWN_LOCKOUTS_MAX {
+                    book.clear();
+                }
             }
-            Err(e) => Err(e),
-            Ok(()) => Ok(actor),
-        }
+            book.insert(key, lock);
+            outcome
+        };
+        let refusal = outcome
+            .map_err(sign_in_refusal)
+            .expect_err("an unknown email never signs in");
+        self.record_refusal(&stranger, "user.sign_in", &label, &refusal)?;
+        Err(refusal)
     }
 
     /// The Credentials gate: asks a signed-in user for their password again.
@@ -181,7 +279,12 @@ impl Console {
             return Err(e);
         };
         let user = self.user_by_id(uid)?;
-        self.check_password(actor, &user, password, ACTION)
+        let holder = PasswordHolder {
+            lock_key: &user.id,
+            hash: &user.password_hash,
+            label: &user.email,
+        };
+        self.check_password(actor, &holder, password, ACTION)
     }
 
     /// Minutes of lockout left for this user, if locked now.
@@ -194,55 +297,41 @@ impl Console {
             .map(|until| until - now))
     }
 
-    fn check_password(&self, actor: &Actor, user: &User, password: &str, action: &str) -> Result<()> {
+    pub(super) fn check_password(
+        &self,
+        actor: &Actor,
+        holder: &PasswordHolder,
+        password: &str,
+        action: &str,
+    ) -> Result<()> {
         // One password check at a time: concurrent guesses must not all be answered before
         // the fifth wrong one locks verification.
         let _checking = self.password_lock.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(left) = self.lockout_remaining(&user.id)? {
-            let minutes = (left.num_seconds() + 59) / 60;
-            let e = Error::Auth(format!(
-                "password verification is locked after {} wrong answers; try again in {minutes} minute{}",
-                self.config.limits.password_failures_before_lockout,
-                if minutes == 1 { "" } else { "s" }
-            ));
-            self.record_refusal(actor, action, &user.email, &e)?;
+        let limits = &self.config.limits;
+        let stored: Lockout = self
+            .store
+            .get(Table::Lockouts, holder.lock_key)?
+            .unwrap_or_default();
+        if let Some(e) = locked_refusal(&stored, self.now(), limits) {
+            // The same work as an answered attempt, so a locked account is not told apart by time.
+            password_matches(password, decoy_hash());
+            self.record_refusal(actor, action, holder.label, &e)?;
             return Err(e);
         }
-        let ok = password_matches(password, &user.password_hash);
-        let limits = &self.config.limits;
+        let ok = password_matches(password, holder.hash);
         let _guard = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
         let now = self.now();
         let outcome = self
             .store
             .transact(|tx| {
-                let mut lock: Lockout = tx.get(Table::Lockouts, &user.id)?.unwrap_or_default();
-                let outcome = if ok {
-                    lock = Lockout::default();
-                    Ok(())
-                } else {
-                    lock.failures += 1;
-                    if lock.failures >= limits.password_failures_before_lockout {
-                        lock.failures = 0;
-                        lock.locked_until = Some(now + Duration::minutes(limits.lockout_minutes));
-                        Err(Error::Auth(format!(
-                            "wrong password; verification is now locked for {} minutes",
-                            limits.lockout_minutes
-                        )))
-                    } else {
-                        let left = limits.password_failures_before_lockout - lock.failures;
-                        Err(Error::Auth(format!(
-                            "wrong password; {left} more wrong answer{} lock verification for {} minutes",
-                            if left == 1 { "" } else { "s" },
-                            limits.lockout_minutes
-                        )))
-                    }
-                };
-                tx.put(Table::Lockouts, &user.id, &lock)?;
+                let mut lock: Lockout = tx.get(Table::Lockouts, holder.lock_key)?.unwrap_or_default();
+                let outcome = judge(&mut lock, ok, now, limits);
+                tx.put(Table::Lockouts, holder.lock_key, &lock)?;
                 let text = match &outcome {
                     Ok(()) => "ok".to_string(),
                     Err(e) => format!("refused: {}", e.message()),
                 };
-                super::audit::append(tx, now, actor, action, &user.email, &text)?;
+                super::audit::append(tx, now, actor, action, holder.label, &text)?;
                 Ok(outcome)
             })
             .map_err(Error::from)?;
@@ -250,7 +339,45 @@ impl Console {
         outcome
     }
 
-    /// Changes the signed-in user's own password.
+    /// Recovery for whoever holds the data directory (`kc-console recover`): ends a user's
+    /// lockout — the way back for an owner who locked everyone out — and, when asked, gives
+    /// them a new generated password, returned once (their sessions end).
+    pub fn recover_user(&self, actor: &Actor, email: &str, reset_password: bool) -> Result<Option<Secret>> {
+        validate::email(email)?;
+        let user = self.user_by_email(email)?;
+        let password = reset_password.then(|| Secret::new(self.generate_password()));
+        let hash = password.as_ref().map(|p| self.hash_password(p.expose()));
+        self.change(actor, "user.recover", email, |tx| {
+            if actor.principal != Principal::System {
+                return Err(
+                    Error::Denied("only whoever holds the data directory can recover a user".into()).into(),
+                );
+            }
+            tx.remove(Table::Lockouts, &user.id)?;
+            if let Some(hash) = &hash {
+                let mut current: User = tx
+                    .get(Table::Users, &user.id)?
+                    .ok_or_else(|| Error::NotFound(format!("no user with email {email}")))?;
+                current.password_hash = hash.clone();
+                current.sessions_valid_from = Some(self.now());
+                tx.put(Table::Users, &user.id, &current)?;
+            }
+            Ok(())
+        })?;
+        Ok(password)
+    }
+
+    /// Ends a user's lockout (Org Admin): the way back for a user who locked themselves out.
+    pub fn unlock_user(&self, actor: &Actor, email: &str) -> Result<()> {
+        validate::email(email)?;
+        let user = self.user_by_email(email)?;
+        self.change(actor, "user.unlock", email, |tx| {
+            self.require_org_permission(tx, actor, Permission::ManageOrgUsers, "unlocking a user")?;
+            tx.remove(Table::Lockouts, &user.id)
+        })
+    }
+
+    /// Changes the signed-in user's own password; every session signed in before ends.
     pub fn change_password(&self, actor: &Actor, old: &str, new: &str) -> Result<()> {
         self.verify_password(actor, old)?;
         let hash = validate::password(new).map(|()| self.hash_password(new));
@@ -263,6 +390,7 @@ impl Console {
                 .get(Table::Users, &uid)?
                 .ok_or_else(|| Error::NotFound("your user no longer exists".into()))?;
             user.password_hash = hash.clone()?;
+            user.sessions_valid_from = Some(self.now());
             tx.put(Table::Users, &uid, &user)
         })
     }
@@ -318,7 +446,7 @@ impl Console {
         })
     }
 
-    fn generate_password(&self) -> String {
+    pub(super) fn generate_password(&self) -> String {
         // 18 random bytes, base64url without padding: 24 characters, 144 bits.
         const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         self.random_bytes::<24>()
@@ -376,7 +504,7 @@ impl Console {
     /// The org role of a signed-in user; refuses principals that are not users of this org.
     pub(super) fn require_org_member(&self, actor: &Actor) -> Result<Option<OrgRole>> {
         match (&actor.principal, &actor.via) {
-            (Principal::User(uid), Via::Password) => Ok(self.user_by_id(uid)?.org_role),
+            (Principal::User(uid), Via::Password | Via::Session) => Ok(self.user_by_id(uid)?.org_role),
             (Principal::User(uid), Via::Token { .. }) => {
                 self.user_by_id(uid)?;
                 Ok(None)

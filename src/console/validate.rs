@@ -18,6 +18,7 @@ pub const EMAIL_MAX: usize = 254;
 pub const ORG_NAME_MAX: usize = 50;
 pub const INQUIRY_TITLE_MAX: usize = 100;
 pub const INQUIRY_DETAILS_MAX: usize = 4000;
+pub const ATTACHMENT_NAME_MAX: usize = 255;
 pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 128;
 

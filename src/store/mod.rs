@@ -258,6 +258,17 @@ fn damaged(dir: &Path, why: &str) -> StoreError {
     ))
 }
 
+/// Whether `dir` holds a database already (or once did): the marker an organization leaves,
+/// or a database directory with files in it. Asked before opening, which would create one.
+impl Store {
+    pub fn holds_database(dir: &Path) -> bool {
+        dir.join(INITIALIZED_MARKER).exists()
+            || std::fs::read_dir(dir.join("db"))
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(false)
+    }
+}
+
 pub struct Store {
     db: sled::Db,
     trees: Vec<sled::Tree>,
