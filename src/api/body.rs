@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-use crate::console::{AccessKey, KeyKind, NewKey, Project, ProjectRole, TokenInfo};
+use crate::console::{AccessKey, KeyKind, NewKey, Project, ProjectRole, TokenInfo, TokenMethod};
 
 const DOMAIN: &str = "default";
 const REGION: &str = "kr-central-2";
@@ -37,8 +37,8 @@ pub fn version(base: &str) -> Value {
 }
 
 pub fn token(info: &TokenInfo, base: &str) -> Value {
-    json!({"token": {
-        "methods": ["application_credential"],
+    let mut token = json!({"token": {
+        "methods": [info.method.keystone_name()],
         "issued_at": time(&info.issued_at),
         "expires_at": time(&info.expires_at),
         "audit_ids": [&info.key_id[..16.min(info.key_id.len())]],
@@ -53,7 +53,15 @@ pub fn token(info: &TokenInfo, base: &str) -> Value {
             "id": "identity",
             "endpoints": [{"id": "identity-public", "interface": "public", "region": REGION, "region_id": REGION, "url": base}],
         }],
-    }})
+    }});
+    // Keystone names the application credential only in the tokens made from one.
+    if info.method != TokenMethod::ApplicationCredential {
+        token["token"]
+            .as_object_mut()
+            .expect("the token body is an object")
+            .remove("application_credential");
+    }
+    token
 }
 
 pub fn projects(projects: &[Project], base: &str) -> Value {

@@ -3,6 +3,7 @@
 //! cascade of the console holds here too. Errors have Keystone's shape.
 
 mod body;
+mod ec2tokens;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -104,12 +105,14 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-/// The caller, from `X-Auth-Token`.
+/// The caller, from `X-Auth-Token`. A token that authorizes nothing (an EC2 credential's) is
+/// 403, as in Keystone.
 fn caller(api: &Api, headers: &HeaderMap) -> ApiResult<TokenInfo> {
     let token = header_text(headers, "x-auth-token").ok_or_else(ApiError::unauthenticated)?;
-    api.console
-        .validate_token(token)
-        .map_err(|_| ApiError::unauthenticated())
+    api.console.caller_token(token).map_err(|e| match e {
+        denied @ Error::Denied(_) => ApiError::from(denied),
+        _ => ApiError::unauthenticated(),
+    })
 }
 
 /// The caller, who must be the principal named in the path: a token reads and manages only its
@@ -372,6 +375,7 @@ pub fn router(console: Arc<Console>) -> Router {
             &format!("{users}/credentials/OS-EC2/{{access}}"),
             delete(delete_ec2_credential),
         )
+        .merge(ec2tokens::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(log_request))

@@ -73,6 +73,10 @@ pub struct AccessKey {
     pub status: KeyStatus,
     /// SHA-256 of the secret. Never shown; never leaves the model.
     pub(super) secret_digest: String,
+    /// An S3 key's secret, sealed for signature checks (see `ec2`); none for IAM keys and for
+    /// S3 keys created before kc-console kept them. Never leaves the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) sealed_secret: Option<super::ec2::SealedSecret>,
 }
 
 impl std::fmt::Debug for AccessKey {
@@ -187,6 +191,7 @@ impl Console {
             created_at: self.now(),
             status: KeyStatus::Active,
             secret_digest: secret::digest(secret.expose()),
+            sealed_secret: (request.kind == KeyKind::S3).then(|| self.seal_s3_secret(id, secret.expose())),
         };
         ids.push(key.id.clone());
         tx.put(Table::KeyIndex, &index, &ids)?;

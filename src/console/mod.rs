@@ -7,6 +7,7 @@
 pub mod access;
 pub mod audit;
 pub mod demo;
+pub mod ec2;
 pub mod feed;
 pub mod inquiries;
 pub mod keys;
@@ -17,6 +18,7 @@ pub mod projects;
 pub mod secret;
 pub mod service_accounts;
 pub mod sessions;
+pub mod signature;
 pub mod sources;
 pub mod tokens;
 pub mod users;
@@ -30,6 +32,7 @@ use crate::store::{Store, StoreError, Table, Tx, TxError, TxFail};
 
 pub use access::{OrgRole, Permission, ProjectRole};
 pub use audit::AuditEvent;
+pub use ec2::{Ec2Credentials, S3Credentials};
 pub use feed::Change;
 pub use inquiries::{Attachment, Inquiry, InquiryDraft, InquiryKind, InquiryState};
 pub use keys::{AccessKey, KeyKind, KeyStatus, NewKey, Owner};
@@ -39,7 +42,7 @@ pub use projects::{Membership, Project, ProjectView};
 pub use secret::Secret;
 pub use service_accounts::{Agent, SaStatus, ServiceAccount};
 pub use sources::{Clock, Entropy, FixedClock, OsEntropy, SeededEntropy, SystemClock};
-pub use tokens::{IssuedToken, TokenInfo};
+pub use tokens::{IssuedToken, TokenInfo, TokenMethod};
 pub use users::User;
 
 /// Why the model refused or failed. Each kind has its exit code in the CLI contract.
@@ -210,6 +213,9 @@ pub struct Console {
     /// Failed sign-ins of unknown emails (see `Console::sign_in`).
     unknown_lockouts: Mutex<std::collections::HashMap<String, users::Lockout>>,
     token_key: [u8; 32],
+    /// Seals S3 secrets; its key file is read once, here.
+    sealer: ec2::Sealer,
+    failure_tally: ec2::FailureTally,
     feed: feed::Feed,
 }
 
@@ -236,6 +242,7 @@ impl Console {
             store.mark_initialized()?;
         }
         let token_key = tokens::load_or_create_signing_key(&store, config.entropy.as_ref())?;
+        let sealer = ec2::Sealer::open(dir)?;
         Ok(Console {
             store,
             config,
@@ -243,6 +250,8 @@ impl Console {
             password_lock: Mutex::new(()),
             unknown_lockouts: Mutex::default(),
             token_key,
+            sealer,
+            failure_tally: ec2::FailureTally::default(),
             feed: feed::Feed::new(),
         })
     }

@@ -25,9 +25,38 @@ const TOKEN_PREFIX: &str = "kct1";
 const DECOY_KEY: &str = r#"{"id":"00000000000000000000000000000000","kind":"iam","owner":{"type":"user","id":"00000000000000000000000000000000"},"project_id":"00000000000000000000000000000000","name":"decoy","description":"","created_at":"2026-01-01T00:00:00Z","status":"Active","secret_digest":"0000000000000000000000000000000000000000000000000000000000000000"}"#;
 const SIGNING_KEY: &str = "token_signing_key";
 
+/// How a token was obtained: Keystone's `methods`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenMethod {
+    /// From an IAM access key's ID and secret.
+    ApplicationCredential,
+    /// From an AWS signature made with an S3 access key (`ec2tokens`).
+    Ec2Credential,
+}
+
+impl TokenMethod {
+    pub fn keystone_name(self) -> &'static str {
+        match self {
+            TokenMethod::ApplicationCredential => "application_credential",
+            TokenMethod::Ec2Credential => "ec2credential",
+        }
+    }
+
+    /// A token names its key, and only `ec2tokens` mints tokens for S3 keys, so the key's kind
+    /// says by which method a token was issued.
+    fn of(kind: KeyKind) -> TokenMethod {
+        match kind {
+            KeyKind::Iam => TokenMethod::ApplicationCredential,
+            KeyKind::S3 => TokenMethod::Ec2Credential,
+        }
+    }
+}
+
 /// What a valid token stands for, re-derived from the current state at every validation.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TokenInfo {
+    pub method: TokenMethod,
     pub key_id: String,
     pub key_name: String,
     /// The user ID, or the service account's ID.
@@ -114,9 +143,13 @@ impl Console {
 
     /// What a key currently stands for, or why it cannot be used. One message for every
     /// reason, so a caller learns nothing about which part was wrong.
-    fn key_standing(&self, key: &AccessKey) -> Result<(String, bool, Project, ProjectRole)> {
+    fn key_standing(
+        &self,
+        key: &AccessKey,
+        method: TokenMethod,
+    ) -> Result<(String, bool, Project, ProjectRole)> {
         let unusable = || Error::Auth("the access key is invalid, expired or wrong".into());
-        if key.status != KeyStatus::Active || key.kind != KeyKind::Iam {
+        if key.status != KeyStatus::Active || TokenMethod::of(key.kind) != method {
             return Err(unusable());
         }
         let project: Project = self
@@ -139,9 +172,15 @@ impl Console {
         }
     }
 
-    fn token_info(&self, key: &AccessKey, issued_at: DateTime<Utc>) -> Result<TokenInfo> {
-        let (principal_name, from_service_account, project, role) = self.key_standing(key)?;
+    fn token_info(
+        &self,
+        key: &AccessKey,
+        issued_at: DateTime<Utc>,
+        method: TokenMethod,
+    ) -> Result<TokenInfo> {
+        let (principal_name, from_service_account, project, role) = self.key_standing(key, method)?;
         Ok(TokenInfo {
+            method,
             key_id: key.id.clone(),
             key_name: key.name.clone(),
             principal_id: key.owner.id().into(),
@@ -171,7 +210,7 @@ impl Console {
         };
         let now = self.now();
         let standing = match key {
-            Some(key) if secret_ok => self.token_info(&key, now),
+            Some(key) if secret_ok => self.token_info(&key, now, TokenMethod::ApplicationCredential),
             _ => Err(Error::Auth("the access key is invalid, expired or wrong".into())),
         };
         let info = match standing {
@@ -194,19 +233,43 @@ impl Console {
             }
             Err(e) => return Err(e),
         };
+        self.audit_token_event(&info.actor(), "token.issue", &info.key_id, "ok")?;
+        Ok(self.mint_token(info))
+    }
+
+    /// Signs a token for what `info` says, issued at `info.issued_at`.
+    pub(super) fn mint_token(&self, info: TokenInfo) -> IssuedToken {
         let nonce = hex::encode(self.random_bytes::<16>());
         let payload = format!(
             "{TOKEN_PREFIX}.{}.{}.{nonce}",
             info.key_id,
-            now.timestamp_micros()
+            info.issued_at.timestamp_micros()
         );
         let token = format!("{payload}.{}", hex::encode(self.sign(&payload)));
-        self.audit_token_event(&info.actor(), "token.issue", &info.key_id, "ok")?;
         tracing::trace!(key = %info.key_id, principal = %info.principal_id, "token issued");
-        Ok(IssuedToken {
+        IssuedToken {
             token: Secret::new(token),
             info,
-        })
+        }
+    }
+
+    /// What a token from the S3 key `key` stands for now (`ec2credential`), or the one refusal
+    /// for a key that no longer stands.
+    pub(super) fn ec2_token_info(&self, key: &AccessKey) -> Result<TokenInfo> {
+        self.token_info(key, self.now(), TokenMethod::Ec2Credential)
+    }
+
+    /// Checks a token presented as a caller's credential (`X-Auth-Token`). A token from an S3
+    /// signature only tells a gateway whom the signature proves: as Keystone does since 2026, it
+    /// authorizes nothing (it may still be validated as a subject).
+    pub fn caller_token(&self, token: &str) -> Result<TokenInfo> {
+        let info = self.validate_token(token)?;
+        if info.method == TokenMethod::Ec2Credential {
+            return Err(Error::Denied(
+                "EC2 credential tokens cannot be used for authorization".into(),
+            ));
+        }
+        Ok(info)
     }
 
     /// Issues a token for the key called `name` that belongs to `principal_id` (a user ID or a
@@ -270,10 +333,11 @@ impl Console {
             .store
             .get::<AccessKey>(Table::Keys, key_id)?
             .ok_or_else(invalid)?;
-        self.token_info(&key, issued_at).map_err(|e| match e {
-            Error::Auth(_) => invalid(),
-            other => other,
-        })
+        self.token_info(&key, issued_at, TokenMethod::of(key.kind))
+            .map_err(|e| match e {
+                Error::Auth(_) => invalid(),
+                other => other,
+            })
     }
 
     /// Revokes a token. Its own holder may revoke it, and so may whoever manages the members
