@@ -5,6 +5,7 @@
 //! compare-and-swap `Txn`) could stand behind the same calls later.
 
 mod lock;
+mod private;
 
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -234,8 +235,16 @@ fn write_probe(dir: &Path) -> Option<StoreError> {
     // A failed open may have freed what it had taken, so free space alone proves little: try
     // to write as much as sled would need to recover (a few segments).
     use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let probe = dir.join(".kc-console-space-probe");
-    let written = std::fs::File::create(&probe).and_then(|mut f| {
+    // A fresh file of our own: never one a link points at.
+    let _ = std::fs::remove_file(&probe);
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(private::FILE_MODE)
+        .open(&probe);
+    let written = created.and_then(|mut f| {
         let block = vec![0u8; 1024 * 1024];
         for _ in 0..4 {
             f.write_all(&block)?;
@@ -277,9 +286,10 @@ impl Store {
     /// Opens (creating if needed) the database in `dir`, taking the directory's lock first so a
     /// second process gets a clear "in use" error rather than sled's.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError(format!("cannot create the data directory {}: {e}", dir.display())))?;
+        private::create_dir(dir)?;
+        private::secure_dir(dir)?;
         let lock = DirLock::acquire(dir)?;
+        private::secure_contents(dir)?;
         let path = dir.join("db");
         // sled reads a damaged or emptied log as an empty database. The marker, written beside
         // it once an organization exists, lets `check_schema` tell "new" from "damaged".
@@ -301,6 +311,8 @@ impl Store {
             Ok(Err(e)) => return Err(sled_error(e)),
             Err(_) => return Err(damaged()),
         };
+        // What sled just wrote (its files in a new directory, the snapshot of every start).
+        private::secure_contents(dir)?;
         let trees = Table::ALL
             .iter()
             .map(|t| db.open_tree(t.name()).map_err(sled_error))
@@ -350,11 +362,9 @@ impl Store {
     /// database without one is known to be damaged rather than new.
     pub fn mark_initialized(&self) -> Result<(), StoreError> {
         let path = self.path.join(INITIALIZED_MARKER);
-        let write = || -> std::io::Result<()> {
-            let file = std::fs::File::create(&path)?;
-            file.sync_all()
-        };
-        write().map_err(|e| StoreError(format!("cannot write {}: {e}", path.display())))
+        private::open_own_file(&path, "the marker file")?
+            .sync_all()
+            .map_err(|e| StoreError(format!("cannot write {}: {e}", path.display())))
     }
 
     pub fn dir(&self) -> &Path {
