@@ -168,7 +168,7 @@ fn demo(serve: Option<&str>) -> Result<String> {
         .prefix("kc-console-demo-")
         .tempdir()
         .map_err(|e| Error::Storage(format!("cannot create a throwaway data directory: {e}")))?;
-    let console = Console::open(dir.path(), Config::default())?;
+    let console = Console::open(dir.path(), Config::from_env()?)?;
     console.load_demo()?;
     let owner = console.user_by_id(&console.organization()?.owner_id)?;
     interactive(console, Start::SignedIn(Console::actor_for(&owner)), serve)
@@ -224,7 +224,7 @@ pub fn run(cli: Cli) -> Result<String> {
         None => default_data_dir()?,
     };
     crate::log::init(&data_dir)?;
-    let console = Console::open(&data_dir, Config::default())?;
+    let console = Console::open(&data_dir, Config::from_env()?)?;
     let is_init = matches!(command, Some(Command::Init(_)));
     if !is_init && console.is_uninitialized()? {
         console.load_demo()?;

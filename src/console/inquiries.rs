@@ -86,8 +86,17 @@ impl InquiryDraft {
     }
 }
 
-/// An attachment is stored as its file name and size.
+/// An attachment is stored as its file name and size. The name is shown wherever the inquiry
+/// is, so it follows the rules of every text field.
 fn read_attachment(path: &std::path::Path) -> Result<Attachment> {
+    use std::os::unix::ffi::OsStrExt;
+    let length = path.as_os_str().as_bytes().len();
+    if length > validate::PATH_INPUT_MAX {
+        return Err(Error::Invalid(format!(
+            "the attachment's path is {length} bytes long; the limit is {}",
+            validate::PATH_INPUT_MAX
+        )));
+    }
     let meta = std::fs::metadata(path)
         .map_err(|e| Error::Invalid(format!("cannot attach {}: {e}", path.display())))?;
     if !meta.is_file() {
@@ -100,6 +109,7 @@ fn read_attachment(path: &std::path::Path) -> Result<Attachment> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    validate::text("attachment name", &name, validate::ATTACHMENT_NAME_MAX, true)?;
     Ok(Attachment {
         name,
         size: meta.len(),
@@ -108,9 +118,27 @@ fn read_attachment(path: &std::path::Path) -> Result<Attachment> {
 
 impl Console {
     pub fn submit_inquiry(&self, actor: &Actor, draft: &InquiryDraft) -> Result<Inquiry> {
+        let is_deletion = draft.detail_type == PROJECT_DELETION;
+        self.bound_inputs(
+            actor,
+            if is_deletion {
+                "project.request_deletion"
+            } else {
+                "inquiry.submit"
+            },
+            &[
+                ("detailed type", &draft.detail_type, validate::TEXT_INPUT_MAX),
+                (
+                    "project",
+                    draft.project.as_deref().unwrap_or_default(),
+                    validate::ID_INPUT_MAX,
+                ),
+                ("title", &draft.title, validate::TEXT_INPUT_MAX),
+                ("inquiry details", &draft.details, validate::TEXT_INPUT_MAX),
+            ],
+        )?;
         // Read now, refused (and audited) inside the change like any other bad input.
         let attachment = draft.attachment.as_deref().map(read_attachment).transpose();
-        let is_deletion = draft.detail_type == PROJECT_DELETION;
         let project = match &draft.project {
             Some(p) => Some(self.find_project(p)?),
             None if is_deletion => {
@@ -151,13 +179,12 @@ impl Console {
             }
             validate::text("detailed type", &draft.detail_type, 50, true)?;
             validate::text("title", &draft.title, validate::INQUIRY_TITLE_MAX, true)?;
-            if draft.details.chars().count() > validate::INQUIRY_DETAILS_MAX {
-                return Err(Error::Invalid(format!(
-                    "inquiry details are limited to {} characters",
-                    validate::INQUIRY_DETAILS_MAX
-                ))
-                .into());
-            }
+            validate::text(
+                "inquiry details",
+                &draft.details,
+                validate::INQUIRY_DETAILS_MAX,
+                false,
+            )?;
             let inquiry = Inquiry {
                 id: id.clone(),
                 kind: draft.kind,
@@ -239,6 +266,11 @@ impl Console {
             InquiryState::Approved => "helpdesk.approve",
             _ => "helpdesk.reject",
         };
+        self.bound_inputs(
+            &Actor::operator(),
+            action,
+            &[("inquiry ID", inquiry_id, validate::ID_INPUT_MAX)],
+        )?;
         // A deletion's cascade needs what is in the project, read before the transaction.
         let contents = || -> Result<ProjectContents> {
             let inquiry: Option<Inquiry> = self.store.get(Table::Inquiries, inquiry_id)?;

@@ -144,6 +144,7 @@ impl Console {
     }
 
     pub fn access_key(&self, id: &str) -> Result<Option<AccessKey>> {
+        validate::bounded("access key ID", id, validate::ID_INPUT_MAX)?;
         Ok(self.store.get(Table::Keys, id)?)
     }
 
@@ -236,6 +237,14 @@ impl Console {
         name: &str,
         description: &str,
     ) -> Result<NewKey> {
+        self.bound_inputs(
+            actor,
+            &format!("credential.{}.create", kind.tag()),
+            &[
+                ("access key name", name, validate::TEXT_INPUT_MAX),
+                ("access key description", description, validate::TEXT_INPUT_MAX),
+            ],
+        )?;
         let project = self.find_project(project)?;
         let (id, secret) = (self.new_id(), self.new_secret());
         let limit = self.config.limits.keys_per_user_per_project;
@@ -267,6 +276,11 @@ impl Console {
     /// Deletes one of the signed-in user's own keys; tokens issued from it stop working.
     pub fn delete_credential(&self, actor: &Actor, kind: KeyKind, key_id: &str) -> Result<AccessKey> {
         let action = format!("credential.{}.delete", kind.tag());
+        self.bound_inputs(
+            actor,
+            &action,
+            &[("access key ID", key_id, validate::ID_INPUT_MAX)],
+        )?;
         self.change(actor, &action, key_id, |tx| {
             if let Principal::ServiceAccount(_) = actor.principal {
                 self.require(
@@ -306,6 +320,14 @@ impl Console {
 
     pub fn create_sa_key(&self, actor: &Actor, sa_id: &str, name: &str, description: &str) -> Result<NewKey> {
         let (_, project_id) = parse_sa_id(sa_id)?;
+        self.bound_inputs(
+            actor,
+            "sa_key.create",
+            &[
+                ("access key name", name, validate::TEXT_INPUT_MAX),
+                ("access key description", description, validate::TEXT_INPUT_MAX),
+            ],
+        )?;
         let (id, secret) = (self.new_id(), self.new_secret());
         let limit = self.config.limits.keys_per_service_account;
         let taken = || self.key_names(sa_id, KeyKind::Iam);
@@ -345,6 +367,14 @@ impl Console {
         confirmation: &str,
     ) -> Result<AccessKey> {
         let (_, project_id) = parse_sa_id(sa_id)?;
+        self.bound_inputs(
+            actor,
+            "sa_key.delete",
+            &[
+                ("access key ID", key_id, validate::ID_INPUT_MAX),
+                ("confirmation", confirmation, validate::PHRASE_INPUT_MAX),
+            ],
+        )?;
         self.change(actor, "sa_key.delete", &format!("{key_id} of {sa_id}"), |tx| {
             self.require(
                 tx,

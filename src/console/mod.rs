@@ -22,12 +22,13 @@ pub mod validate;
 
 use std::fmt;
 use std::path::Path;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 use crate::store::{Store, StoreError, Table, Tx, TxError, TxFail};
 
 pub use access::{OrgRole, Permission, ProjectRole};
-pub use audit::AuditEvent;
+pub use audit::{AuditEvent, AuditPage};
 pub use feed::Change;
 pub use inquiries::{Inquiry, InquiryDraft, InquiryKind, InquiryState};
 pub use keys::{AccessKey, KeyKind, KeyStatus, NewKey, Owner};
@@ -203,6 +204,18 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// The production configuration, with the settings an operator may give in the environment
+    /// (`Limits::with_env`); a malformed setting is refused.
+    pub fn from_env() -> Result<Config> {
+        let default = Config::default();
+        Ok(Config {
+            limits: default.limits.clone().with_env()?,
+            ..default
+        })
+    }
+}
+
 pub struct Console {
     store: Store,
     config: Config,
@@ -213,6 +226,8 @@ pub struct Console {
     password_lock: Mutex<()>,
     token_key: [u8; 32],
     feed: feed::Feed,
+    /// Audit events appended by this console, which paces pruning (see `audit_appended`).
+    audit_appends: AtomicU64,
 }
 
 impl fmt::Debug for Console {
@@ -237,15 +252,23 @@ impl Console {
         if has_org && !store.was_initialized() {
             store.mark_initialized()?;
         }
+        if store.upgrading_from() == Some(1) {
+            tracing::info!("indexing the audit log (schema version 1 to 2)");
+            audit::index_version_1_log(&store)?;
+            store.finish_upgrade()?;
+        }
         let token_key = tokens::load_or_create_signing_key(&store, config.entropy.as_ref())?;
-        Ok(Console {
+        let console = Console {
             store,
             config,
             write_lock: Mutex::new(()),
             password_lock: Mutex::new(()),
             token_key,
             feed: feed::Feed::new(),
-        })
+            audit_appends: AtomicU64::new(0),
+        };
+        console.prune_audit_at_open();
+        Ok(console)
     }
 
     pub fn store(&self) -> &Store {
@@ -320,7 +343,8 @@ impl Console {
         match result {
             Ok((value, seq)) => {
                 self.store.flush()?;
-                tracing::debug!(actor = %actor.label, action, target, "change done");
+                self.audit_appended();
+                tracing::debug!(actor = %actor.label, action, target = %audit::excerpt(target, audit::TARGET_MAX), "change done");
                 self.feed.publish(Change {
                     seq,
                     at,
@@ -331,7 +355,7 @@ impl Console {
                 Ok(value)
             }
             Err(TxError::Abort(e @ (Error::Storage(_) | Error::Internal(_)))) => {
-                tracing::error!(actor = %actor.label, action, target, error = %e, "change failed");
+                tracing::error!(actor = %actor.label, action, target = %audit::excerpt(target, audit::TARGET_MAX), error = %e, "change failed");
                 Err(e)
             }
             Err(TxError::Abort(refusal)) => {
@@ -339,7 +363,7 @@ impl Console {
                 Err(refusal)
             }
             Err(TxError::Storage(e)) => {
-                tracing::error!(actor = %actor.label, action, target, error = %e, "storage failed");
+                tracing::error!(actor = %actor.label, action, target = %audit::excerpt(target, audit::TARGET_MAX), error = %e, "storage failed");
                 Err(e.into())
             }
         }
@@ -347,13 +371,36 @@ impl Console {
 
     /// Audits a refused attempt made outside `change` (reads and sign-ins).
     fn record_refusal(&self, actor: &Actor, action: &str, target: &str, refusal: &Error) -> Result<()> {
-        tracing::info!(actor = %actor.label, action, target, reason = %refusal, "refused");
+        tracing::info!(
+            actor = %audit::excerpt(&actor.label, audit::ACTOR_MAX),
+            action,
+            target = %audit::excerpt(target, audit::TARGET_MAX),
+            reason = %audit::excerpt(refusal.message(), audit::OUTCOME_MAX),
+            "refused"
+        );
         let at = self.now();
         let outcome = format!("refused: {}", refusal.message());
         self.store
             .transact(|tx| audit::append(tx, at, actor, action, target, &outcome))
             .map_err(Error::from)?;
         self.store.flush()?;
+        self.audit_appended();
+        Ok(())
+    }
+
+    /// Refuses, and audits, the first argument longer than its kind of input allows: checked
+    /// before the value reaches a lookup, a message or the audit log. `inputs` are (field,
+    /// value, the most characters it may have); each field's own rules are checked later, with
+    /// their own messages. The audit event names the field and its length, never its content:
+    /// a secret pasted into the wrong field must not reach the log.
+    fn bound_inputs(&self, actor: &Actor, action: &str, inputs: &[(&str, &str, usize)]) -> Result<()> {
+        for (field, value, max) in inputs {
+            if let Err(e) = validate::bounded(field, value, *max) {
+                let target = format!("<{field} of {} characters>", value.chars().count());
+                self.record_refusal(actor, action, &target, &e)?;
+                return Err(e);
+            }
+        }
         Ok(())
     }
 
