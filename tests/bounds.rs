@@ -39,6 +39,9 @@ fn organization(console: &Console) -> (Actor, String) {
     (actor, sa.id())
 }
 
+/// One call of the model, its result reduced to success or the error.
+type Call<'a> = Box<dyn Fn() -> Result<(), Error> + 'a>;
+
 /// Every audit record as stored, with its size.
 fn audit_records(console: &Console) -> Vec<(String, String)> {
     console
@@ -71,7 +74,7 @@ fn over_long_arguments_are_refused_and_never_written_whole() {
         draft
     };
     let c = &console;
-    let calls: Vec<(&str, Box<dyn Fn() -> Result<(), Error>>)> = vec![
+    let calls: Vec<(&str, Call)> = vec![
         ("sign_in email", Box::new(|| c.sign_in(long, PASSWORD).map(drop))),
         ("sign_in password", Box::new(|| c.sign_in(OWNER, long).map(drop))),
         ("verify_password", Box::new(|| c.verify_password(&owner, long))),
@@ -409,7 +412,7 @@ fn an_over_long_argument_is_refused_before_the_data_directory_is_opened() {
 /// No byte a terminal obeys: ESC, BEL, a C1 control (U+009B, CSI to some terminals), or a
 /// carriage return.
 fn assert_inert(what: &str, bytes: &[u8]) {
-    for bad in [&[0x1b][..], &[0x07], &[0xc2, 0x9b], &[b'\r']] {
+    for bad in [&[0x1b][..], &[0x07], &[0xc2, 0x9b], b"\r"] {
         assert!(
             !bytes.windows(bad.len()).any(|w| w == bad),
             "{what} carries {bad:02x?}: {}",

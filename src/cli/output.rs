@@ -57,7 +57,7 @@ impl Formatter for Escaping<'_> {
     ) -> io::Result<()> {
         let mut rest = fragment;
         while let Some((at, hidden)) = rest.char_indices().find(|(_, c)| is_hidden(*c)) {
-            writer.write_all(rest[..at].as_bytes())?;
+            writer.write_all(&rest.as_bytes()[..at])?;
             let mut units = [0u16; 2];
             for unit in hidden.encode_utf16(&mut units) {
                 write!(writer, "\\u{unit:04x}")?;

@@ -11,9 +11,12 @@
 //!   of their own. Neither reads the whole log, whatever its size.
 //!
 //! The layout of `Table::Audit` (see [`layout`]): the events under their 20-digit sequence
-//! keys; an index of each actor's events; the number of events, in all and per actor. An append
-//! writes the event, its index entry and both counts together — in the change's transaction, or
-//! as one batch under `Store::exclusive` — and a prune removes them together.
+//! keys; an index of each user's events; the number of events, in all and per user. An append
+//! writes the event, its index entry and the counts together — in the change's transaction, or
+//! as one batch under `Store::exclusive` — and a prune removes them together. Only users read
+//! the log, so only their events are indexed: a flood of refused token requests or of service
+//! accounts' tokens costs one record per event, not two (sled keeps some 70 bytes of memory per
+//! record, from the start).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -153,6 +156,18 @@ fn event(
     }
 }
 
+/// The keys an event adds to besides its own: the counts to raise, and the index entry when
+/// its actor is a user (who may later read their own events).
+fn derived_keys(actor: &Actor, event: &AuditEvent) -> (Vec<String>, Option<String>) {
+    let mut counts = vec![layout::COUNT.to_string()];
+    if actor.user_id().is_none() {
+        return (counts, None);
+    }
+    let digest = layout::actor_digest(&event.actor);
+    counts.push(layout::count_key(&digest));
+    (counts, Some(layout::actor_key(&digest, event.seq)))
+}
+
 /// Appends an event inside a change's transaction; returns its sequence number. The caller
 /// reports the append to `Console::audit_appended` once the transaction has committed.
 pub(super) fn append(
@@ -165,10 +180,12 @@ pub(super) fn append(
 ) -> TxResult<u64> {
     let seq = tx.next_sequence()?;
     let event = event(seq, at, actor, action, target, outcome);
-    let digest = layout::actor_digest(&event.actor);
+    let (counts, index) = derived_keys(actor, &event);
     tx.put(Table::Audit, &layout::event_key(seq), &event)?;
-    tx.put(Table::Audit, &layout::actor_key(&digest, seq), &seq)?;
-    for key in [layout::COUNT.to_string(), layout::count_key(&digest)] {
+    if let Some(index) = index {
+        tx.put(Table::Audit, &index, &seq)?;
+    }
+    for key in counts {
         let count: u64 = tx.get(Table::Audit, &key)?.unwrap_or(0);
         tx.put(Table::Audit, &key, &(count + 1))?;
     }
@@ -190,11 +207,13 @@ pub(super) fn append_alone(
     store.exclusive(|| {
         let seq = store.next_sequence()?;
         let event = event(seq, at, actor, action, target, outcome);
-        let digest = layout::actor_digest(&event.actor);
+        let (counts, index) = derived_keys(actor, &event);
         let mut batch = Batch::default();
         batch.put(&layout::event_key(seq), &event);
-        batch.put(&layout::actor_key(&digest, seq), &seq);
-        for key in [layout::COUNT.to_string(), layout::count_key(&digest)] {
+        if let Some(index) = index {
+            batch.put(&index, &seq);
+        }
+        for key in counts {
             let count: u64 = store.get(Table::Audit, &key)?.unwrap_or(0);
             batch.put(&key, &(count + 1));
         }
@@ -205,7 +224,8 @@ pub(super) fn append_alone(
 }
 
 /// Builds the index entries and counts a version-1 log lacks, a batch at a time. Starting from
-/// nothing each time, so an upgrade cut short by a crash is simply run again.
+/// nothing each time, so an upgrade cut short by a crash is simply run again. A version-1 event
+/// does not say whether its actor was a user, so every event is indexed.
 pub(super) fn index_version_1_log(store: &Store) -> Result<(), StoreError> {
     const BATCH: usize = 1000;
     loop {
@@ -276,7 +296,8 @@ impl Console {
     }
 
     /// Removes up to one batch of the oldest events that are past the retention period or over
-    /// the maximum count, with their index entries and counts; returns how many went.
+    /// the maximum count, with their index entries and counts (an event of an actor who is not
+    /// a user has neither: removing what is not there changes nothing); returns how many went.
     fn prune_audit(&self) -> Result<usize> {
         let limits = &self.config.limits;
         let cutoff = self.now() - Duration::days(limits.audit_retention_days);

@@ -584,15 +584,6 @@ impl Store {
         }
     }
 
-    /// Writes one record on its own (atomic by itself), outside any transaction.
-    pub fn put<T: Serialize>(&self, table: Table, key: &str, value: &T) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(value).expect("records always serialize");
-        self.trees[table as usize]
-            .insert(key.as_bytes(), bytes)
-            .map_err(sled_error)?;
-        Ok(())
-    }
-
     /// A strictly increasing number, outside any transaction.
     pub fn next_sequence(&self) -> Result<u64, StoreError> {
         self.db.generate_id().map_err(sled_error)
