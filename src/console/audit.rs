@@ -11,9 +11,15 @@
 //!   of their own. Neither reads the whole log, whatever its size.
 //!
 //! The layout of `Table::Audit` (see [`layout`]): the events under their 20-digit sequence
-//! keys; an index of each user's events; the number of events, in all and per user. An append
-//! writes the event, its index entry and the counts together — in the change's transaction, or
-//! as one batch under `Store::exclusive` — and a prune removes them together. Only users read
+//! keys; an index of each user's events; the number of events, in all and per user. A change's
+//! event, its index entry and the counts are written in the change's transaction; a prune
+//! removes them as one atomic batch. Both run under the store's writer lock
+//! (`Store::exclusive`), as does the append of the token API's hot path, so the counts are
+//! always exact while kc-console runs. That append writes its records one by one, event first:
+//! an atomic batch would take sled's global lock and halve the token API's throughput. A crash
+//! can therefore cut short the one append in flight — its event kept without its index entry or
+//! its counts, so a count reads one low; the event, like every token issue's, was not yet
+//! flushed. Only users read
 //! the log, so only their events are indexed: a flood of refused token requests or of service
 //! accounts' tokens costs one record per event, not two (sled keeps some 70 bytes of memory per
 //! record, from the start).
@@ -194,7 +200,7 @@ pub(super) fn append(
 
 /// Appends an event on its own, outside any transaction: for the token API's hot path, where
 /// sled 0.34's transactions keep memory for every one run. The event, its index entry and the
-/// counts are one atomic batch.
+/// counts are written in that order (see the module's notes).
 pub(super) fn append_alone(
     console: &Console,
     actor: &Actor,
@@ -217,7 +223,7 @@ pub(super) fn append_alone(
             let count: u64 = store.get(Table::Audit, &key)?.unwrap_or(0);
             batch.put(&key, &(count + 1));
         }
-        store.apply(Table::Audit, batch)
+        store.apply_in_order(Table::Audit, batch)
     })?;
     console.audit_appended();
     Ok(())
