@@ -17,7 +17,9 @@ pub struct Limits {
     /// Audit events older than this are pruned (KakaoCloud's Cloud Trail keeps 90 days).
     pub audit_retention_days: i64,
     /// At most this many audit events are kept, the oldest pruned first: a cap on the disk the
-    /// log takes (one event is at most `audit::EVENT_MAX_BYTES`, typically about 250 bytes).
+    /// log takes and on the memory sled holds from its start (a record is at most
+    /// `audit::EVENT_MAX_BYTES`, typically 250 bytes; sled takes about 1 KiB of disk and 70
+    /// bytes of memory per event: 1 GiB and 80 MiB at the default).
     pub audit_max_events: u64,
 }
 
