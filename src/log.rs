@@ -4,6 +4,7 @@
 //! a secret, a token or a request body.
 
 use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -27,9 +28,12 @@ pub fn init(data_dir: &Path) -> Result<Option<PathBuf>> {
     if let Some(parent) = path.parent() {
         let _ = std::fs::create_dir_all(parent);
     }
+    // Private (0600), and never appended to through a link planted in its place.
     let file = OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(&path)
         .map_err(|e| Error::Invalid(format!("cannot open the log file {}: {e}", path.display())))?;
     // A second initialisation in one process (tests) keeps the first subscriber.

@@ -3,8 +3,24 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use kc_console::cli::{self, Cli};
+use kc_console::text::visible;
+
+/// The longest command-line argument (or `KC_CONSOLE_*` setting) accepted, in characters: more
+/// than the longest field any command takes (inquiry details, 4,000 characters).
+const ARGUMENT_MAX: usize = 4096;
 
 fn main() -> ExitCode {
+    // Before anything is created: every file and directory this process makes — the data
+    // directory, sled's files and the snapshots it writes later, the lock, the log — is
+    // private to its owner (0600 / 0700).
+    // SAFETY: umask only sets the process's file-creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
+    if let Some(refusal) = over_long_input() {
+        eprintln!("kc-console: {refusal}");
+        return ExitCode::from(2);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
@@ -14,15 +30,50 @@ fn main() -> ExitCode {
             let mut stdout = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth a message.
             if !text.is_empty() {
-                let _ = writeln!(stdout, "{text}");
+                let _ = writeln!(stdout, "{}", shown(&text));
             }
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("kc-console: {}", e.message());
+            eprintln!("kc-console: {}", visible(e.message()));
             ExitCode::from(e.exit_code() as u8)
         }
     }
+}
+
+/// The output with every line's hidden characters made visible, its line breaks kept: a last
+/// guard for text that reached it without passing through the tables and fields of
+/// `cli::output` (which also escape line breaks inside a value).
+fn shown(text: &str) -> String {
+    text.split('\n').map(visible).collect::<Vec<_>>().join("\n")
+}
+
+/// Refuses an over-long argument or setting before anything parses it or opens the data
+/// directory, so no such value reaches the model, a message or the audit log.
+fn over_long_input() -> Option<String> {
+    let too_long = |value: &std::ffi::OsStr| {
+        let length = value.to_string_lossy().chars().count();
+        (length > ARGUMENT_MAX).then_some(length)
+    };
+    for (position, argument) in std::env::args_os().enumerate().skip(1) {
+        if let Some(length) = too_long(&argument) {
+            return Some(format!(
+                "argument {position} is {length} characters long; the limit is {ARGUMENT_MAX}"
+            ));
+        }
+    }
+    for (name, value) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("KC_CONSOLE_") {
+            if let Some(length) = too_long(&value) {
+                return Some(format!(
+                    "{} is {length} characters long; the limit is {ARGUMENT_MAX}",
+                    visible(&name)
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// Help and version print as usual; every usage error becomes one line on stderr, exit 2.
@@ -38,7 +89,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
             ExitCode::from(2)
         }
         _ => {
-            eprintln!("kc-console: {}", one_line(&e.to_string()));
+            eprintln!("kc-console: {}", visible(&one_line(&e.to_string())));
             ExitCode::from(2)
         }
     }

@@ -133,3 +133,30 @@ fn a_read_only_data_directory_is_refused_clearly_and_works_again_when_writable()
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn a_wide_data_directory_on_a_read_only_file_system_is_refused_with_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(mount) = Mount::new("16m") else {
+        return;
+    };
+    let dir = mount.path.join("data");
+    assert!(kc(&dir, &["init", "--demo"]).status.success());
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    mount.remount("ro");
+    let out = kc(&dir, &["sa", "list", "--project", "web-shop"]);
+    refused_with_7(&out, &dir.display().to_string());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("mode 755") && stderr.contains("read-only"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("writable"), "the message gives the fix: {stderr}");
+
+    mount.remount("rw");
+    assert!(kc(&dir, &["sa", "list", "--project", "web-shop"])
+        .status
+        .success());
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "made private once it could be");
+}

@@ -5,21 +5,28 @@ use serde_json::{json, Value};
 
 use super::output::{local_time, table};
 use super::{Context, Output};
-use crate::console::{AuditEvent, Result};
+use crate::console::audit::AuditPage;
+use crate::console::Result;
 use crate::org::Request;
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCmd {
-    /// Newest first (Org Admin and Org Reader see every event, others their own)
+    /// Newest first (Org Admin and Org Reader see every event, others their own), a page at a
+    /// time
     List {
+        /// Events on this page (at most 10000)
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// Continue with the events older than this sequence number (the last SEQ shown)
+        #[arg(long, value_name = "SEQ")]
+        before: Option<u64>,
     },
 }
 
 pub fn audit(ctx: &mut Context, out: Output, cmd: AuditCmd) -> Result<String> {
-    let AuditCmd::List { limit } = cmd;
-    let events: Vec<AuditEvent> = ctx.call(Request::AuditList { limit })?;
+    let AuditCmd::List { limit, before } = cmd;
+    let page: AuditPage = ctx.call(Request::AuditList { limit, before })?;
+    let events = &page.events;
     out.show(
         Value::Array(
             events
@@ -30,9 +37,13 @@ pub fn audit(ctx: &mut Context, out: Output, cmd: AuditCmd) -> Result<String> {
         || {
             let rows: Vec<Vec<String>> = events
                 .iter()
-                .map(|e| vec![local_time(&e.at), e.actor.clone(), e.via.clone(), e.action.clone(), e.target.clone(), e.outcome.clone()])
+                .map(|e| vec![e.seq.to_string(), local_time(&e.at), e.actor.clone(), e.via.clone(), e.action.clone(), e.target.clone(), e.outcome.clone()])
                 .collect();
-            table(&["TIME", "ACTOR", "VIA", "ACTION", "TARGET", "OUTCOME"], &rows)
+            let shown = table(&["SEQ", "TIME", "ACTOR", "VIA", "ACTION", "TARGET", "OUTCOME"], &rows);
+            match page.older {
+                Some(seq) => format!("{shown}\n(older events: kc-console audit list --before {seq})"),
+                None => shown,
+            }
         },
     )
 }

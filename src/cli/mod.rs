@@ -261,7 +261,7 @@ fn demo(serve: &server::Options) -> Result<String> {
         .prefix("kc-console-demo-")
         .tempdir()
         .map_err(|e| Error::Storage(format!("cannot create a throwaway data directory: {e}")))?;
-    let console = Console::open(dir.path(), Config::default())?;
+    let console = Console::open(dir.path(), Config::from_env()?)?;
     console.load_demo()?;
     let owner = console.user_by_id(&console.organization()?.owner_id)?;
     interactive(console, Start::SignedIn(Console::actor_for(&owner)), serve)
@@ -303,7 +303,7 @@ fn organization(target: &org::Target) -> Result<Box<dyn Org>> {
             return Err(no_organization(dir));
         }
     }
-    let org = org::connect(target, Config::default())?;
+    let org = org::connect(target, Config::from_env()?)?;
     if let Some(console) = org.local_console() {
         if console.is_uninitialized()? {
             return Err(no_organization(console.store().dir()));
@@ -362,7 +362,7 @@ pub fn run(cli: Cli) -> Result<String> {
                     dir.display()
                 )));
             }
-            let console = org::open_local(&dir, Config::default())?;
+            let console = Console::open(&dir, Config::from_env()?)?;
             let mut ctx = Context::new(
                 Box::new(org::Embedded::new(Arc::new(console))),
                 cli.user,
@@ -377,7 +377,7 @@ pub fn run(cli: Cli) -> Result<String> {
             if !crate::store::Store::holds_database(&dir) {
                 return Err(no_organization(&dir));
             }
-            let console = org::open_local(&dir, Config::default())?;
+            let console = Console::open(&dir, Config::from_env()?)?;
             if console.is_uninitialized()? {
                 return Err(no_organization(&dir));
             }
@@ -446,7 +446,7 @@ fn tui_command(dir: &std::path::Path, user: Option<String>, serve: &server::Opti
             dir.display()
         )));
     }
-    let console = org::open_local(dir, Config::default())?;
+    let console = Console::open(dir, Config::from_env()?)?;
     if console.is_uninitialized()? {
         return Err(no_organization(dir));
     }

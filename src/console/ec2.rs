@@ -35,7 +35,7 @@ use super::keys::{AccessKey, KeyKind};
 use super::signature::{self, Scope, V4Request, V4_ALGORITHM};
 use super::tokens::{IssuedToken, TokenInfo};
 use super::{Actor, AuditEvent, Console, Error, Principal, Result, Via};
-use crate::store::{sequence_key, StoreError, Table};
+use crate::store::{StoreError, Table};
 
 /// The sealing key's file in the data directory.
 pub const KEY_FILE: &str = "s3-secret-sealing.key";
@@ -736,7 +736,7 @@ impl Console {
         match &checked {
             Ok(value) => {
                 let info = info(value);
-                super::audit::append_alone(&self.store, self.now(), caller, action, &info.key_id, "ok")?;
+                super::audit::append_alone(self, caller, action, &info.key_id, "ok")?;
                 tracing::debug!(caller = %caller.label, action, key = %info.key_id, "S3 signature accepted");
             }
             Err(e @ (Error::Auth(_) | Error::Denied(_) | Error::Invalid(_))) => {
@@ -828,7 +828,6 @@ impl Console {
             target,
             outcome,
         };
-        self.store.put(Table::Audit, &sequence_key(seq), &event)?;
-        Ok(())
+        super::audit::put_counted(self, caller, &event, count == 1)
     }
 }

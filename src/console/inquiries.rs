@@ -89,6 +89,14 @@ impl Attachment {
     /// Reads a file's name and size, as the console stores an attachment (the face that has
     /// the file calls this; the model receives only the name and size).
     pub fn from_file(path: &std::path::Path) -> Result<Attachment> {
+        use std::os::unix::ffi::OsStrExt;
+        let length = path.as_os_str().as_bytes().len();
+        if length > validate::PATH_INPUT_MAX {
+            return Err(Error::Invalid(format!(
+                "the attachment's path is {length} bytes long; the limit is {}",
+                validate::PATH_INPUT_MAX
+            )));
+        }
         let meta = std::fs::metadata(path)
             .map_err(|e| Error::Invalid(format!("cannot attach {}: {e}", path.display())))?;
         if !meta.is_file() {
@@ -123,6 +131,33 @@ fn require_operator(actor: &Actor) -> Result<()> {
 impl Console {
     pub fn submit_inquiry(&self, actor: &Actor, draft: &InquiryDraft) -> Result<Inquiry> {
         let is_deletion = draft.detail_type == PROJECT_DELETION;
+        self.bound_inputs(
+            actor,
+            if is_deletion {
+                "project.request_deletion"
+            } else {
+                "inquiry.submit"
+            },
+            &[
+                ("detailed type", &draft.detail_type, validate::TEXT_INPUT_MAX),
+                (
+                    "project",
+                    draft.project.as_deref().unwrap_or_default(),
+                    validate::ID_INPUT_MAX,
+                ),
+                ("title", &draft.title, validate::TEXT_INPUT_MAX),
+                ("inquiry details", &draft.details, validate::TEXT_INPUT_MAX),
+                (
+                    "attachment name",
+                    draft
+                        .attachment
+                        .as_ref()
+                        .map(|a| a.name.as_str())
+                        .unwrap_or_default(),
+                    validate::TEXT_INPUT_MAX,
+                ),
+            ],
+        )?;
         let project = match &draft.project {
             Some(p) => Some(self.find_project(p)?),
             None if is_deletion => {
@@ -171,13 +206,12 @@ impl Console {
                     true,
                 )?;
             }
-            if draft.details.chars().count() > validate::INQUIRY_DETAILS_MAX {
-                return Err(Error::Invalid(format!(
-                    "inquiry details are limited to {} characters",
-                    validate::INQUIRY_DETAILS_MAX
-                ))
-                .into());
-            }
+            validate::text(
+                "inquiry details",
+                &draft.details,
+                validate::INQUIRY_DETAILS_MAX,
+                false,
+            )?;
             let inquiry = Inquiry {
                 id: id.clone(),
                 kind: draft.kind,
@@ -260,6 +294,11 @@ impl Console {
             InquiryState::Approved => "helpdesk.approve",
             _ => "helpdesk.reject",
         };
+        self.bound_inputs(
+            actor,
+            action,
+            &[("inquiry ID", inquiry_id, validate::ID_INPUT_MAX)],
+        )?;
         // A deletion's cascade needs what is in the project, read before the transaction.
         let contents = || -> Result<ProjectContents> {
             let inquiry: Option<Inquiry> = self.store.get(Table::Inquiries, inquiry_id)?;

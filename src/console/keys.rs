@@ -148,6 +148,7 @@ impl Console {
     }
 
     pub fn access_key(&self, id: &str) -> Result<Option<AccessKey>> {
+        validate::bounded("access key ID", id, validate::ID_INPUT_MAX)?;
         Ok(self.store.get(Table::Keys, id)?)
     }
 
@@ -241,6 +242,14 @@ impl Console {
         name: &str,
         description: &str,
     ) -> Result<NewKey> {
+        self.bound_inputs(
+            actor,
+            &format!("credential.{}.create", kind.tag()),
+            &[
+                ("access key name", name, validate::TEXT_INPUT_MAX),
+                ("access key description", description, validate::TEXT_INPUT_MAX),
+            ],
+        )?;
         let project = self.find_project(project)?;
         let (id, secret) = (self.new_id(), self.new_secret());
         let limit = self.config.limits.keys_per_user_per_project;
@@ -284,6 +293,11 @@ impl Console {
     /// issued from it stop working.
     pub fn delete_credential(&self, actor: &Actor, kind: KeyKind, key_ref: &str) -> Result<AccessKey> {
         let action = format!("credential.{}.delete", kind.tag());
+        self.bound_inputs(
+            actor,
+            &action,
+            &[("access key ID or name", key_ref, validate::ID_INPUT_MAX)],
+        )?;
         let owner = actor.user_id().unwrap_or_default().to_string();
         let resolve = || self.resolve_key(&owner, kind, key_ref);
         self.change_with(actor, &action, key_ref, resolve, |tx, resolved| {
@@ -331,6 +345,14 @@ impl Console {
 
     pub fn create_sa_key(&self, actor: &Actor, sa_id: &str, name: &str, description: &str) -> Result<NewKey> {
         let (_, project_id) = parse_sa_id(sa_id)?;
+        self.bound_inputs(
+            actor,
+            "sa_key.create",
+            &[
+                ("access key name", name, validate::TEXT_INPUT_MAX),
+                ("access key description", description, validate::TEXT_INPUT_MAX),
+            ],
+        )?;
         let (id, secret) = (self.new_id(), self.new_secret());
         let limit = self.config.limits.keys_per_service_account;
         let taken = || self.key_names(sa_id, KeyKind::Iam);
@@ -371,6 +393,14 @@ impl Console {
         confirmation: &str,
     ) -> Result<AccessKey> {
         let (_, project_id) = parse_sa_id(sa_id)?;
+        self.bound_inputs(
+            actor,
+            "sa_key.delete",
+            &[
+                ("access key ID or name", key_ref, validate::ID_INPUT_MAX),
+                ("confirmation", confirmation, validate::PHRASE_INPUT_MAX),
+            ],
+        )?;
         let resolve = || self.resolve_key(sa_id, KeyKind::Iam, key_ref);
         let target = format!("{key_ref} of {sa_id}");
         self.change_with(actor, "sa_key.delete", &target, resolve, |tx, resolved| {

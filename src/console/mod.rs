@@ -26,12 +26,13 @@ pub mod validate;
 
 use std::fmt;
 use std::path::Path;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 use crate::store::{Store, StoreError, Table, Tx, TxError, TxFail};
 
 pub use access::{OrgRole, Permission, ProjectRole};
-pub use audit::AuditEvent;
+pub use audit::{AuditEvent, AuditPage};
 pub use ec2::{Ec2Credentials, S3Credentials};
 pub use feed::Change;
 pub use inquiries::{Attachment, Inquiry, InquiryDraft, InquiryKind, InquiryState};
@@ -202,6 +203,18 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// The production configuration, with the settings an operator may give in the environment
+    /// (`Limits::with_env`); a malformed setting is refused.
+    pub fn from_env() -> Result<Config> {
+        let default = Config::default();
+        Ok(Config {
+            limits: default.limits.clone().with_env()?,
+            ..default
+        })
+    }
+}
+
 pub struct Console {
     store: Store,
     config: Config,
@@ -217,6 +230,8 @@ pub struct Console {
     sealer: ec2::Sealer,
     failure_tally: ec2::FailureTally,
     feed: feed::Feed,
+    /// Audit events appended by this console, which paces pruning (see `audit_appended`).
+    audit_appends: AtomicU64,
 }
 
 impl fmt::Debug for Console {
@@ -241,9 +256,14 @@ impl Console {
         if has_org && !store.was_initialized() {
             store.mark_initialized()?;
         }
+        if store.upgrading_from() == Some(1) {
+            tracing::info!("indexing the audit log (schema version 1 to 2)");
+            audit::index_version_1_log(&store)?;
+            store.finish_upgrade()?;
+        }
         let token_key = tokens::load_or_create_signing_key(&store, config.entropy.as_ref())?;
         let sealer = ec2::Sealer::open(dir)?;
-        Ok(Console {
+        let console = Console {
             store,
             config,
             write_lock: Mutex::new(()),
@@ -253,7 +273,10 @@ impl Console {
             sealer,
             failure_tally: ec2::FailureTally::default(),
             feed: feed::Feed::new(),
-        })
+            audit_appends: AtomicU64::new(0),
+        };
+        console.prune_audit_at_open();
+        Ok(console)
     }
 
     pub fn store(&self) -> &Store {
@@ -345,13 +368,14 @@ impl Console {
             Ok((value, seqs)) => {
                 self.store.flush()?;
                 for (seq, target) in seqs.into_iter().zip(targets) {
-                    tracing::debug!(actor = %actor.label, action, %target, "change done");
+                    self.audit_appended();
+                    tracing::debug!(actor = %actor.label, action, target = %audit::excerpt(target, audit::TARGET_MAX), "change done");
                     self.feed.publish(Change {
                         seq,
                         at,
                         actor: actor.label.clone(),
                         action: action.into(),
-                        target: target.clone(),
+                        target: audit::excerpt(target, audit::TARGET_MAX),
                     });
                 }
                 Ok(value)
@@ -375,13 +399,36 @@ impl Console {
 
     /// Audits a refused attempt made outside `change` (reads and sign-ins).
     fn record_refusal(&self, actor: &Actor, action: &str, target: &str, refusal: &Error) -> Result<()> {
-        tracing::info!(actor = %actor.label, action, target, reason = %refusal, "refused");
+        tracing::info!(
+            actor = %audit::excerpt(&actor.label, audit::ACTOR_MAX),
+            action,
+            target = %audit::excerpt(target, audit::TARGET_MAX),
+            reason = %audit::excerpt(refusal.message(), audit::OUTCOME_MAX),
+            "refused"
+        );
         let at = self.now();
         let outcome = format!("refused: {}", refusal.message());
         self.store
             .transact(|tx| audit::append(tx, at, actor, action, target, &outcome))
             .map_err(Error::from)?;
         self.store.flush()?;
+        self.audit_appended();
+        Ok(())
+    }
+
+    /// Refuses, and audits, the first argument longer than its kind of input allows: checked
+    /// before the value reaches a lookup, a message or the audit log. `inputs` are (field,
+    /// value, the most characters it may have); each field's own rules are checked later, with
+    /// their own messages. The audit event names the field and its length, never its content:
+    /// a secret pasted into the wrong field must not reach the log.
+    fn bound_inputs(&self, actor: &Actor, action: &str, inputs: &[(&str, &str, usize)]) -> Result<()> {
+        for (field, value, max) in inputs {
+            if let Err(e) = validate::bounded(field, value, *max) {
+                let target = format!("<{field} of {} characters>", value.chars().count());
+                self.record_refusal(actor, action, &target, &e)?;
+                return Err(e);
+            }
+        }
         Ok(())
     }
 

@@ -80,6 +80,15 @@ impl Console {
         last4: &str,
         expiry: &str,
     ) -> Result<PaymentMethod> {
+        self.bound_inputs(
+            actor,
+            "payment.add",
+            &[
+                ("card brand", brand, validate::TEXT_INPUT_MAX),
+                ("last four digits", last4, validate::ID_INPUT_MAX),
+                ("expiry", expiry, validate::ID_INPUT_MAX),
+            ],
+        )?;
         let method = PaymentMethod {
             id: self.new_id(),
             brand: brand.into(),

@@ -80,6 +80,7 @@ pub(super) fn load_project(tx: &Tx, project_id: &str) -> TxResult<Project> {
 impl Console {
     /// Finds a project by its name or its ID.
     pub fn find_project(&self, name_or_id: &str) -> Result<Project> {
+        validate::bounded("project", name_or_id, validate::ID_INPUT_MAX)?;
         if looks_like_id(name_or_id) {
             if let Some(p) = self.store.get::<Project>(Table::Projects, name_or_id)? {
                 return Ok(p);
@@ -118,6 +119,8 @@ impl Console {
 
     /// The role `user_id` holds in `project_id`, if any.
     pub fn project_role(&self, project_id: &str, user_id: &str) -> Result<Option<ProjectRole>> {
+        validate::bounded("project ID", project_id, validate::ID_INPUT_MAX)?;
+        validate::bounded("user ID", user_id, validate::ID_INPUT_MAX)?;
         Ok(self
             .store
             .get::<Membership>(Table::Members, &member_key(project_id, user_id))?
@@ -229,6 +232,15 @@ impl Console {
         nickname: &str,
         description: &str,
     ) -> Result<Project> {
+        self.bound_inputs(
+            actor,
+            "project.create",
+            &[
+                ("project name", name, validate::ID_INPUT_MAX),
+                ("project nickname", nickname, validate::TEXT_INPUT_MAX),
+                ("project description", description, validate::TEXT_INPUT_MAX),
+            ],
+        )?;
         let id = self.new_id();
         let now = self.now();
         let max = self.config.limits.projects_per_org;
@@ -290,6 +302,22 @@ impl Console {
         nickname: Option<&str>,
         description: Option<&str>,
     ) -> Result<Project> {
+        self.bound_inputs(
+            actor,
+            "project.edit",
+            &[
+                (
+                    "project nickname",
+                    nickname.unwrap_or_default(),
+                    validate::TEXT_INPUT_MAX,
+                ),
+                (
+                    "project description",
+                    description.unwrap_or_default(),
+                    validate::TEXT_INPUT_MAX,
+                ),
+            ],
+        )?;
         let project = self.find_project(name_or_id)?;
         self.change(actor, "project.edit", &project.name, |tx| {
             self.require(
@@ -466,6 +494,7 @@ impl Console {
     }
 
     pub fn add_member(&self, actor: &Actor, name_or_id: &str, email: &str, role: ProjectRole) -> Result<()> {
+        self.bound_inputs(actor, "member.add", &[("email", email, validate::EMAIL_MAX)])?;
         let project = self.find_project(name_or_id)?;
         let now = self.now();
         let target = format!("{} in {}", email, project.name);
@@ -520,6 +549,7 @@ impl Console {
         email: &str,
         role: ProjectRole,
     ) -> Result<()> {
+        self.bound_inputs(actor, "member.set_role", &[("email", email, validate::EMAIL_MAX)])?;
         let project = self.find_project(name_or_id)?;
         let target = format!("{} in {} to {}", email, project.name, role.label());
         let members = || self.members_of(&project.id);
@@ -547,6 +577,7 @@ impl Console {
     /// Removes a member; their IAM and S3 access keys for the project stop working at once
     /// (rule 6) and stay listed as Expired until they delete them.
     pub fn remove_member(&self, actor: &Actor, name_or_id: &str, email: &str) -> Result<usize> {
+        self.bound_inputs(actor, "member.remove", &[("email", email, validate::EMAIL_MAX)])?;
         let project = self.find_project(name_or_id)?;
         let target = format!("{} from {}", email, project.name);
         let members = || self.members_of(&project.id);

@@ -85,6 +85,7 @@ impl Agent {
 
 /// Splits a service-account ID into (name, project ID).
 pub fn parse_sa_id(sa_id: &str) -> Result<(String, String)> {
+    validate::bounded("service account ID", sa_id, validate::ID_INPUT_MAX)?;
     let bad = || {
         Error::NotFound(format!(
             "{sa_id:?} is not a service account ID (expected NAME-PROJECTID@{SA_DOMAIN})"
@@ -184,6 +185,18 @@ impl Console {
         name: &str,
         description: &str,
     ) -> Result<ServiceAccount> {
+        self.bound_inputs(
+            actor,
+            "service_account.create",
+            &[
+                ("service account name", name, validate::ID_INPUT_MAX),
+                (
+                    "service account description",
+                    description,
+                    validate::TEXT_INPUT_MAX,
+                ),
+            ],
+        )?;
         let project = self.find_project(project)?;
         let now = self.now();
         let max = self.config.limits.service_accounts_per_project;
@@ -281,6 +294,11 @@ impl Console {
                 "choose at least one service account to delete".into(),
             ));
         }
+        self.bound_inputs(
+            actor,
+            "service_account.delete",
+            &[("confirmation", confirmation, validate::PHRASE_INPUT_MAX)],
+        )?;
         let mut unique = sa_ids.to_vec();
         unique.sort();
         unique.dedup();
@@ -343,6 +361,11 @@ impl Console {
 
     /// Starts using a service in a project; its service agent appears.
     pub fn enable_service(&self, actor: &Actor, project: &str, service: &str) -> Result<Agent> {
+        self.bound_inputs(
+            actor,
+            "service.enable",
+            &[("service", service, validate::ID_INPUT_MAX)],
+        )?;
         let project = self.find_project(project)?;
         let now = self.now();
         self.change(

@@ -293,7 +293,7 @@ impl Console {
     /// Token issues are audited without waiting for a flush: they change nothing, sled writes
     /// them out within half a second, and the token API must not wait on the disk per request.
     fn audit_token_event(&self, actor: &Actor, action: &str, target: &str, outcome: &str) -> Result<()> {
-        audit::append_alone(&self.store, self.now(), actor, action, target, outcome)
+        audit::append_alone(self, actor, action, target, outcome)
     }
 
     /// Checks a token and says what it stands for now.

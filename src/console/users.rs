@@ -179,12 +179,14 @@ impl Console {
     }
 
     pub fn user_by_id(&self, id: &str) -> Result<User> {
+        validate::bounded("user ID", id, validate::ID_INPUT_MAX)?;
         self.store
             .get(Table::Users, id)?
             .ok_or_else(|| Error::NotFound(format!("no user with ID {id}")))
     }
 
     pub fn user_by_email(&self, email: &str) -> Result<User> {
+        validate::bounded("email", email, validate::EMAIL_MAX)?;
         let id: Option<String> = self.store.get(Table::Emails, &email_key(email))?;
         match id {
             Some(id) => self.user_by_id(&id),
@@ -208,6 +210,19 @@ impl Console {
     /// work, including the lockout after repeated failures; the lockout applies to sign-in as to
     /// the Credentials re-check.
     pub fn sign_in(&self, email: &str, password: &str) -> Result<Actor> {
+        let unnamed = Actor {
+            principal: Principal::System,
+            via: Via::Password,
+            label: "<not an email>".into(),
+        };
+        self.bound_inputs(
+            &unnamed,
+            "user.sign_in",
+            &[
+                ("email", email, validate::EMAIL_MAX),
+                ("password", password, validate::PASSWORD_MAX),
+            ],
+        )?;
         if super::operator::is_operator_email(email) {
             return self.sign_in_operator(password);
         }
@@ -273,6 +288,7 @@ impl Console {
     /// The Credentials gate: asks a signed-in user for their password again.
     pub fn verify_password(&self, actor: &Actor, password: &str) -> Result<()> {
         const ACTION: &str = "credentials.verify_password";
+        self.bound_inputs(actor, ACTION, &[("password", password, validate::PASSWORD_MAX)])?;
         let Some(uid) = actor.user_id() else {
             let e = Error::Denied("only users have a password to verify".into());
             self.record_refusal(actor, ACTION, &actor.label, &e)?;
@@ -289,6 +305,7 @@ impl Console {
 
     /// Minutes of lockout left for this user, if locked now.
     pub fn lockout_remaining(&self, user_id: &str) -> Result<Option<Duration>> {
+        validate::bounded("user ID", user_id, validate::ID_INPUT_MAX)?;
         let lock: Lockout = self.store.get(Table::Lockouts, user_id)?.unwrap_or_default();
         let now = self.now();
         Ok(lock
@@ -336,6 +353,7 @@ impl Console {
             })
             .map_err(Error::from)?;
         self.store.flush()?;
+        self.audit_appended();
         outcome
     }
 
@@ -379,6 +397,14 @@ impl Console {
 
     /// Changes the signed-in user's own password; every session signed in before ends.
     pub fn change_password(&self, actor: &Actor, old: &str, new: &str) -> Result<()> {
+        self.bound_inputs(
+            actor,
+            "user.change_password",
+            &[
+                ("current password", old, validate::PASSWORD_MAX),
+                ("new password", new, validate::PASSWORD_MAX),
+            ],
+        )?;
         self.verify_password(actor, old)?;
         let hash = validate::password(new).map(|()| self.hash_password(new));
         let uid = actor
@@ -437,6 +463,15 @@ impl Console {
         org_role: Option<OrgRole>,
         password: &str,
     ) -> Result<User> {
+        self.bound_inputs(
+            actor,
+            "user.add",
+            &[
+                ("email", email, validate::EMAIL_MAX),
+                ("name", name, validate::TEXT_INPUT_MAX),
+                ("password", password, validate::PASSWORD_MAX),
+            ],
+        )?;
         let prepared = self.prepare_user(email, name, org_role, password);
         self.change(actor, "user.add", email, |tx| {
             self.require_org_permission(tx, actor, Permission::ManageOrgUsers, "adding a user")?;
@@ -457,6 +492,7 @@ impl Console {
 
     /// Removes a user from the organization with their memberships and access keys.
     pub fn remove_user(&self, actor: &Actor, email: &str) -> Result<()> {
+        self.bound_inputs(actor, "user.remove", &[("email", email, validate::EMAIL_MAX)])?;
         // What the user holds, read before the transaction (sled cannot scan inside one).
         let holdings = || -> Result<Holdings> {
             let user = self.user_by_email(email)?;

@@ -22,6 +22,37 @@ pub const ATTACHMENT_NAME_MAX: usize = 255;
 pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 128;
 
+/// The longest value accepted for each kind of input from outside, checked (by `bounded`)
+/// before the value reaches a lookup, a message or the audit log. Generous — each field's own
+/// rule, checked later with its own message, is the real limit — but small enough that nothing
+/// a caller sends can fill a message, a log or the disk. E-mails and passwords are bounded by
+/// `EMAIL_MAX` and `PASSWORD_MAX`.
+///
+/// IDs and references: access key, user, inquiry, service account, service, and a project's
+/// name or ID.
+pub const ID_INPUT_MAX: usize = 128;
+/// Names, nicknames, descriptions, titles, details: more than the longest field (details).
+pub const TEXT_INPUT_MAX: usize = 4096;
+/// A typed confirmation phrase.
+pub const PHRASE_INPUT_MAX: usize = 64;
+/// An attachment's path, in bytes (Linux's PATH_MAX).
+pub const PATH_INPUT_MAX: usize = 4096;
+
+/// Refuses a value longer than `max` characters, with a message that does not quote it.
+pub fn bounded(field: &str, value: &str, max: usize) -> Result<()> {
+    // A value no longer than `max` bytes is no longer than `max` characters.
+    if value.len() <= max {
+        return Ok(());
+    }
+    let len = value.chars().count();
+    if len > max {
+        return Err(Error::Invalid(format!(
+            "{field} is {len} characters long; the limit is {max}"
+        )));
+    }
+    Ok(())
+}
+
 /// Free text shown in tables: any script (Korean included), no hidden characters, no padding.
 pub fn text(field: &str, value: &str, max: usize, required: bool) -> Result<()> {
     let len = value.chars().count();

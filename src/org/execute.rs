@@ -276,7 +276,8 @@ pub fn execute(console: &Console, auth: &Auth, holder: bool, request: Request) -
         Request::HelpdeskList => reply(console.helpdesk_queue(a)?),
         Request::HelpdeskApprove { inquiry } => reply(console.approve_inquiry(a, &inquiry)?),
         Request::HelpdeskReject { inquiry } => reply(console.reject_inquiry(a, &inquiry)?),
-        Request::AuditList { limit } => reply(console.list_audit(a, limit)?),
+        Request::AuditList { limit, before } => reply(console.audit_page(a, before, limit)?),
+        Request::AuditCount => reply(console.audit_count(a)?),
         Request::RecoverUser {
             email,
             reset_password,

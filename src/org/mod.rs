@@ -30,7 +30,7 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// A feed that says nothing for this long has lost its server (which pings every 5 s).
 pub const FEED_SILENCE: std::time::Duration = std::time::Duration::from_secs(15);
 /// The server's socket, inside the data directory it holds.
-pub const SOCKET_NAME: &str = "kc-console.sock";
+pub const SOCKET_NAME: &str = crate::store::SERVER_SOCKET;
 
 /// Where an organization is: this machine's data directory, or a server's URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,7 +171,8 @@ pub fn connect(target: &Target, config: Config) -> Result<Box<dyn Org>> {
         if let Some(remote) = remote::Remote::to_socket_if_served(&dir)? {
             return Ok(Box::new(remote));
         }
-        match open_local(&dir, config.clone()) {
+        // Opening takes the directory's lock; the store then removes a stale server socket.
+        match Console::open(&dir, config.clone()) {
             Ok(console) => return Ok(Box::new(Embedded::new(Arc::new(console)))),
             Err(Error::Storage(m)) if m.contains("is in use") && std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(50));
@@ -179,12 +180,4 @@ pub fn connect(target: &Target, config: Config) -> Result<Box<dyn Org>> {
             Err(e) => return Err(e),
         }
     }
-}
-
-/// Opens the data directory in this process, which then holds it: a server's socket found
-/// there is stale, since no server can hold the directory at the same time.
-pub fn open_local(dir: &Path, config: Config) -> Result<Console> {
-    let console = Console::open(dir, config)?;
-    let _ = std::fs::remove_file(socket_path(dir));
-    Ok(console)
 }

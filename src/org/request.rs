@@ -191,8 +191,12 @@ pub enum Request {
     HelpdeskReject { inquiry: String },
 
     // ---- Audit log ----
+    /// One page, newest first, older than `before` → [`crate::console::audit::AuditPage`].
     #[serde(rename = "audit.list")]
-    AuditList { limit: usize },
+    AuditList { limit: usize, before: Option<u64> },
+    /// How many events the signed-in user may see, counted without reading them.
+    #[serde(rename = "audit.count")]
+    AuditCount,
 
     // ---- Recovery, for whoever holds the data directory (`Auth::Holder`) ----
     /// Ends a user's lockout, and with `reset_password` gives them a new password (returned

@@ -1,7 +1,7 @@
 //! One process per data directory: an advisory lock on `kc-console.lock`, held for the life of
 //! the `Store`, released by the OS even when the process is killed.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::Path;
 
@@ -41,23 +41,9 @@ pub struct DirLock {
 impl DirLock {
     pub fn acquire(dir: &Path) -> Result<DirLock, StoreError> {
         let path = dir.join("kc-console.lock");
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| {
-                let why = match e.raw_os_error() {
-                    Some(30) => "the file system is read-only".to_string(),
-                    Some(13) => "permission denied".to_string(),
-                    _ => e.to_string(),
-                };
-                StoreError(format!(
-                    "cannot use the data directory {}: {why}; make it writable or choose another --data-dir",
-                    dir.display()
-                ))
-            })?;
+        // Never through a link, never truncating on open: the pid is written below only once
+        // the file is known to be ours alone.
+        let mut file = super::private::open_own_file(&path, "the lock file")?;
         match try_lock(&mut file) {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {

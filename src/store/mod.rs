@@ -1,14 +1,17 @@
 //! The only module that knows sled.
 //!
-//! The surface is deliberately small — keyed records in named tables, prefix scans, and one
-//! all-or-nothing transaction that may be retried — so that another engine (etcd's
-//! compare-and-swap `Txn`) could stand behind the same calls later.
+//! The surface is deliberately small — keyed records in named tables, prefix scans, pages of a
+//! key range in either order, one all-or-nothing transaction that may be retried, and atomic
+//! batches of writes to one table — so that another engine (etcd's `Range` with `limit` and
+//! `sort_order`, and its compare-and-swap `Txn`) could stand behind the same calls later.
 
 mod lock;
+mod private;
 
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -20,7 +23,9 @@ use sled::Transactional;
 pub use lock::DirLock;
 
 /// Bumped whenever the layout of records changes incompatibly.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+/// Older versions the model knows how to bring up to date (see `Store::upgrading_from`).
+const UPGRADABLE_FROM: &[u32] = &[1];
 const SCHEMA_KEY: &str = "schema_version";
 const INITIALIZED_MARKER: &str = "kc-console.initialized";
 /// sled's page cache; its default of 1 GiB is far more than an organization's records need.
@@ -234,8 +239,16 @@ fn write_probe(dir: &Path) -> Option<StoreError> {
     // A failed open may have freed what it had taken, so free space alone proves little: try
     // to write as much as sled would need to recover (a few segments).
     use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let probe = dir.join(".kc-console-space-probe");
-    let written = std::fs::File::create(&probe).and_then(|mut f| {
+    // A fresh file of our own: never one a link points at.
+    let _ = std::fs::remove_file(&probe);
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(private::FILE_MODE)
+        .open(&probe);
+    let written = created.and_then(|mut f| {
         let block = vec![0u8; 1024 * 1024];
         for _ in 0..4 {
             f.write_all(&block)?;
@@ -258,6 +271,19 @@ fn damaged(dir: &Path, why: &str) -> StoreError {
     ))
 }
 
+/// The socket a server holding the data directory answers on (see `crate::server`).
+pub const SERVER_SOCKET: &str = "kc-console.sock";
+
+/// Whoever holds the directory's lock is its only server, so a server socket found on opening
+/// was left by one that was killed: remove it (only a socket of that name, never anything else).
+fn remove_stale_socket(dir: &Path) {
+    use std::os::unix::fs::FileTypeExt;
+    let socket = dir.join(SERVER_SOCKET);
+    if std::fs::symlink_metadata(&socket).is_ok_and(|m| m.file_type().is_socket()) {
+        let _ = std::fs::remove_file(&socket);
+    }
+}
+
 /// Whether `dir` holds a database already (or once did): the marker an organization leaves,
 /// or a database directory with files in it. Asked before opening, which would create one.
 impl Store {
@@ -269,12 +295,104 @@ impl Store {
     }
 }
 
+/// Keys from `start` (inclusive) to `end` (exclusive; none: every key from `start` on) —
+/// etcd's `[key, range_end)`, compared as bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRange {
+    start: Vec<u8>,
+    end: Option<Vec<u8>>,
+}
+
+impl KeyRange {
+    /// Every key that starts with `prefix`.
+    pub fn prefix(prefix: &str) -> KeyRange {
+        KeyRange {
+            start: prefix.as_bytes().to_vec(),
+            end: prefix_end(prefix.as_bytes()),
+        }
+    }
+
+    /// Keys from `start` (inclusive) to `end` (exclusive).
+    pub fn between(start: &str, end: &str) -> KeyRange {
+        KeyRange {
+            start: start.as_bytes().to_vec(),
+            end: Some(end.as_bytes().to_vec()),
+        }
+    }
+
+    /// Narrowed to keys strictly below `key` (a cursor for the next page, newest first).
+    pub fn below(mut self, key: &str) -> KeyRange {
+        if self.end.as_deref().is_none_or(|end| key.as_bytes() < end) {
+            self.end = Some(key.as_bytes().to_vec());
+        }
+        self
+    }
+
+    /// Narrowed to keys strictly above `key` (a cursor for the next page, oldest first).
+    pub fn above(mut self, key: &str) -> KeyRange {
+        let mut after = key.as_bytes().to_vec();
+        after.push(0);
+        if after > self.start {
+            self.start = after;
+        }
+        self
+    }
+}
+
+/// The first key after every key that starts with `prefix` (none when there is none).
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// Which end of a range a page starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Smallest key first (oldest first for sequence-keyed records).
+    Ascending,
+    /// Greatest key first (newest first).
+    Descending,
+}
+
+/// Writes to one table applied all at once, outside any transaction: sled's `Batch`, etcd's
+/// `Txn` of puts and deletes.
+#[derive(Debug, Default)]
+pub struct Batch {
+    writes: Vec<(String, Option<Vec<u8>>)>,
+}
+
+impl Batch {
+    pub fn put<T: Serialize>(&mut self, key: &str, value: &T) {
+        let bytes = serde_json::to_vec(value).expect("records always serialize");
+        self.writes.push((key.into(), Some(bytes)));
+    }
+
+    pub fn remove(&mut self, key: &str) {
+        self.writes.push((key.into(), None));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+}
+
 pub struct Store {
     db: sled::Db,
     trees: Vec<sled::Tree>,
     path: PathBuf,
     /// The data directory's marker says an organization was created here.
     initialized: bool,
+    /// The schema version found, when it is an older one the model must bring up to date.
+    upgrading_from: Option<u32>,
+    /// Held by every transaction and every `exclusive` body, so a read-modify-write outside a
+    /// transaction (a counter beside a batch) cannot interleave with one inside.
+    writer: Mutex<()>,
     _lock: DirLock,
 }
 
@@ -288,9 +406,11 @@ impl Store {
     /// Opens (creating if needed) the database in `dir`, taking the directory's lock first so a
     /// second process gets a clear "in use" error rather than sled's.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError(format!("cannot create the data directory {}: {e}", dir.display())))?;
+        private::create_dir(dir)?;
+        private::secure_dir(dir)?;
         let lock = DirLock::acquire(dir)?;
+        remove_stale_socket(dir);
+        private::secure_contents(dir)?;
         let path = dir.join("db");
         // sled reads a damaged or emptied log as an empty database. The marker, written beside
         // it once an organization exists, lets `check_schema` tell "new" from "damaged".
@@ -312,37 +432,43 @@ impl Store {
             Ok(Err(e)) => return Err(sled_error(e)),
             Err(_) => return Err(damaged()),
         };
+        // What sled just wrote (its files in a new directory, the snapshot of every start).
+        private::secure_contents(dir)?;
         let trees = Table::ALL
             .iter()
             .map(|t| db.open_tree(t.name()).map_err(sled_error))
             .collect::<Result<Vec<_>, _>>()?;
-        let store = Store {
+        let mut store = Store {
             db,
             trees,
             path: dir.to_path_buf(),
             initialized,
+            upgrading_from: None,
+            writer: Mutex::new(()),
             _lock: lock,
         };
-        store.check_schema()?;
+        store.upgrading_from = store.check_schema()?;
         Ok(store)
     }
 
-    /// Writes the schema version into a new database; checks it in an existing one. A database
-    /// whose files existed but hold no version is damaged: sled reads a log it cannot make sense
-    /// of as empty, and treating that as new would invite writing over it.
-    fn check_schema(&self) -> Result<(), StoreError> {
+    /// Writes the schema version into a new database; checks it in an existing one, and says
+    /// which older version it holds when the model can bring that up to date. A database whose
+    /// files existed but hold no version is damaged: sled reads a log it cannot make sense of as
+    /// empty, and treating that as new would invite writing over it.
+    fn check_schema(&self) -> Result<Option<u32>, StoreError> {
         let meta = &self.trees[Table::Meta as usize];
         match meta.get(SCHEMA_KEY).map_err(sled_error)? {
             None if !self.initialized => {
-                meta.insert(SCHEMA_KEY, serde_json::to_vec(&SCHEMA_VERSION).unwrap())
-                    .map_err(sled_error)?;
-                self.flush()
+                self.finish_upgrade()?;
+                Ok(None)
             }
             None => Err(damaged(&self.path, "it has no schema version")),
             Some(bytes) => {
                 let version: u32 = decode(Table::Meta, &bytes)?;
                 if version == SCHEMA_VERSION {
-                    Ok(())
+                    Ok(None)
+                } else if UPGRADABLE_FROM.contains(&version) {
+                    Ok(Some(version))
                 } else {
                     Err(StoreError(format!(
                         "the database has schema version {version}, this kc-console reads version {SCHEMA_VERSION}"
@@ -350,6 +476,23 @@ impl Store {
                 }
             }
         }
+    }
+
+    /// The older schema version this database holds, which the model brings up to date before
+    /// calling `finish_upgrade`; None when it is current.
+    pub fn upgrading_from(&self) -> Option<u32> {
+        self.upgrading_from
+    }
+
+    /// Records that the database now has the current layout.
+    pub fn finish_upgrade(&self) -> Result<(), StoreError> {
+        self.trees[Table::Meta as usize]
+            .insert(
+                SCHEMA_KEY,
+                serde_json::to_vec(&SCHEMA_VERSION).expect("a number serializes"),
+            )
+            .map_err(sled_error)?;
+        self.flush()
     }
 
     /// Whether an organization was ever created in this data directory (see `mark_initialized`).
@@ -361,11 +504,9 @@ impl Store {
     /// database without one is known to be damaged rather than new.
     pub fn mark_initialized(&self) -> Result<(), StoreError> {
         let path = self.path.join(INITIALIZED_MARKER);
-        let write = || -> std::io::Result<()> {
-            let file = std::fs::File::create(&path)?;
-            file.sync_all()
-        };
-        write().map_err(|e| StoreError(format!("cannot write {}: {e}", path.display())))
+        private::open_own_file(&path, "the marker file")?
+            .sync_all()
+            .map_err(|e| StoreError(format!("cannot write {}: {e}", path.display())))
     }
 
     pub fn dir(&self) -> &Path {
@@ -397,25 +538,72 @@ impl Store {
             .collect()
     }
 
-    /// Up to `limit` records from the end of the table backwards (newest first for tables
-    /// keyed by a big-endian sequence).
-    pub fn scan_newest<T: DeserializeOwned>(&self, table: Table, limit: usize) -> Result<Vec<T>, StoreError> {
-        self.trees[table as usize]
-            .iter()
-            .values()
-            .rev()
-            .take(limit)
-            .map(|v| decode(table, &v.map_err(sled_error)?))
-            .collect()
+    /// Up to `limit` records of `range`, from the end that `order` names. Only what the page
+    /// holds is read, however large the table.
+    pub fn page<T: DeserializeOwned>(
+        &self,
+        table: Table,
+        range: &KeyRange,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<(String, T)>, StoreError> {
+        let tree = &self.trees[table as usize];
+        let start = range.start.as_slice();
+        let records = match &range.end {
+            Some(end) if end.as_slice() <= start => return Ok(Vec::new()),
+            Some(end) => tree.range(start..end.as_slice()),
+            None => tree.range(start..),
+        };
+        let decoded = |item: sled::Result<(sled::IVec, sled::IVec)>| {
+            let (k, v) = item.map_err(sled_error)?;
+            Ok((String::from_utf8_lossy(&k).into_owned(), decode(table, &v)?))
+        };
+        match order {
+            Order::Ascending => records.take(limit).map(decoded).collect(),
+            Order::Descending => records.rev().take(limit).map(decoded).collect(),
+        }
     }
 
-    pub fn count(&self, table: Table) -> usize {
-        self.trees[table as usize].len()
+    /// Runs `body` while no transaction and no other `exclusive` body runs, so that what it
+    /// reads (a counter, the oldest records) stays true until it applies its batch. Plain `put`s
+    /// are not held off: keep the keys a body reads out of their reach.
+    pub fn exclusive<T>(&self, body: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        body()
+    }
+
+    /// Applies `batch` to `table` one write after another, each atomic by itself: after a crash,
+    /// the writes up to some point are there and none after it (sled recovers a prefix of its
+    /// log). Much cheaper than `apply` on a busy store: no global lock, so concurrent reads and
+    /// writes go on (sled's atomic batches wait for every reader, its flusher included).
+    pub fn apply_in_order(&self, table: Table, batch: Batch) -> Result<(), StoreError> {
+        let tree = &self.trees[table as usize];
+        for (key, value) in batch.writes {
+            match value {
+                Some(bytes) => tree.insert(key.as_bytes(), bytes).map(drop),
+                None => tree.remove(key.as_bytes()).map(drop),
+            }
+            .map_err(sled_error)?;
+        }
+        Ok(())
+    }
+
+    /// Applies `batch` to `table` atomically: after a crash, all of it or none of it is there.
+    pub fn apply(&self, table: Table, batch: Batch) -> Result<(), StoreError> {
+        let mut writes = sled::Batch::default();
+        for (key, value) in batch.writes {
+            match value {
+                Some(bytes) => writes.insert(key.as_bytes(), bytes),
+                None => writes.remove(key.as_bytes()),
+            }
+        }
+        self.trees[table as usize].apply_batch(writes).map_err(sled_error)
     }
 
     /// Runs `body` as one all-or-nothing transaction over every table. It may run more than once
     /// if sled detects a conflict, so it must not have side effects outside the transaction.
     pub fn transact<T, E>(&self, body: impl Fn(&Tx) -> Result<T, TxFail<E>>) -> Result<T, TxError<E>> {
+        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let result = self.trees[..].transaction(|trees| {
             let tx = Tx { trees };
             body(&tx).map_err(|fail| match fail {
@@ -435,15 +623,6 @@ impl Store {
             Err(TransactionError::Abort(Ok(corrupt))) => Err(TxError::Storage(corrupt)),
             Err(TransactionError::Storage(e)) => Err(TxError::Storage(sled_error(e))),
         }
-    }
-
-    /// Writes one record on its own (atomic by itself), outside any transaction.
-    pub fn put<T: Serialize>(&self, table: Table, key: &str, value: &T) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(value).expect("records always serialize");
-        self.trees[table as usize]
-            .insert(key.as_bytes(), bytes)
-            .map_err(sled_error)?;
-        Ok(())
     }
 
     /// A strictly increasing number, outside any transaction.
