@@ -44,6 +44,10 @@ pub struct Cli {
     /// so keys made on screen work at once
     #[arg(long, value_name = "ADDR")]
     pub serve: Option<String>,
+    /// With the interactive console: leave the mouse to the terminal (the config file's
+    /// `mouse = false` does the same for every run)
+    #[arg(long)]
+    pub no_mouse: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -62,6 +66,12 @@ pub enum Command {
     },
     /// Create the data directory with the demo organization or an empty one
     Init(admin::InitArgs),
+    /// The interactive console's config file
+    Config {
+        /// Print the documented default config file
+        #[arg(long, required = true)]
+        print_default: bool,
+    },
     /// Serve the Keystone-compatible token API
     Serve {
         /// Address to listen on, e.g. 127.0.0.1:5000
@@ -162,7 +172,7 @@ impl Context {
 
 /// `kc-console demo`: the console on a throwaway copy of the demo organization, signed in as
 /// its owner. The copy is deleted on the way out.
-fn demo(serve: Option<&str>) -> Result<String> {
+fn demo(serve: Option<&str>, no_mouse: bool) -> Result<String> {
     tui::require_terminal()?;
     let dir = tempfile::Builder::new()
         .prefix("kc-console-demo-")
@@ -171,11 +181,16 @@ fn demo(serve: Option<&str>) -> Result<String> {
     let console = Console::open(dir.path(), Config::default())?;
     console.load_demo()?;
     let owner = console.user_by_id(&console.organization()?.owner_id)?;
-    interactive(console, Start::SignedIn(Console::actor_for(&owner)), serve)
+    interactive(
+        console,
+        Start::SignedIn(Console::actor_for(&owner)),
+        serve,
+        no_mouse,
+    )
 }
 
 /// The interactive console, with the token API beside it when `--serve` asks for it.
-fn interactive(console: Console, start: Start, serve: Option<&str>) -> Result<String> {
+fn interactive(console: Console, start: Start, serve: Option<&str>, no_mouse: bool) -> Result<String> {
     let console = Arc::new(console);
     let notice = match serve {
         Some(addr) => {
@@ -184,7 +199,7 @@ fn interactive(console: Console, start: Start, serve: Option<&str>) -> Result<St
         }
         None => None,
     };
-    tui::run(console, start, notice)?;
+    tui::run(console, start, tui::Options { notice, no_mouse })?;
     Ok(String::new())
 }
 
@@ -216,7 +231,8 @@ pub fn run(cli: Cli) -> Result<String> {
             crate::demo::live::play(&script)?;
             return Ok(String::new());
         }
-        Some(Command::Demo { script: None, .. }) => return demo(cli.serve.as_deref()),
+        Some(Command::Demo { script: None, .. }) => return demo(cli.serve.as_deref(), cli.no_mouse),
+        Some(Command::Config { .. }) => return Ok(tui::config::default_file().trim_end().to_string()),
         Some(command) => Some(command),
     };
     let data_dir = match cli.data_dir {
@@ -247,7 +263,7 @@ pub fn run(cli: Cli) -> Result<String> {
             },
             (email, _) => Start::SignIn { email },
         };
-        return interactive(ctx.console, start, cli.serve.as_deref());
+        return interactive(ctx.console, start, cli.serve.as_deref(), cli.no_mouse);
     };
     if let Command::Serve { listen } = command {
         api::run(ctx.console, &listen)?;
@@ -255,7 +271,9 @@ pub fn run(cli: Cli) -> Result<String> {
     }
     let out = Output::new(json);
     match command {
-        Command::Tui | Command::Demo { .. } | Command::Serve { .. } => unreachable!("handled above"),
+        Command::Tui | Command::Demo { .. } | Command::Serve { .. } | Command::Config { .. } => {
+            unreachable!("handled above")
+        }
         Command::Init(args) => admin::init(&mut ctx, out, args),
         Command::Payment(cmd) => admin::payment(&mut ctx, out, cmd),
         Command::User(cmd) => admin::user(&mut ctx, out, cmd),
