@@ -1012,7 +1012,10 @@ impl App {
                     Some(Action::NextField) | Some(Action::PrevField) => {
                         if !line.matches.is_empty() {
                             let n = line.matches.len();
-                            if line.completing {
+                            // An entry that is what is typed already completes nothing: skip it.
+                            let typed = line.field.value().trim().to_string();
+                            let same = line.entries[line.matches[line.selected]].text.trim() == typed;
+                            if line.completing || (same && n > 1) {
                                 line.selected = if form_action == Some(Action::NextField) {
                                     (line.selected + 1) % n
                                 } else {

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crossterm::event::{Event, KeyEvent};
+use crossterm::event::{Event, KeyEvent, KeyModifiers};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Span;
 use tui_input::backend::crossterm::to_input_request;
@@ -72,7 +72,12 @@ impl TextField {
 
     /// Applies an editing key; false when the key is not an editing key.
     pub fn edit(&mut self, key: &KeyEvent) -> bool {
-        match to_input_request(&Event::Key(*key)) {
+        // Terminals report Alt as ALT; tui-input's word moves (M-b, M-f, M-d) expect META.
+        let mut key = *key;
+        if key.modifiers == KeyModifiers::ALT {
+            key.modifiers = KeyModifiers::META;
+        }
+        match to_input_request(&Event::Key(key)) {
             Some(request) => {
                 self.input.handle(request);
                 true

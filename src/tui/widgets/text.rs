@@ -48,6 +48,19 @@ pub fn cell(text: &str, width: usize) -> String {
 /// Word-wraps `text` to rows of at most `width` columns. Words move to the next row whole; a
 /// word is broken only when it is wider than a whole row (a long ID), never otherwise.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    // Leading spaces indent every row (a detail view's values, a problem under a field).
+    let body = text.trim_start_matches(' ');
+    let indent = &text[..text.len() - body.len()];
+    if !indent.is_empty() && indent.len() < width {
+        return wrap_words(body, width - indent.len())
+            .into_iter()
+            .map(|row| format!("{indent}{row}"))
+            .collect();
+    }
+    wrap_words(text, width)
+}
+
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut rows = Vec::new();
     let mut row = String::new();
@@ -118,5 +131,9 @@ mod tests {
         assert_eq!(wrap("ab 0123456789", 8), ["ab", "01234567", "89"]);
         assert_eq!(wrap("한국어 설명", 6), ["한국어", "설명"]);
         assert_eq!(wrap("", 5), [""]);
+        assert_eq!(
+            wrap("  indented words here", 10),
+            ["  indented", "  words", "  here"]
+        );
     }
 }
