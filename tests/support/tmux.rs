@@ -17,8 +17,10 @@ impl Tmux {
         let socket = format!("kc-test-{}-{name}", std::process::id());
         let tmux = Tmux { socket };
         // No display: the system clipboard is unavailable, so copying must fall back to OSC 52.
+        // No config file: the defaults, whatever the machine's own config says.
         let script = format!(
-            "echo BEFORE-CONSOLE; env -u KC_CONSOLE_USER -u KC_CONSOLE_PASSWORD -u DISPLAY -u WAYLAND_DISPLAY TZ=UTC {BINARY} --data-dir {}; echo EXIT=$?",
+            "echo BEFORE-CONSOLE; env -u KC_CONSOLE_USER -u KC_CONSOLE_PASSWORD -u DISPLAY -u WAYLAND_DISPLAY TZ=UTC KC_CONSOLE_CONFIG={}/no-config.toml {BINARY} --data-dir {}; echo EXIT=$?",
+            data_dir.display(),
             data_dir.display()
         );
         let status = Command::new("tmux")
@@ -66,6 +68,19 @@ impl Tmux {
             .status()
             .expect("tmux send-keys");
         assert!(status.success());
+    }
+
+    /// A left click at column `x`, row `y` (zero-based), as a terminal with SGR mouse reporting
+    /// sends it: the press and the release, written into the pane as input.
+    pub fn click(&self, x: u16, y: u16) {
+        let (x, y) = (x + 1, y + 1);
+        self.type_text(&format!("\x1b[<0;{x};{y}M\x1b[<0;{x};{y}m"));
+    }
+
+    /// One turn of the wheel at column `x`, row `y` (zero-based).
+    pub fn wheel(&self, x: u16, y: u16, down: bool) {
+        let button = if down { 65 } else { 64 };
+        self.type_text(&format!("\x1b[<{button};{};{}M", x + 1, y + 1));
     }
 
     pub fn type_text(&self, text: &str) {
