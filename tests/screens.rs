@@ -951,6 +951,27 @@ fn sweep_each_popup_kind() {
     h.keys(&["Esc", "c"]);
     h.type_text("a-rather-long-service-account-name");
     sweep(&mut h, "service account form", &full);
+    h.keys(&["Esc"]);
+
+    // The viewers (a row's details, the message log), a notice, the palette with a match
+    // list, and a screen without the sidebar.
+    h.keys(&["i"]);
+    assert!(matches!(h.app.popup, Some(Popup::Viewer(_))));
+    sweep(&mut h, "detail view", &full);
+    h.keys(&["Esc", "m"]);
+    sweep(&mut h, "message log", &full);
+    h.keys(&["Esc"]);
+    h.app.popup = Some(Popup::Notice(kc_console::tui::popups::Notice {
+        title: "Changed elsewhere".into(),
+        lines: vec!["deploy-bot was deleted by someone with a rather long email address while this dialog was open; nothing was done.".into()],
+    }));
+    sweep(&mut h, "notice", &full);
+    h.keys(&["Esc", ":"]);
+    h.type_text("project ");
+    h.keys(&["Tab"]);
+    sweep(&mut h, "palette", &full);
+    h.keys(&["Esc", "b"]);
+    sweep(&mut h, "the other sidebar setting", &full);
 }
 
 /// Screens reached from others rather than from the menu: Credentials once the password is

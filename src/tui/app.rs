@@ -1235,7 +1235,7 @@ impl App {
         let width = width as usize;
         match (&self.input, &self.busy, &self.flash) {
             (Input::None, None, Some(flash)) => {
-                let mut rows = wrap(&format!(" {}", flash.text), width);
+                let mut rows = wrap(&format!(" {}", shown(&flash.text)), width);
                 if rows.len() > 2 {
                     let marker = " … (m: full message)";
                     let keep = width.saturating_sub(super::widgets::text::width(marker));

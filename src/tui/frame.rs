@@ -250,7 +250,7 @@ fn draw_content(app: &App, frame: &mut Frame, crumb: Rect, context_area: Rect, b
         ];
         let room = (body.width as usize).saturating_sub(2);
         text.extend(
-            super::widgets::text::wrap(&why, room)
+            super::widgets::text::wrap(&shown(&why), room)
                 .into_iter()
                 .map(|row| Line::from(format!(" {row}"))),
         );
@@ -348,7 +348,10 @@ fn draw_palette(app: &App, line: &super::app::CommandLine, frame: &mut Frame, ar
     let mut lines = Vec::new();
     for (n, &i) in line.matches.iter().enumerate().skip(first).take(rows) {
         let entry = &line.entries[i];
-        let text = cell(&format!(" {:<18} {}", entry.text, entry.description), inner);
+        let text = cell(
+            &format!(" {:<18} {}", shown(&entry.text), shown(&entry.description)),
+            inner,
+        );
         let style = if n == line.selected && line.completing {
             app.theme.selected
         } else {

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-use super::text::{fit, width, wrap};
+use super::text::{fit, shown, width, wrap};
 use crate::tui::theme::Theme;
 
 /// One piece of a popup's content.
@@ -44,15 +44,13 @@ pub fn lines(theme: &Theme, paras: &[Para], inner: usize) -> (Vec<Line<'static>>
     for para in paras {
         starts.push(out.len());
         match para {
-            Para::Text(s, style) => {
-                for row in s.split('\n') {
-                    out.extend(
-                        wrap(row, inner)
-                            .into_iter()
-                            .map(|r| Line::from(Span::styled(r, *style))),
-                    );
-                }
-            }
+            // Everything drawn in a popup goes through `text::visible`: a name or a message
+            // carrying a newline or an escape sequence is shown escaped, never obeyed.
+            Para::Text(s, style) => out.extend(
+                wrap(&shown(s), inner)
+                    .into_iter()
+                    .map(|r| Line::from(Span::styled(r, *style))),
+            ),
             Para::Blank => out.push(Line::from("")),
             Para::Row(spans) => {
                 let mut used = 0;
@@ -62,7 +60,7 @@ pub fn lines(theme: &Theme, paras: &[Para], inner: usize) -> (Vec<Line<'static>>
                     if room == 0 {
                         break;
                     }
-                    let content = fit(&span.content, room);
+                    let content = fit(&shown(&span.content), room);
                     used += width(&content);
                     row.push(Span::styled(content, span.style));
                 }
@@ -142,12 +140,12 @@ pub fn show(frame: &mut Frame, theme: &Theme, area: Rect, shape: Shape, body: &[
             from_end.min(start).min(last_page)
         }
     };
-    let mut shown: Vec<Line> = rows.into_iter().skip(first).take(room).collect();
-    shown.extend(footer_rows);
+    let mut drawn: Vec<Line> = rows.into_iter().skip(first).take(room).collect();
+    drawn.extend(footer_rows);
     frame.render_widget(Clear, rect);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.popup_border)
-        .title(fit(&format!(" {title} "), inner));
-    frame.render_widget(Paragraph::new(shown).block(block), rect);
+        .title(fit(&format!(" {} ", shown(title)), inner));
+    frame.render_widget(Paragraph::new(drawn).block(block), rect);
 }

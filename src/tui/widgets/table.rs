@@ -146,7 +146,8 @@ impl<T: 'static> Table<T> {
             .take()
             .or_else(|| self.selected_key().map(str::to_string));
         let position = self.selected;
-        self.keys = rows.iter().map(|r| shown(&(self.key)(r)).into_owned()).collect();
+        // Keys are identities, compared and never drawn: kept as the model gave them.
+        self.keys = rows.iter().map(self.key).collect();
         self.cells = rows
             .iter()
             .map(|r| {
