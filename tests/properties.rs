@@ -1147,13 +1147,25 @@ fn typing(phrase: &'static str) -> impl Strategy<Value = Vec<Typing>> {
         })
 }
 
-/// What the dialog holds after `typing`: keys as typed, pastes without control characters.
+/// What the dialog holds after `typing`: keys as typed; pastes as one line (a line break or a
+/// tab becomes a space, other invisible characters are dropped).
 fn typed_text(typing: &[Typing]) -> String {
     let mut text = String::new();
     for t in typing {
         match t {
             Typing::Keys(s) => text.push_str(s),
-            Typing::Paste(s) => text.extend(s.chars().filter(|c| !c.is_control())),
+            Typing::Paste(s) => {
+                let mut previous_cr = false;
+                for c in s.chars() {
+                    match c {
+                        '\n' if previous_cr => {}
+                        '\r' | '\n' | '\t' | '\u{2028}' | '\u{2029}' => text.push(' '),
+                        c if kc_console::text::is_hidden(c) => {}
+                        c => text.push(c),
+                    }
+                    previous_cr = c == '\r';
+                }
+            }
             Typing::Backspace => {
                 text.pop();
             }
