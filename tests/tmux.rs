@@ -64,6 +64,19 @@ fn wrong_password_is_refused_on_the_sign_in_screen() {
     assert!(screen.contains("EXIT=0"), "{screen}");
 }
 
+/// A left click at column `x`, row `y` (zero-based), as a terminal with SGR mouse reporting
+/// sends it: the press and the release, written into the pane as input.
+fn click(tmux: &Tmux, x: u16, y: u16) {
+    let (x, y) = (x + 1, y + 1);
+    tmux.type_text(&format!("\x1b[<0;{x};{y}M\x1b[<0;{x};{y}m"));
+}
+
+/// One turn of the wheel at column `x`, row `y` (zero-based).
+fn wheel(tmux: &Tmux, x: u16, y: u16, down: bool) {
+    let button = if down { 65 } else { 64 };
+    tmux.type_text(&format!("\x1b[<{button};{};{}M", x + 1, y + 1));
+}
+
 /// Signs in as the owner on a fresh data directory.
 fn signed_in(name: &str, width: u16, height: u16) -> (Tmux, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -89,11 +102,11 @@ fn selected_row(screen: &str) -> Option<String> {
 fn the_mouse_opens_menus_selects_rows_sorts_and_scrolls_in_a_real_terminal() {
     let (tmux, _dir) = signed_in("mouse", 120, 40);
     // The menu entry "Projects" is row 4 (the "IAM" heading is row 3).
-    tmux.click(6, 4);
+    click(&tmux, 6, 4);
     let screen = tmux.wait_for("IAM › Projects");
     assert!(selected_row(&screen).is_some(), "{screen}");
     // The third project (rows start under the header on row 3).
-    tmux.click(40, 6);
+    click(&tmux, 40, 6);
     let screen = tmux.wait_until("the third row to be selected", |s| {
         let rows: Vec<&str> = s.lines().collect();
         rows.get(6).is_some_and(|r| r.contains("│▶ "))
@@ -103,11 +116,11 @@ fn the_mouse_opens_menus_selects_rows_sorts_and_scrolls_in_a_real_terminal() {
         "{screen}"
     );
     // A click on the NAME header sorts by it.
-    tmux.click(42, 3);
+    click(&tmux, 42, 3);
     tmux.wait_for("sorted by NAME ▲");
     // The wheel moves the selection.
     tmux.keys(&["g"]);
-    tmux.wheel(40, 6, true);
+    wheel(&tmux, 40, 6, true);
     tmux.wait_until("the wheel to move the selection", |s| {
         s.lines().nth(6).is_some_and(|r| r.contains("│▶ "))
     });

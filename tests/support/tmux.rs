@@ -70,19 +70,6 @@ impl Tmux {
         assert!(status.success());
     }
 
-    /// A left click at column `x`, row `y` (zero-based), as a terminal with SGR mouse reporting
-    /// sends it: the press and the release, written into the pane as input.
-    pub fn click(&self, x: u16, y: u16) {
-        let (x, y) = (x + 1, y + 1);
-        self.type_text(&format!("\x1b[<0;{x};{y}M\x1b[<0;{x};{y}m"));
-    }
-
-    /// One turn of the wheel at column `x`, row `y` (zero-based).
-    pub fn wheel(&self, x: u16, y: u16, down: bool) {
-        let button = if down { 65 } else { 64 };
-        self.type_text(&format!("\x1b[<{button};{};{}M", x + 1, y + 1));
-    }
-
     pub fn type_text(&self, text: &str) {
         let status = Command::new("tmux")
             .args(["-L", &self.socket, "send-keys", "-t", "t", "-l", text])
