@@ -46,7 +46,7 @@ pub struct Cli {
     pub serve: Option<String>,
     /// With the interactive console: leave the mouse to the terminal (the config file's
     /// `mouse = false` does the same for every run)
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub no_mouse: bool,
     #[command(subcommand)]
     pub command: Option<Command>,

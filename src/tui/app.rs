@@ -1486,7 +1486,7 @@ impl App {
             .component(self.screen)
             .table()
             .is_some_and(|t| t.selected_key().is_some());
-        let available = self.with_ctx_unavailable().is_none();
+        let available = self.unavailable_reason().is_none();
         if let (Some(ctx), true) = (self.ctx(), available) {
             for action in [
                 Action::Open,
@@ -1518,7 +1518,7 @@ impl App {
     }
 
     /// Why the current screen is not available to this user, if it is not.
-    pub fn with_ctx_unavailable(&self) -> Option<String> {
+    pub fn unavailable_reason(&self) -> Option<String> {
         let ctx = self.ctx()?;
         self.component(self.screen).unavailable(&ctx)
     }
@@ -1557,7 +1557,7 @@ impl App {
         Some(format!("read-only for you: {}", parts.join("; ")))
     }
 
-    pub fn matcher_entries(&self) -> Option<&CommandLine> {
+    pub fn command_line_open(&self) -> Option<&CommandLine> {
         match &self.input {
             Input::Command(line) => Some(line),
             _ => None,

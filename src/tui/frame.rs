@@ -45,7 +45,7 @@ pub fn draw_in(app: &App, frame: &mut Frame, area: Rect) {
     draw_content(app, frame, areas.crumb, areas.context, areas.body);
     draw_status(app, frame, areas.status);
     draw_footer(app, frame, areas.footer);
-    if let Some(line) = app.matcher_entries() {
+    if let Some(line) = app.command_line_open() {
         draw_palette(app, line, frame, areas.body.union(areas.crumb));
     }
     if let Some(popup) = &app.popup {
