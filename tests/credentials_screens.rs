@@ -13,11 +13,13 @@ use kc_console::console::{
     AccessKey, Actor, Config, Console, FixedClock, KeyKind, KeyStatus, Limits, SaStatus, SeededEntropy,
     ServiceAccount,
 };
-use kc_console::tui::app::{App, Input, Msg, Popup};
+use kc_console::tui::app::{App, Input};
+use kc_console::tui::config::Settings;
 use kc_console::tui::effects::session_for;
 use kc_console::tui::headless::Headless;
+use kc_console::tui::msg::Msg;
+use kc_console::tui::popups::Popup;
 use kc_console::tui::screens::Screen;
-use kc_console::tui::theme::{Theme, ThemeName};
 use tempfile::TempDir;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
@@ -74,7 +76,7 @@ impl World {
 
     /// The console signed in as `email` (the session is built directly, as after sign-in).
     fn signed_in(&self, email: &str) -> Headless<'_> {
-        let mut h = Headless::new(&self.console, App::new(Theme::new(ThemeName::Dark), ""));
+        let mut h = Headless::new(&self.console, App::new(Settings::default(), ""));
         let session = session_for(&self.console, self.actor(email), None).expect("a session for a demo user");
         h.send(Msg::SignedIn(Ok(session)));
         assert!(h.app.session.is_some(), "signed in as {email}");
@@ -137,7 +139,7 @@ fn unlock_credentials(h: &mut Headless, email: &str) {
     h.keys(&["Enter"]);
     assert!(h.app.credentials_unlocked, "the right password opens Credentials");
     assert!(h.app.popup.is_none(), "the gate closes");
-    assert_eq!(h.app.screen, Screen::CredentialsIam);
+    assert_eq!(h.app.screen, Screen::Credentials);
 }
 
 /// Moves the selection to the first row whose cells contain `needle`.
@@ -146,8 +148,8 @@ fn select(h: &mut Headless, needle: &str) {
     for _ in 0..50 {
         let table = h.app.table(h.app.screen).expect("a loaded table");
         if table
-            .selected_row()
-            .is_some_and(|r| r.cells.iter().any(|c| c.contains(needle)))
+            .selected_cells()
+            .is_some_and(|r| r.iter().any(|c| c.contains(needle)))
         {
             return;
         }
@@ -160,13 +162,16 @@ fn select(h: &mut Headless, needle: &str) {
 fn listed(h: &Headless, needle: &str) -> bool {
     h.app
         .table(h.app.screen)
-        .is_some_and(|t| t.rows.iter().any(|r| r.cells.iter().any(|c| c.contains(needle))))
+        .is_some_and(|t| t.all_cells().iter().any(|r| r.iter().any(|c| c.contains(needle))))
 }
 
 /// The one-time secret and ID a reveal popup holds.
 fn revealed(h: &Headless) -> (String, String) {
     match &h.app.popup {
-        Some(Popup::Reveal(reveal)) => (reveal.secret.expose().to_string(), reveal.id.1.clone()),
+        Some(Popup::Reveal(reveal)) => (
+            reveal.one_time.secret.expose().to_string(),
+            reveal.one_time.id.1.clone(),
+        ),
         other => panic!("expected the one-time reveal popup, found {other:?}"),
     }
 }
@@ -301,12 +306,16 @@ fn credentials_tabs_create_reveal_and_limit() {
     snap(&mut h, "cred_iam_list");
 
     h.keys(&["Tab"]);
-    assert_eq!(h.app.screen, Screen::CredentialsS3, "Tab switches to the S3 tab");
+    assert_eq!(h.app.screen, Screen::Credentials);
+    assert!(
+        h.render(120, 40).contains("[ S3 access key ]"),
+        "Tab switches to the S3 tab"
+    );
     assert!(listed(&h, "backup"));
     assert!(!listed(&h, "terraform"));
     snap(&mut h, "cred_s3_list");
     h.keys(&["Tab"]);
-    assert_eq!(h.app.screen, Screen::CredentialsIam, "Tab switches back");
+    assert_eq!(h.app.screen, Screen::Credentials, "Tab switches back");
 
     // Create an IAM key with a Korean description.
     h.keys(&["c"]);
@@ -357,7 +366,7 @@ fn credentials_tabs_create_reveal_and_limit() {
     let (secret, id) = revealed(&h);
     snap_redacted(&mut h, "cred_s3_reveal", &secret);
     h.keys(&["Space", "Enter"]);
-    assert_eq!(h.app.screen, Screen::CredentialsS3);
+    assert!(h.render(120, 40).contains("[ S3 access key ]"));
     assert!(listed(&h, &id));
     assert!(world
         .credentials(ADMIN, KeyKind::S3)
@@ -547,7 +556,11 @@ fn one_time_secret_copy_close_and_never_again() {
 
     // Listed by ID, the secret nowhere: this tab, the other, other screens, help, audit.
     assert!(listed(&h, &id));
+    // The new key is selected; its detail shows the ID in full.
+    h.keys(&["i"]);
     assert!(h.render(120, 40).contains(&id));
+    assert_secret_gone(&mut h, &secret, "the key's detail");
+    h.keys(&["Esc"]);
     assert_secret_gone(&mut h, &secret, "the IAM tab");
     h.keys(&["Tab"]);
     assert_secret_gone(&mut h, &secret, "the S3 tab");
@@ -565,6 +578,8 @@ fn one_time_secret_copy_close_and_never_again() {
     );
     go(&mut h, "credentials");
     assert!(h.app.popup.is_none(), "the gate was passed once this session");
+    // The screen kept its tab (S3): back to IAM.
+    h.keys(&["Tab"]);
     assert!(listed(&h, &id));
     assert_secret_gone(&mut h, &secret, "Credentials again");
     // The model holds only a digest, and the key works with the secret exactly once shown.
@@ -747,14 +762,16 @@ fn project_reader_is_not_offered_service_accounts() {
     let before = world.sa_names("web-shop");
     go(&mut h, "sa");
     assert_eq!(h.app.screen, Screen::ServiceAccounts);
+    // Not offered: the screen says why instead of asking the model for what it would refuse.
     let table = h.app.table(Screen::ServiceAccounts).expect("a table");
-    let error = table.error.clone().expect("the model refuses the list");
+    assert!(table.is_empty() && table.error().is_none(), "nothing was loaded");
+    let frame = h.render(250, 40);
     assert!(
-        error.contains("viewing service accounts requires") && error.contains("Project Reader"),
-        "{error}"
+        frame.contains("Viewing service accounts requires Org Admin or Org Reader or Project Admin")
+            && frame.contains("you are Project Reader in 웹 쇼핑몰")
+            && frame.contains("As of November 15, 2024"),
+        "the reason, and the seed's notice:\n{frame}"
     );
-    let frame = h.render(120, 40);
-    assert!(frame.contains("viewing service accounts requires"), "{frame}");
     assert!(!frame.contains("deploy-bot"));
     let hints = footer(&mut h);
     assert!(
@@ -774,12 +791,14 @@ fn project_reader_is_not_offered_service_accounts() {
     assert_eq!(world.sa_names("web-shop"), before, "nothing created");
 
     go(&mut h, "agents");
-    let error = h
-        .app
-        .table(Screen::ServiceAgents)
-        .and_then(|t| t.error.clone())
-        .expect("the model refuses the agents too");
-    assert!(error.contains("viewing service agents requires"), "{error}");
+    let frame = h.render(120, 40);
+    assert!(frame.contains("Viewing service agents requires"), "{frame}");
+    // The model refuses them all the same: the face only avoids asking.
+    let refusal = world
+        .console
+        .list_service_accounts(&world.actor(VIEWER), "web-shop")
+        .unwrap_err();
+    assert!(refusal.message().contains("requires"), "{refusal}");
 }
 
 #[test]
@@ -787,22 +806,16 @@ fn project_member_sees_refusals_but_can_start_a_service() {
     let world = World::new();
     let mut h = world.signed_in(DEV);
     for (command, screen, what) in [
-        ("sa", Screen::ServiceAccounts, "viewing service accounts"),
-        ("agents", Screen::ServiceAgents, "viewing service agents"),
+        ("sa", Screen::ServiceAccounts, "Viewing service accounts"),
+        ("agents", Screen::ServiceAgents, "Viewing service agents"),
     ] {
         go(&mut h, command);
         assert_eq!(h.app.screen, screen);
-        let error = h
-            .app
-            .table(screen)
-            .and_then(|t| t.error.clone())
-            .unwrap_or_else(|| panic!(":{command} is refused for a Project Member"));
+        let frame = h.render(250, 40);
         assert!(
-            error.contains(what) && error.contains("you have Project Member"),
-            "{error}"
+            frame.contains(&format!("{what} requires")) && frame.contains("you are Project Member"),
+            "{frame}"
         );
-        let frame = h.render(120, 40);
-        assert!(frame.contains(&format!("{what} requires")), "{frame}");
         assert!(!frame.contains("kc.serviceaccount.com"), "{frame}");
     }
 
@@ -815,8 +828,8 @@ fn project_member_sees_refusals_but_can_start_a_service() {
     assert!(h
         .app
         .table(Screen::Services)
-        .and_then(|t| t.selected_row())
-        .is_some_and(|r| r.cells[1].contains("not used")));
+        .and_then(|t| t.selected_cells())
+        .is_some_and(|r| r[1].contains("not used")));
     h.keys(&["Enter"]);
     assert!(matches!(h.app.popup, Some(Popup::Confirm(_))));
     h.keys(&["y"]);
@@ -826,8 +839,8 @@ fn project_member_sees_refusals_but_can_start_a_service() {
     assert!(h
         .app
         .table(Screen::Services)
-        .and_then(|t| t.selected_row())
-        .is_some_and(|r| r.cells[1].contains("in use")));
+        .and_then(|t| t.selected_cells())
+        .is_some_and(|r| r[1].contains("in use")));
     let agents = world
         .console
         .list_agents(&world.actor(OWNER), "web-shop")
@@ -847,8 +860,8 @@ fn deactivating_a_service_account_expires_its_keys() {
     assert!(h
         .app
         .table(Screen::ServiceAccountDetail)
-        .and_then(|t| t.selected_row())
-        .is_some_and(|r| r.cells.last().is_some_and(|s| s == "Active")));
+        .and_then(|t| t.selected_cells())
+        .is_some_and(|r| r.last().is_some_and(|s| s == "Active")));
     h.keys(&["Esc"]);
     assert_eq!(h.app.screen, Screen::ServiceAccounts);
 
@@ -860,8 +873,8 @@ fn deactivating_a_service_account_expires_its_keys() {
     assert!(h
         .app
         .table(Screen::ServiceAccounts)
-        .and_then(|t| t.selected_row())
-        .is_some_and(|r| r.cells[2].contains("Inactive")));
+        .and_then(|t| t.selected_cells())
+        .is_some_and(|r| r[2].contains("Inactive")));
 
     h.keys(&["Enter"]);
     assert_eq!(h.app.screen, Screen::ServiceAccountDetail);
@@ -869,8 +882,8 @@ fn deactivating_a_service_account_expires_its_keys() {
     let status = h
         .app
         .table(Screen::ServiceAccountDetail)
-        .and_then(|t| t.selected_row())
-        .and_then(|r| r.cells.last().cloned());
+        .and_then(|t| t.selected_cells())
+        .and_then(|r| r.last().cloned());
     assert_eq!(status.as_deref(), Some("Expired"), "the key shows Expired");
     assert!(h.render(120, 40).contains("Expired"));
     assert!(world
@@ -915,7 +928,7 @@ fn popups_keep_their_key_hint_when_an_id_wraps() {
     select(&mut h, "deploy-bot");
     h.keys(&["s"]);
     for (w, ht) in SIZES {
-        if !h.render(w, ht).contains("Enter submit · Esc cancel") {
+        if !h.render(w, ht).contains("[Esc] Cancel") {
             missing.push(format!("settings popup at {w}x{ht}"));
         }
     }
@@ -925,7 +938,7 @@ fn popups_keep_their_key_hint_when_an_id_wraps() {
     h.keys(&["c"]);
     h.type_text("nightly-batch-sync-01");
     for (w, ht) in SIZES {
-        if !h.render(w, ht).contains("Enter submit · Esc cancel") {
+        if !h.render(w, ht).contains("[Esc] Cancel") {
             missing.push(format!("create form at {w}x{ht}"));
         }
     }
@@ -938,7 +951,7 @@ fn popups_keep_their_key_hint_when_an_id_wraps() {
     select(&mut h, "nightly-batch-sync-01");
     h.keys(&["d"]);
     for (w, ht) in SIZES {
-        if !h.render(w, ht).contains("[Esc] cancel") {
+        if !h.render(w, ht).contains("[Esc] Cancel") {
             missing.push(format!("delete confirmation at {w}x{ht}"));
         }
     }
@@ -953,5 +966,8 @@ fn command_line_completes_credentials() {
     h.keys(&[":"]);
     h.type_text("cred");
     h.keys(&["Tab"]);
-    assert_eq!(h.app.input, Input::Command("credentials".into()));
+    match &h.app.input {
+        Input::Command(line) => assert_eq!(line.field.value(), "credentials"),
+        other => panic!("the command line stays open, found {other:?}"),
+    }
 }

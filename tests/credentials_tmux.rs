@@ -82,7 +82,7 @@ fn create_key(tmux: &Tmux, name: &str) -> (String, String) {
     tmux.keys(&["c"]);
     tmux.wait_for("Create IAM access key");
     tmux.type_text(name);
-    tmux.wait_for(&format!("{name}▏"));
+    tmux.wait_for(name);
     tmux.keys(&["Enter"]);
     let screen = tmux.wait_for("Secret access key: ");
     let key_id = hex_after(&screen, "Access key ID: ", 32);
@@ -118,7 +118,17 @@ fn create_a_key_copy_its_secret_once_and_use_it_from_the_cli() {
     let screen = tmux.wait_until("the popup to close", |s| {
         !s.contains("IAM access key created") && s.contains("(1 row)")
     });
-    assert!(screen.contains(&key_id), "the key is listed by ID:\n{screen}");
+    assert!(
+        screen.contains(&key_id[..8]),
+        "the key is listed by ID:\n{screen}"
+    );
+    // Its detail shows the ID in full (the new key is the selected row).
+    tmux.keys(&["i"]);
+    let detail = tmux.wait_for("not retrievable");
+    assert!(detail.contains(&key_id), "{detail}");
+    assert!(!detail.contains(&secret[..12]), "{detail}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_until("the detail to close", |s| !s.contains("not retrievable"));
     assert!(screen.contains("tmux-key"), "{screen}");
     assert!(
         !screen.contains(&secret[..12]),

@@ -29,11 +29,13 @@ use kc_console::console::{
     Actor, Config, Console, Error, FixedClock, KeyKind, Limits, SeededEntropy, ServiceAccount,
 };
 use kc_console::store::Table;
-use kc_console::tui::app::{App, Msg, Popup};
+use kc_console::tui::app::App;
+use kc_console::tui::config::Settings;
 use kc_console::tui::effects::session_for;
 use kc_console::tui::headless::Headless;
+use kc_console::tui::msg::Msg;
+use kc_console::tui::popups::Popup;
 use kc_console::tui::screens::Screen;
-use kc_console::tui::theme::{Theme, ThemeName};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{TestCaseError, TestRunner};
@@ -182,7 +184,7 @@ impl Fixture {
 
     /// The console signed in as `email`, as the screen tests build it.
     fn headless(&self, email: &str) -> Headless<'_> {
-        let mut h = Headless::new(&self.console, App::new(Theme::new(ThemeName::Dark), ""));
+        let mut h = Headless::new(&self.console, App::new(Settings::default(), ""));
         let session = session_for(&self.console, self.actor(email), None).expect("a session");
         h.send(Msg::SignedIn(Ok(session)));
         h
@@ -1145,13 +1147,25 @@ fn typing(phrase: &'static str) -> impl Strategy<Value = Vec<Typing>> {
         })
 }
 
-/// What the dialog holds after `typing`: keys as typed, pastes without control characters.
+/// What the dialog holds after `typing`: keys as typed; pastes as one line (a line break or a
+/// tab becomes a space, other invisible characters are dropped).
 fn typed_text(typing: &[Typing]) -> String {
     let mut text = String::new();
     for t in typing {
         match t {
             Typing::Keys(s) => text.push_str(s),
-            Typing::Paste(s) => text.extend(s.chars().filter(|c| !c.is_control())),
+            Typing::Paste(s) => {
+                let mut previous_cr = false;
+                for c in s.chars() {
+                    match c {
+                        '\n' if previous_cr => {}
+                        '\r' | '\n' | '\t' | '\u{2028}' | '\u{2029}' => text.push(' '),
+                        c if kc_console::text::is_hidden(c) => {}
+                        c => text.push(c),
+                    }
+                    previous_cr = c == '\r';
+                }
+            }
             Typing::Backspace => {
                 text.pop();
             }
@@ -1179,7 +1193,7 @@ fn select_row(h: &mut Headless, id: &str) -> Result<(), TestCaseError> {
     h.keys(&["g"]);
     for _ in 0..500 {
         let table = h.app.table(h.app.screen);
-        if table.and_then(|t| t.selected_row()).is_some_and(|r| r.id == id) {
+        if table.and_then(|t| t.selected_key()).is_some_and(|key| key == id) {
             return Ok(());
         }
         h.keys(&["j"]);
@@ -1196,7 +1210,7 @@ fn go(h: &mut Headless, command: &str) {
 /// The dialog's typed text, if the typed-confirmation dialog is open.
 fn dialog_text(h: &Headless) -> Option<String> {
     match &h.app.popup {
-        Some(Popup::TypedConfirm(dialog)) => Some(dialog.typed.clone()),
+        Some(Popup::TypedConfirm(dialog)) => Some(dialog.typed().to_string()),
         _ => None,
     }
 }
@@ -1375,7 +1389,7 @@ fn key_storms_never_panic_at_any_size() {
             let who = who.filter(|email| fx.console.user_by_email(email).is_ok());
             let mut h = match who {
                 Some(email) => fx.headless(email),
-                None => Headless::new(&fx.console, App::new(Theme::new(ThemeName::Dark), "")),
+                None => Headless::new(&fx.console, App::new(Settings::default(), "")),
             };
             h.send(Msg::Resize(w, ht));
             // Half the storms find Credentials already unlocked: no storm types a password.

@@ -63,3 +63,107 @@ fn wrong_password_is_refused_on_the_sign_in_screen() {
     let screen = tmux.wait_for("EXIT=");
     assert!(screen.contains("EXIT=0"), "{screen}");
 }
+
+/// A left click at column `x`, row `y` (zero-based), as a terminal with SGR mouse reporting
+/// sends it: the press and the release, written into the pane as input.
+fn click(tmux: &Tmux, x: u16, y: u16) {
+    let (x, y) = (x + 1, y + 1);
+    tmux.type_text(&format!("\x1b[<0;{x};{y}M\x1b[<0;{x};{y}m"));
+}
+
+/// One turn of the wheel at column `x`, row `y` (zero-based).
+fn wheel(tmux: &Tmux, x: u16, y: u16, down: bool) {
+    let button = if down { 65 } else { 64 };
+    tmux.type_text(&format!("\x1b[<{button};{};{}M", x + 1, y + 1));
+}
+
+/// Signs in as the owner on a fresh data directory.
+fn signed_in(name: &str, width: u16, height: u16) -> (Tmux, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(name, width, height, dir.path());
+    tmux.wait_for("Sign in");
+    tmux.type_text("owner@pangyo.example");
+    tmux.keys(&["Tab"]);
+    tmux.type_text("owner-demo-pw");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Go to Project Management");
+    (tmux, dir)
+}
+
+/// The row of the screen that holds the selection marker in the content area.
+fn selected_row(screen: &str) -> Option<String> {
+    screen
+        .lines()
+        .find(|l| l.contains("│▶ ") || l.starts_with("▶ "))
+        .map(str::to_string)
+}
+
+#[test]
+fn the_mouse_opens_menus_selects_rows_sorts_and_scrolls_in_a_real_terminal() {
+    let (tmux, _dir) = signed_in("mouse", 120, 40);
+    // The menu entry "Projects" is row 4 (the "IAM" heading is row 3).
+    click(&tmux, 6, 4);
+    let screen = tmux.wait_for("IAM › Projects");
+    assert!(selected_row(&screen).is_some(), "{screen}");
+    // The third project (rows start under the header on row 3).
+    click(&tmux, 40, 6);
+    let screen = tmux.wait_until("the third row to be selected", |s| {
+        let rows: Vec<&str> = s.lines().collect();
+        rows.get(6).is_some_and(|r| r.contains("│▶ "))
+    });
+    assert!(
+        !screen.lines().nth(4).unwrap_or_default().contains("│▶ "),
+        "{screen}"
+    );
+    // A click on the NAME header sorts by it.
+    click(&tmux, 42, 3);
+    tmux.wait_for("sorted by NAME ▲");
+    // The wheel moves the selection.
+    tmux.keys(&["g"]);
+    wheel(&tmux, 40, 6, true);
+    tmux.wait_until("the wheel to move the selection", |s| {
+        s.lines().nth(6).is_some_and(|r| r.contains("│▶ "))
+    });
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(
+        !screen.contains("[<0;"),
+        "no mouse report leaked onto the screen:\n{screen}"
+    );
+}
+
+#[test]
+fn ctrl_c_over_a_one_time_secret_asks_before_quitting() {
+    let (tmux, _dir) = signed_in("ctrlc", 100, 30);
+    tmux.type_text(":users");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("IAM › Users");
+    tmux.keys(&["c"]);
+    tmux.wait_for("Add user");
+    tmux.type_text("newbie@pangyo.example");
+    tmux.keys(&["Tab"]);
+    tmux.type_text("Newbie");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Initial password:");
+    tmux.keys(&["C-c"]);
+    let screen = tmux.wait_for("Quit now?");
+    assert!(
+        screen.contains("unless you have saved it, it is lost"),
+        "{screen}"
+    );
+    assert!(!screen.contains("EXIT="), "still running:\n{screen}");
+    tmux.keys(&["n"]);
+    tmux.wait_until("the question to go", |s| {
+        !s.contains("Quit now?") && s.contains("Initial password:")
+    });
+    tmux.keys(&["C-c"]);
+    tmux.wait_for("Quit now?");
+    tmux.keys(&["y"]);
+    let screen = tmux.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(
+        !screen.contains("Initial password:"),
+        "the terminal is restored:\n{screen}"
+    );
+}

@@ -62,6 +62,10 @@ pub struct Cli {
         value_name = "SHA256:HEX"
     )]
     pub server_fingerprint: Option<String>,
+    /// With the interactive console: leave the mouse to the terminal (the config file's
+    /// `mouse = false` does the same for every run)
+    #[arg(long, global = true)]
+    pub no_mouse: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -80,6 +84,12 @@ pub enum Command {
     },
     /// Create the data directory with the demo organization or an empty one
     Init(admin::InitArgs),
+    /// The interactive console's config file
+    Config {
+        /// Print the documented default config file
+        #[arg(long, required = true)]
+        print_default: bool,
+    },
     /// Hold the data directory and serve it: other consoles and commands use it through its
     /// socket (or --listen-admin), API clients through the Keystone-compatible token API
     Serve {
@@ -255,7 +265,7 @@ impl Context {
 
 /// `kc-console demo`: the console on a throwaway copy of the demo organization, signed in as
 /// its owner. The copy is deleted on the way out.
-fn demo(serve: &server::Options) -> Result<String> {
+fn demo(serve: &server::Options, no_mouse: bool) -> Result<String> {
     tui::require_terminal()?;
     let dir = tempfile::Builder::new()
         .prefix("kc-console-demo-")
@@ -264,12 +274,17 @@ fn demo(serve: &server::Options) -> Result<String> {
     let console = Console::open(dir.path(), Config::from_env()?)?;
     console.load_demo()?;
     let owner = console.user_by_id(&console.organization()?.owner_id)?;
-    interactive(console, Start::SignedIn(Console::actor_for(&owner)), serve)
+    interactive(
+        console,
+        Start::SignedIn(Console::actor_for(&owner)),
+        serve,
+        no_mouse,
+    )
 }
 
 /// The interactive console on a data directory held here, with the server beside it when
 /// `--serve` asks for one (then other consoles, commands and API clients share it).
-fn interactive(console: Console, start: Start, serve: &server::Options) -> Result<String> {
+fn interactive(console: Console, start: Start, serve: &server::Options, no_mouse: bool) -> Result<String> {
     let console = Arc::new(console);
     let (notice, _server) = if serve.keystone.is_some() || serve.admin.is_some() {
         let (started, background) = server::spawn(Arc::clone(&console), serve)?;
@@ -277,7 +292,7 @@ fn interactive(console: Console, start: Start, serve: &server::Options) -> Resul
     } else {
         (None, None)
     };
-    tui::run(console, start, notice)?;
+    tui::run(console, start, tui::Options { notice, no_mouse })?;
     Ok(String::new())
 }
 
@@ -338,7 +353,8 @@ pub fn run(cli: Cli) -> Result<String> {
             crate::demo::live::play(&script)?;
             return Ok(String::new());
         }
-        Some(Command::Demo { script: None, .. }) => return demo(&serve_options),
+        Some(Command::Demo { script: None, .. }) => return demo(&serve_options, cli.no_mouse),
+        Some(Command::Config { .. }) => return Ok(tui::config::default_file().trim_end().to_string()),
         Some(command) => Some(command),
     };
     let data_dir = match (&cli.data_dir, &cli.server) {
@@ -392,7 +408,7 @@ pub fn run(cli: Cli) -> Result<String> {
         }
         None => {
             let dir = data_dir.ok_or_else(|| Error::Invalid("the console on a server is opened with --server URL and a data directory is not needed; pass --data-dir DIR".into()))?;
-            return tui_command(&dir, cli.user, &serve_options);
+            return tui_command(&dir, cli.user, &serve_options, cli.no_mouse);
         }
         _ => {}
     }
@@ -412,7 +428,11 @@ pub fn run(cli: Cli) -> Result<String> {
     let org = organization(&target)?;
     let mut ctx = Context::new(org, cli.user, cli.password_stdin);
     match command.expect("the console is handled above") {
-        Command::Tui | Command::Demo { .. } | Command::Serve { .. } | Command::Init(_) => {
+        Command::Tui
+        | Command::Demo { .. }
+        | Command::Serve { .. }
+        | Command::Init(_)
+        | Command::Config { .. } => {
             unreachable!("handled above")
         }
         Command::Login => session::login(&mut ctx, out, fingerprint),
@@ -436,7 +456,12 @@ pub fn run(cli: Cli) -> Result<String> {
 }
 
 /// The interactive console on a data directory held here.
-fn tui_command(dir: &std::path::Path, user: Option<String>, serve: &server::Options) -> Result<String> {
+fn tui_command(
+    dir: &std::path::Path,
+    user: Option<String>,
+    serve: &server::Options,
+    no_mouse: bool,
+) -> Result<String> {
     if !crate::store::Store::holds_database(dir) {
         return Err(no_organization(dir));
     }
@@ -457,5 +482,5 @@ fn tui_command(dir: &std::path::Path, user: Option<String>, serve: &server::Opti
         },
         (email, _) => Start::SignIn { email },
     };
-    interactive(console, start, serve)
+    interactive(console, start, serve, no_mouse)
 }

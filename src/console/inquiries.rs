@@ -178,7 +178,12 @@ impl Console {
             .as_ref()
             .map(|p| p.name.clone())
             .unwrap_or_else(|| draft.title.clone());
-        self.change(actor, action, &target, |tx| {
+        // One open deletion request per project: read under the write lock, with the write.
+        let open_request = || match (&project, is_deletion) {
+            (Some(p), true) => self.open_deletion_request(&p.id),
+            _ => Ok(None),
+        };
+        self.change_with(actor, action, &target, open_request, |tx, open| {
             let Principal::User(uid) = &actor.principal else {
                 return Err(Error::Denied("only users can contact the Help Desk".into()).into());
             };
@@ -212,6 +217,13 @@ impl Console {
                 validate::INQUIRY_DETAILS_MAX,
                 false,
             )?;
+            if let (Some(open), Some(project)) = (open, &project) {
+                return Err(Error::Conflict(format!(
+                    "a deletion request for project {} is already open (inquiry ID {open}, Pending); the Help Desk answers it before another can be made",
+                    project.name
+                ))
+                .into());
+            }
             let inquiry = Inquiry {
                 id: id.clone(),
                 kind: draft.kind,
@@ -270,6 +282,19 @@ impl Console {
             .into_iter()
             .filter(|i| org_role == Some(OrgRole::Admin) || i.submitted_by == uid)
             .collect())
+    }
+
+    /// The ID of the pending deletion request for a project, if there is one.
+    fn open_deletion_request(&self, project_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .all_inquiries()?
+            .into_iter()
+            .find(|i| {
+                i.state == InquiryState::Pending
+                    && i.detail_type == PROJECT_DELETION
+                    && i.project_id.as_deref() == Some(project_id)
+            })
+            .map(|i| i.id))
     }
 
     /// The Help Desk operator's queue: every inquiry, private ones included.

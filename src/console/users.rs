@@ -84,8 +84,8 @@ fn judge(lock: &mut Lockout, ok: bool, now: DateTime<Utc>, limits: &super::Limit
     }
     let left = limits.password_failures_before_lockout - lock.failures;
     Err(Error::Auth(format!(
-        "wrong password; {left} more wrong answer{} will lock verification for {} minutes",
-        if left == 1 { "" } else { "s" },
+        "wrong password; {left} more wrong {} verification for {} minutes",
+        if left == 1 { "answer locks" } else { "answers lock" },
         limits.lockout_minutes
     )))
 }

@@ -15,10 +15,12 @@ use ratatui::Terminal;
 
 use super::{demo_config, start, Script, Step};
 use crate::console::{Console, Error, Result};
-use crate::tui::app::{App, Effect, Msg};
+use crate::tui::app::App;
 use crate::tui::headless::{buffer_text, parse_key};
-use crate::tui::theme::{Theme, ThemeName};
-use crate::tui::{effects, require_terminal, view};
+use crate::tui::msg::{Effect, Msg};
+use crate::tui::theme::ThemeName;
+use crate::tui::widgets::text::{fit, wrap};
+use crate::tui::{effects, frame, require_terminal};
 
 /// Rows the narration band takes below the console.
 const BAND: u16 = 4;
@@ -101,7 +103,7 @@ impl Player {
 fn screen_text(app: &App, area: Rect) -> String {
     let mut terminal =
         Terminal::new(TestBackend::new(area.width, area.height)).expect("a test terminal opens");
-    let _ = terminal.draw(|f| view::draw(app, f));
+    let _ = terminal.draw(|f| frame::draw(app, f));
     buffer_text(terminal.backend().buffer())
 }
 
@@ -115,7 +117,7 @@ pub fn play(script: &Script) -> Result<()> {
     let console = Console::open(dir.path(), demo_config())?;
     console.load_demo()?;
     let console = Arc::new(console);
-    let (mut app, initial) = start(&console, &script.user, Theme::new(ThemeName::from_env()))?;
+    let (mut app, initial) = start(&console, &script.user, ThemeName::resolve(ThemeName::Dark))?;
 
     let (msg_tx, messages) = mpsc::channel::<Msg>();
     let (effect_tx, effect_rx) = mpsc::channel::<Effect>();
@@ -169,7 +171,7 @@ pub fn play(script: &Script) -> Result<()> {
             Layout::vertical([Constraint::Min(1), Constraint::Length(BAND)]).areas(area);
         app.update(Msg::Resize(console_area.width, console_area.height));
         let drawn = terminal.draw(|frame| {
-            view::draw_in(&app, frame, console_area);
+            frame::draw_in(&app, frame, console_area);
             // The caption first, so a long one wraps into the band; the player's state last.
             let text = player.problem.clone().unwrap_or_else(|| player.caption.clone());
             let style = if player.problem.is_some() {
@@ -177,9 +179,9 @@ pub fn play(script: &Script) -> Result<()> {
             } else {
                 theme.accent
             };
-            let status = view::fit(&player.status(&script.title), usize::from(band_area.width));
+            let status = fit(&player.status(&script.title), usize::from(band_area.width));
             let mut lines = vec![Line::from(Span::styled(text, style))];
-            if view::wrapped_rows(&player.caption, usize::from(band_area.width)) < usize::from(BAND - 1) {
+            if wrap(&player.caption, usize::from(band_area.width)).len() < usize::from(BAND - 1) {
                 lines.push(Line::from(Span::styled(status, theme.dim)));
             }
             let band = Paragraph::new(lines)

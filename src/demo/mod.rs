@@ -23,10 +23,12 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 
 use crate::console::{Config, Console, Error, FixedClock, Limits, Result, SeededEntropy};
-use crate::tui::app::{App, Effect, Msg};
+use crate::tui::app::App;
+use crate::tui::config::Settings;
 use crate::tui::effects::session_for;
 use crate::tui::headless::{parse_key, Headless};
-use crate::tui::theme::{Theme, ThemeName};
+use crate::tui::msg::{Effect, Msg};
+use crate::tui::theme::ThemeName;
 
 /// The walkthroughs shipped with kc-console: (file name, script).
 pub const BUNDLED: &[(&str, &str)] = &[
@@ -151,10 +153,15 @@ pub fn demo_config() -> Config {
 
 /// The console a walkthrough starts on: the demo organization, `user` signed in, with the
 /// effects (the first screen's load) still to be carried out.
-pub fn start(console: &Console, user: &str, theme: Theme) -> Result<(App, Vec<Effect>)> {
+pub fn start(console: &Console, user: &str, theme: ThemeName) -> Result<(App, Vec<Effect>)> {
     let user = console.user_by_email(user)?;
     let session = session_for(console, Console::actor_for(&user), None)?;
-    let mut app = App::new(theme, "");
+    // Walkthroughs play the same on every machine: the default settings, not the viewer's.
+    let settings = Settings {
+        theme,
+        ..Settings::default()
+    };
+    let mut app = App::new(settings, "");
     let effects = app.update(Msg::SignedIn(Ok(session)));
     Ok((app, effects))
 }
@@ -162,7 +169,7 @@ pub fn start(console: &Console, user: &str, theme: Theme) -> Result<(App, Vec<Ef
 /// Plays a script headless. Returns the named frames of its `snapshot` steps; fails at the
 /// first `expect` the screen does not meet, naming the line.
 pub fn play_headless(console: &Console, script: &Script) -> Result<Vec<(String, String)>> {
-    let (app, effects) = start(console, &script.user, Theme::new(ThemeName::Mono))?;
+    let (app, effects) = start(console, &script.user, ThemeName::Mono)?;
     let mut headless = Headless::new(console, app);
     headless.run(effects);
     let mut snapshots = Vec::new();

@@ -1,220 +1,41 @@
-//! The interactive console's state and its one `update` function (Elm style): a message in,
-//! the state changed, effects out. Effects — model calls, password checks, the clipboard — run
-//! elsewhere and come back as messages, so nothing here waits on argon2 or the disk, and every
-//! flow can be driven in tests without a terminal.
+//! The interactive console's state and its one `update` function (Elm style): a message in, the
+//! state changed, effects out. The app routes messages to the screens (`screens/`), holds what
+//! they share — the session, the popups, the message log, the command line — and lays out the
+//! frame. Effects (model calls, password checks, the clipboard) run elsewhere and come back as
+//! messages, so nothing here waits on argon2 or the disk, and every flow can be driven in tests
+//! without a terminal.
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
+use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use chrono::{DateTime, Local, Utc};
+use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo_matcher::{Config as MatcherConfig, Matcher, Utf32Str};
+use ratatui::layout::{Constraint, Layout, Rect};
 
-use super::form::{Field, Form, Submit};
-use super::keymap::{binding_for, Action, Scope};
-use super::screens::{ListRow, Roles, Screen};
+use super::config::{Settings, Sidebar};
+use super::keymap::{Action, Layer, TEXT_KEYS};
+use super::msg::{Command, Data, Done, Effect, Msg, Query, Session};
+use super::popups::{Entry, Notice, Outcome, Popup, Reveal, Switcher, Viewer, ViewerKind};
+use super::screens::{self, Component, Ctx, Reply, Screen};
 use super::theme::Theme;
-use crate::console::access::Permission;
-use crate::console::inquiries::{InquiryDraft, InquiryKind, PROJECT_DELETION};
-use crate::console::keys::DELETE_KEY_PHRASE;
-use crate::console::service_accounts::DELETE_SA_PHRASE;
-use crate::console::{validate, Actor, KeyKind, OrgRole, ProjectRole, ProjectView, SaStatus, Secret};
+use super::widgets::field::TextField;
+use super::widgets::form::{Field, Form, FormEvent, Request};
+use super::widgets::table::{self, Hit, TableNav};
+use super::widgets::text::{shown, wrap};
+use crate::console::access::{who_may, MATRIX};
+use crate::console::{validate, Change, Clock, Secret, SystemClock};
 
-/// Who is signed in, and where they are.
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub actor: Actor,
-    pub email: String,
-    pub name: String,
-    pub org_name: String,
-    pub org_role: Option<OrgRole>,
-    /// The projects this user may see, for the switcher.
-    pub projects: Vec<ProjectView>,
-    pub current: Option<ProjectView>,
-}
-
-impl Session {
-    pub fn roles(&self) -> Roles {
-        Roles {
-            org: self.org_role,
-            project: self.current.as_ref().and_then(|c| c.my_role),
-        }
-    }
-
-    pub fn project_id(&self) -> Option<String> {
-        self.current.as_ref().map(|c| c.project.id.clone())
-    }
-}
-
-/// A model change the user asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    CreateProject {
-        name: String,
-        nickname: String,
-        description: String,
-    },
-    EditProject {
-        project_id: String,
-        nickname: String,
-        description: String,
-    },
-    SetDefaultProject {
-        project_id: String,
-    },
-    SubmitInquiry(InquiryDraft),
-    AddUser {
-        email: String,
-        name: String,
-        org_role: Option<OrgRole>,
-    },
-    RemoveUser {
-        email: String,
-    },
-    AddPayment {
-        brand: String,
-        last4: String,
-        expiry: String,
-    },
-    AddMember {
-        project_id: String,
-        email: String,
-        role: ProjectRole,
-    },
-    SetMemberRole {
-        project_id: String,
-        email: String,
-        role: ProjectRole,
-    },
-    RemoveMember {
-        project_id: String,
-        email: String,
-    },
-    CreateServiceAccount {
-        project_id: String,
-        name: String,
-        description: String,
-    },
-    SetServiceAccountStatus {
-        sa_id: String,
-        status: SaStatus,
-    },
-    DeleteServiceAccount {
-        sa_id: String,
-        confirmation: String,
-    },
-    EnableService {
-        project_id: String,
-        service: String,
-    },
-    CreateCredential {
-        kind: KeyKind,
-        project: String,
-        name: String,
-        description: String,
-    },
-    DeleteCredential {
-        kind: KeyKind,
-        key_id: String,
-    },
-    CreateSaKey {
-        sa_id: String,
-        name: String,
-        description: String,
-    },
-    DeleteSaKey {
-        sa_id: String,
-        key_id: String,
-        confirmation: String,
-    },
-}
-
-/// What a successful change reports: a flash message, and a one-time secret to reveal.
-#[derive(Debug)]
-pub struct Done {
-    pub flash: String,
-    pub reveal: Option<Reveal>,
-}
-
-#[derive(Debug)]
-pub enum Msg {
-    Key(KeyEvent),
-    Paste(String),
-    Resize(u16, u16),
-    Tick,
-    SignedIn(Result<Session, String>),
-    SessionRefreshed(Result<Session, String>),
-    Loaded {
-        screen: Screen,
-        project: Option<String>,
-        subject: Option<String>,
-        result: Result<Vec<ListRow>, String>,
-    },
-    PasswordVerified(Result<(), String>),
-    Done(Result<Done, String>),
-    Copied(String),
-}
-
-#[derive(Debug)]
-pub enum Effect {
-    SignIn {
-        email: String,
-        password: Secret,
-    },
-    RefreshSession {
-        actor: Actor,
-        project: Option<String>,
-    },
-    Load {
-        actor: Actor,
-        screen: Screen,
-        project: Option<String>,
-        subject: Option<String>,
-    },
-    VerifyPassword {
-        actor: Actor,
-        password: Secret,
-    },
-    Run {
-        actor: Actor,
-        command: Command,
-    },
-    Copy {
-        text: String,
-        what: String,
-    },
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct TableView {
-    pub rows: Vec<ListRow>,
-    /// Indices into `rows` that pass the filter, in order.
-    pub visible: Vec<usize>,
-    pub selected: usize,
-    pub filter: String,
-    pub loading: bool,
-    pub error: Option<String>,
-}
-
-impl TableView {
-    fn refilter(&mut self) {
-        let needle = self.filter.to_lowercase();
-        self.visible = self
-            .rows
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| needle.is_empty() || r.cells.iter().any(|c| c.to_lowercase().contains(&needle)))
-            .map(|(i, _)| i)
-            .collect();
-        self.selected = self.selected.min(self.visible.len().saturating_sub(1));
-    }
-
-    pub fn selected_row(&self) -> Option<&ListRow> {
-        self.visible.get(self.selected).map(|&i| &self.rows[i])
-    }
-
-    fn move_by(&mut self, delta: isize) {
-        let last = self.visible.len().saturating_sub(1) as isize;
-        self.selected = (self.selected as isize + delta).clamp(0, last.max(0)) as usize;
-    }
-}
+/// Below this the console shows a "terminal too small" notice instead of its frame.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+pub const MENU_WIDTH: u16 = 22;
+/// The message log keeps this many messages.
+const LOG_KEEP: usize = 500;
+/// Changes remembered to explain a dialog whose row went away.
+const RECENT_KEEP: usize = 64;
+const WHEEL_STEP: isize = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -222,112 +43,92 @@ pub enum Focus {
     Content,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Confirm {
-    pub title: String,
-    pub lines: Vec<String>,
-    pub command: Command,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Success,
+    Warning,
+    Error,
 }
 
-/// A destructive action held by its dialog: enabled only when the typed phrase matches exactly.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TypedConfirm {
-    pub title: String,
-    pub lines: Vec<String>,
-    pub phrase: &'static str,
-    pub typed: String,
-    /// The command to run, with the typed phrase filled in at submit.
-    pub command: Command,
-}
-
-impl TypedConfirm {
-    pub fn matches(&self) -> bool {
-        self.typed == self.phrase
-    }
-}
-
-/// A one-time secret: shown until the user confirms it is saved, then dropped (zeroized).
-#[derive(Debug)]
-pub struct Reveal {
-    pub title: String,
-    pub lines: Vec<(String, String)>,
-    /// The identifier that goes with the secret (access key ID, authentication key, email).
-    pub id: (String, String),
-    pub secret_label: String,
-    pub secret: Secret,
-    pub warning: String,
-    pub saved: bool,
-    pub note: Option<String>,
-}
-
-impl Reveal {
-    pub fn new(title: String, lines: Vec<(String, String)>, id: (String, String), secret: Secret) -> Reveal {
-        Reveal {
-            title,
-            lines,
-            id,
-            secret_label: "Secret access key".into(),
-            secret,
-            warning: "The secret access key cannot be shown again once this window closes. Copy it now and keep it safe."
-                .into(),
-            saved: false,
-            note: None,
+impl Level {
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::Info => "INFO",
+            Level::Success => "OK",
+            Level::Warning => "WARN",
+            Level::Error => "ERROR",
         }
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Switcher {
-    pub filter: String,
-    pub selected: usize,
-}
-
-#[derive(Debug)]
-pub enum Popup {
-    Form(Form),
-    Confirm(Confirm),
-    TypedConfirm(TypedConfirm),
-    Reveal(Reveal),
-    Help { scroll: u16 },
-    Switcher(Switcher),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
-    None,
-    Filter,
-    Command(String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FlashKind {
-    Info,
-    Success,
-    Error,
-}
-
+/// The current message, shown in the status line until the next key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flash {
     pub text: String,
-    pub kind: FlashKind,
+    pub kind: Level,
 }
 
-/// The `:` commands, for completion; `project NAME` switches the current project.
-pub const COMMANDS: &[&str] = &[
-    "dashboard",
-    "projects",
-    "users",
-    "members",
-    "sa",
-    "agents",
-    "services",
-    "payment",
-    "helpdesk",
-    "audit",
-    "credentials",
-    "project ",
-    "quit",
-];
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    pub at: DateTime<Utc>,
+    pub level: Level,
+    pub text: String,
+}
+
+/// One entry of the `:` palette: what it puts on the line, and what it does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaletteEntry {
+    pub text: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CommandLine {
+    pub field: TextField,
+    pub entries: Vec<PaletteEntry>,
+    /// Indices into `entries` that match the typed text, best first.
+    pub matches: Vec<usize>,
+    pub selected: usize,
+    /// Tab or ↓ has put an entry on the line.
+    pub completing: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum Input {
+    None,
+    Filter(TextField),
+    Command(CommandLine),
+}
+
+impl PartialEq for Input {
+    fn eq(&self, other: &Input) -> bool {
+        matches!(
+            (self, other),
+            (Input::None, Input::None)
+                | (Input::Filter(_), Input::Filter(_))
+                | (Input::Command(_), Input::Command(_))
+        )
+    }
+}
+
+/// Where each part of the frame goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Areas {
+    pub header: Rect,
+    pub menu: Option<Rect>,
+    pub crumb: Rect,
+    pub context: Rect,
+    pub body: Rect,
+    pub status: Rect,
+    pub footer: Rect,
+}
+
+#[derive(Debug, Default)]
+struct Reload {
+    in_flight: bool,
+    again: bool,
+}
 
 pub struct App {
     pub session: Option<Session>,
@@ -336,26 +137,63 @@ pub struct App {
     history: Vec<Screen>,
     pub focus: Focus,
     pub menu_index: usize,
-    pub tables: HashMap<Screen, TableView>,
+    screens: Vec<Box<dyn Component>>,
     pub popup: Option<Popup>,
     pub input: Input,
     pub flash: Option<Flash>,
-    /// Set while a model call is on its way; keys other than quit wait for it.
+    pub log: VecDeque<LogEntry>,
+    /// Set while a model call is on its way; keys other than Ctrl-C wait for it.
     pub busy: Option<String>,
     pub spinner: usize,
     pub theme: Theme,
+    pub settings: Settings,
+    /// The `b` key's choice, overriding the config's sidebar setting.
+    sidebar: Option<bool>,
     pub quit: bool,
     /// The Credentials password re-check passed in this session.
     pub credentials_unlocked: bool,
-    /// The service account whose detail page is open.
-    pub sa_detail: Option<String>,
-    page: usize,
+    pub size: (u16, u16),
+    reload: Reload,
+    recent: VecDeque<Change>,
+    clock: Arc<dyn Clock>,
+}
+
+fn all_screens() -> Vec<Box<dyn Component>> {
+    Screen::ALL
+        .iter()
+        .map(|s| -> Box<dyn Component> {
+            match s {
+                Screen::Dashboard => Box::<screens::dashboard::Dashboard>::default(),
+                Screen::Projects => Box::<screens::projects::Projects>::default(),
+                Screen::Users => Box::<screens::users::Users>::default(),
+                Screen::Members => Box::<screens::members::Members>::default(),
+                Screen::ServiceAccounts => Box::<screens::service_accounts::ServiceAccounts>::default(),
+                Screen::ServiceAgents => Box::<screens::agents::Agents>::default(),
+                Screen::Services => Box::<screens::services::Services>::default(),
+                Screen::Payments => Box::<screens::payments::Payments>::default(),
+                Screen::HelpDesk => Box::<screens::helpdesk::HelpDesk>::default(),
+                Screen::Audit => Box::<screens::audit::Audit>::default(),
+                Screen::Credentials => Box::<screens::credentials::Credentials>::default(),
+                Screen::ServiceAccountDetail => Box::<screens::sa_detail::SaDetail>::default(),
+            }
+        })
+        .collect()
 }
 
 fn sign_in_form(email: &str) -> Form {
     let mut form = Form::new(
         "Sign in",
-        Submit::SignIn,
+        "Sign in",
+        |f| {
+            let email = f.value("Email").to_string();
+            if f.value("Password").is_empty() {
+                return Err("Enter your email and password.".into());
+            }
+            Ok(Request::SignIn {
+                email,
+                password: Secret::new(f.take("Password")),
+            })
+        },
         vec![
             Field {
                 max: 0,
@@ -370,8 +208,19 @@ fn sign_in_form(email: &str) -> Form {
     form
 }
 
+/// How a change reads in the log: "admin@… service_account.delete deploy-bot-…".
+fn describe(change: &Change) -> String {
+    format!(
+        "{} {} {}",
+        shown(&change.actor),
+        shown(&change.action),
+        shown(&change.target)
+    )
+}
+
 impl App {
-    pub fn new(theme: Theme, email: &str) -> App {
+    /// The console on its sign-in screen (with `email` filled in), with these settings.
+    pub fn new(settings: Settings, email: &str) -> App {
         App {
             session: None,
             signin: sign_in_form(email),
@@ -379,18 +228,29 @@ impl App {
             history: Vec::new(),
             focus: Focus::Content,
             menu_index: 0,
-            tables: HashMap::new(),
+            screens: all_screens(),
             popup: None,
             input: Input::None,
             flash: None,
+            log: VecDeque::new(),
             busy: None,
             spinner: 0,
-            theme,
+            theme: Theme::new(settings.theme),
+            settings,
+            sidebar: None,
             quit: false,
             credentials_unlocked: false,
-            sa_detail: None,
-            page: 10,
+            size: (80, 24),
+            reload: Reload::default(),
+            recent: VecDeque::new(),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Stamps the message log with `clock` (tests pin it).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> App {
+        self.clock = clock;
+        self
     }
 
     /// Starts signing in straight away (`--user` with `KC_CONSOLE_PASSWORD`).
@@ -399,26 +259,73 @@ impl App {
         vec![Effect::SignIn {
             email: email.into(),
             password,
+            project: self.settings.default_project.clone(),
         }]
     }
 
-    pub fn table(&self, screen: Screen) -> Option<&TableView> {
-        self.tables.get(&screen)
+    pub fn component(&self, screen: Screen) -> &dyn Component {
+        self.screens[screen.index()].as_ref()
     }
 
-    fn roles(&self) -> Roles {
-        self.session.as_ref().map(Session::roles).unwrap_or_default()
+    pub fn table(&self, screen: Screen) -> Option<&dyn TableNav> {
+        self.component(screen).table()
     }
+
+    pub fn ctx(&self) -> Option<Ctx<'_>> {
+        Some(Ctx {
+            session: self.session.as_ref()?,
+            theme: &self.theme,
+            keymap: &self.settings.keymap,
+            dates: &self.settings.dates,
+            focused: self.focus == Focus::Content,
+            credentials_unlocked: self.credentials_unlocked,
+        })
+    }
+
+    /// Runs `f` on a screen's component with the shared context beside it.
+    fn with<R>(&mut self, screen: Screen, f: impl FnOnce(&mut dyn Component, &Ctx) -> R) -> Option<R> {
+        let session = self.session.as_ref()?;
+        let ctx = Ctx {
+            session,
+            theme: &self.theme,
+            keymap: &self.settings.keymap,
+            dates: &self.settings.dates,
+            focused: self.focus == Focus::Content,
+            credentials_unlocked: self.credentials_unlocked,
+        };
+        Some(f(self.screens[screen.index()].as_mut(), &ctx))
+    }
+
+    /// Records a message in the log and shows it as the current one.
+    pub fn note(&mut self, level: Level, text: impl Into<String>) {
+        let text = text.into();
+        self.log_only(level, text.clone());
+        self.flash = Some(Flash { text, kind: level });
+    }
+
+    fn log_only(&mut self, level: Level, text: String) {
+        if self.log.len() == LOG_KEEP {
+            self.log.pop_front();
+        }
+        self.log.push_back(LogEntry {
+            at: self.clock.now(),
+            level,
+            text,
+        });
+    }
+
+    // ───────────────────────────── update ─────────────────────────────
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
-        match msg {
+        let effects = match msg {
             Msg::Key(key) => self.on_key(key),
             Msg::Paste(text) => {
                 self.on_paste(&text);
                 Vec::new()
             }
-            Msg::Resize(_, height) => {
-                self.page = usize::from(height.saturating_sub(8)).max(1);
+            Msg::Mouse(event) => self.on_mouse(event),
+            Msg::Resize(width, height) => {
+                self.size = (width, height);
                 Vec::new()
             }
             Msg::Tick => {
@@ -427,147 +334,285 @@ impl App {
                 }
                 Vec::new()
             }
-            Msg::SignedIn(result) => {
-                self.busy = None;
-                match result {
-                    Ok(session) => {
-                        self.signin = sign_in_form(&session.email);
-                        self.session = Some(session);
-                        self.goto(Screen::Dashboard)
-                    }
-                    Err(message) => {
-                        self.signin.fields[1].value.clear();
-                        self.signin.focus = 1;
-                        self.signin.error = Some(message);
-                        Vec::new()
-                    }
-                }
-            }
-            Msg::SessionRefreshed(result) => match result {
-                Ok(session) => {
-                    let project_changed =
-                        self.session.as_ref().and_then(Session::project_id) != session.project_id();
-                    self.session = Some(session);
-                    if project_changed {
-                        self.tables.retain(|screen, _| !screen.per_project());
-                    }
-                    self.load(self.screen)
-                }
-                Err(message) => {
-                    self.flash(FlashKind::Error, message);
-                    Vec::new()
-                }
-            },
-            Msg::Loaded {
-                screen,
-                project,
-                subject,
-                result,
-            } => {
-                let current_project = self.session.as_ref().and_then(Session::project_id);
-                let stale_subject = screen == Screen::ServiceAccountDetail && subject != self.sa_detail;
-                if (screen.per_project() && project != current_project) || stale_subject {
-                    return Vec::new();
-                }
-                let table = self.tables.entry(screen).or_default();
-                table.loading = false;
-                match result {
-                    Ok(rows) => {
-                        table.rows = rows;
-                        table.error = None;
-                    }
-                    Err(message) => {
-                        table.rows.clear();
-                        table.error = Some(message);
-                    }
-                }
-                table.refilter();
+            Msg::SignedIn(result) => self.signed_in(result),
+            Msg::Loaded { query, result } => {
+                self.loaded(&query, result);
                 Vec::new()
             }
-            Msg::PasswordVerified(result) => {
-                self.busy = None;
-                match result {
-                    Ok(()) => {
-                        self.credentials_unlocked = true;
-                        self.popup = None;
-                        self.load(self.screen)
-                    }
-                    Err(message) => {
-                        if let Some(Popup::Form(form)) = &mut self.popup {
-                            form.fields[0].value.clear();
-                            form.error = Some(message);
-                        }
-                        Vec::new()
-                    }
-                }
+            Msg::Reloaded(reloaded) => {
+                let reloaded = *reloaded;
+                self.reloaded(reloaded.session, reloaded.screen)
             }
-            Msg::Done(result) => {
-                self.busy = None;
-                match result {
-                    Ok(done) => {
-                        self.popup = done.reveal.map(Popup::Reveal);
-                        self.flash(FlashKind::Success, done.flash);
-                        self.refresh()
-                    }
-                    Err(message) => {
-                        match &mut self.popup {
-                            Some(Popup::Form(form)) => form.error = Some(message),
-                            _ => {
-                                self.popup = None;
-                                self.flash(FlashKind::Error, message);
-                            }
-                        }
-                        Vec::new()
-                    }
-                }
-            }
+            Msg::PasswordVerified(result) => self.password_verified(result),
+            Msg::Done(result) => self.done(result),
             Msg::Copied(message) => {
                 match &mut self.popup {
-                    Some(Popup::Reveal(reveal)) => reveal.note = Some(message),
-                    _ => self.flash(FlashKind::Info, message),
+                    Some(Popup::Reveal(reveal)) => {
+                        self.log.push_back(LogEntry {
+                            at: self.clock.now(),
+                            level: Level::Info,
+                            text: message.clone(),
+                        });
+                        reveal.note = Some(message);
+                    }
+                    _ => self.note(Level::Info, message),
+                }
+                Vec::new()
+            }
+            Msg::Changed(change) => self.changed(change),
+            Msg::Missed(count) => {
+                self.log_only(
+                    Level::Warning,
+                    format!("Missed {count} changes made elsewhere; reloading what is shown."),
+                );
+                self.request_reload()
+            }
+        };
+        self.sync_viewport();
+        effects
+    }
+
+    fn signed_in(&mut self, result: Result<Session, String>) -> Vec<Effect> {
+        self.busy = None;
+        match result {
+            Ok(session) => {
+                self.signin = sign_in_form(&session.email);
+                self.log_only(Level::Info, format!("Signed in as {}.", session.email));
+                self.session = Some(session);
+                self.goto(Screen::Dashboard)
+            }
+            Err(message) => {
+                self.signin.clear("Password");
+                self.signin.focus = 1;
+                self.signin.error = Some(message);
+                Vec::new()
+            }
+        }
+    }
+
+    fn loaded(&mut self, query: &Query, result: Result<Data, String>) {
+        let screen = self.screen_for(query);
+        self.with(screen, |c, ctx| c.loaded(query, result, ctx));
+    }
+
+    /// The screen a query's answer belongs to.
+    fn screen_for(&self, query: &Query) -> Screen {
+        match query {
+            Query::Dashboard { .. } => Screen::Dashboard,
+            Query::Projects => Screen::Projects,
+            Query::Users => Screen::Users,
+            Query::Members { .. } => Screen::Members,
+            Query::ServiceAccounts { .. } => Screen::ServiceAccounts,
+            Query::SaKeys { .. } => Screen::ServiceAccountDetail,
+            Query::Agents { .. } => Screen::ServiceAgents,
+            Query::Services { .. } => Screen::Services,
+            Query::Payments => Screen::Payments,
+            Query::Inquiries => Screen::HelpDesk,
+            Query::Audit => Screen::Audit,
+            Query::Credentials { .. } => Screen::Credentials,
+        }
+    }
+
+    fn reloaded(
+        &mut self,
+        session: Result<Session, String>,
+        screen: Option<(Query, Result<Data, String>)>,
+    ) -> Vec<Effect> {
+        self.reload.in_flight = false;
+        let mut effects = Vec::new();
+        match session {
+            Ok(session) => {
+                let before = self.session.as_ref().and_then(Session::project_id);
+                let moved = before != session.project_id();
+                self.session = Some(session);
+                if moved {
+                    // The screen's answer is about the old project: ask again.
+                    self.forget_project();
+                    effects.extend(self.load(self.screen));
+                } else if let Some((query, result)) = screen {
+                    self.loaded(&query, result);
+                    self.explain_vanished_subject();
+                }
+            }
+            Err(message) => self.note(Level::Error, message),
+        }
+        if self.reload.again {
+            self.reload.again = false;
+            effects.extend(self.request_reload());
+        }
+        effects
+    }
+
+    /// A dialog about a row that a change (by someone else) has removed: say so, rather than
+    /// let its action fail obscurely.
+    fn explain_vanished_subject(&mut self) {
+        let Some(subject) = self.popup.as_ref().and_then(|p| p.subject()).cloned() else {
+            return;
+        };
+        let table = self.component(self.screen).table();
+        let gone = table.is_some_and(|t| t.error().is_none() && !t.loading() && !t.contains(&subject.key));
+        if !gone {
+            return;
+        }
+        let by = self
+            .recent
+            .iter()
+            .rev()
+            .find(|c| c.target.contains(&subject.key) || c.target.contains(&subject.label));
+        let line = match by {
+            Some(change) => {
+                let verb = match change.action.rsplit('.').next().unwrap_or_default() {
+                    "delete" => "deleted",
+                    "remove" => "removed",
+                    _ => "changed",
+                };
+                format!(
+                    "{} was {verb} by {} while this dialog was open; nothing was done.",
+                    shown(&subject.label),
+                    shown(&change.actor)
+                )
+            }
+            None => format!(
+                "{} is no longer there (changed elsewhere) while this dialog was open; nothing was done.",
+                shown(&subject.label)
+            ),
+        };
+        self.log_only(Level::Warning, line.clone());
+        self.popup = Some(Popup::Notice(Notice {
+            title: "Changed elsewhere".into(),
+            lines: vec![line],
+        }));
+    }
+
+    fn password_verified(&mut self, result: Result<(), String>) -> Vec<Effect> {
+        self.busy = None;
+        match result {
+            Ok(()) => {
+                self.credentials_unlocked = true;
+                self.popup = None;
+                self.load(self.screen)
+            }
+            Err(message) => {
+                if let Some(Popup::Form(form)) = &mut self.popup {
+                    form.clear("Password");
+                    form.error = Some(message.clone());
+                }
+                self.log_only(Level::Error, message);
+                Vec::new()
+            }
+        }
+    }
+
+    fn done(&mut self, result: Result<Done, String>) -> Vec<Effect> {
+        self.busy = None;
+        match result {
+            Ok(done) => {
+                self.popup = done.reveal.map(|r| Popup::Reveal(Reveal::new(r)));
+                self.note(Level::Success, done.message);
+                if let Some(key) = done.select {
+                    if let Some(table) = self.screens[self.screen.index()].table_mut() {
+                        table.want(key);
+                    }
+                }
+                self.request_reload()
+            }
+            Err(message) => {
+                match &mut self.popup {
+                    Some(Popup::Form(form)) => {
+                        form.error = Some(message.clone());
+                        self.log_only(Level::Error, message);
+                    }
+                    Some(Popup::TypedConfirm(dialog)) => {
+                        dialog.why = Some(message.clone());
+                        self.log_only(Level::Error, message);
+                    }
+                    _ => {
+                        self.popup = None;
+                        self.note(Level::Error, message);
+                    }
                 }
                 Vec::new()
             }
         }
     }
 
-    fn flash(&mut self, kind: FlashKind, text: impl Into<String>) {
-        self.flash = Some(Flash {
-            text: text.into(),
-            kind,
-        });
+    fn changed(&mut self, change: Change) -> Vec<Effect> {
+        let mine = self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.actor.label == change.actor);
+        let text = describe(&change);
+        if mine {
+            self.log_only(Level::Info, format!("Change: {text}"));
+        } else if self.session.is_some() {
+            // Shown briefly, without taking the place of an error the user has not read.
+            let quiet = matches!(&self.flash, Some(f) if f.kind == Level::Error);
+            self.log_only(Level::Info, format!("Changed elsewhere: {text}"));
+            if !quiet {
+                self.flash = Some(Flash {
+                    text: format!("Changed elsewhere: {text} (m: message log)"),
+                    kind: Level::Info,
+                });
+            }
+        }
+        if self.recent.len() == RECENT_KEEP {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(change);
+        self.request_reload()
     }
 
-    /// Reloads the session (projects may have changed) and, through it, the screen.
-    fn refresh(&mut self) -> Vec<Effect> {
-        match &self.session {
-            Some(s) => vec![Effect::RefreshSession {
-                actor: s.actor.clone(),
-                project: s.project_id(),
-            }],
-            None => Vec::new(),
+    /// Reloads the session and the screen shown; while a reload is on its way, one more is
+    /// asked for when it lands, so a burst of changes costs at most two reloads.
+    fn request_reload(&mut self) -> Vec<Effect> {
+        let Some(session) = &self.session else {
+            return Vec::new();
+        };
+        if self.reload.in_flight {
+            self.reload.again = true;
+            return Vec::new();
+        }
+        let actor = session.actor.clone();
+        let project = session.project_id();
+        let screen = self.screen;
+        let query = if self.component(screen).table().is_some()
+            && self.with(screen, |c, ctx| c.unavailable(ctx)).flatten().is_none()
+        {
+            self.with(screen, |c, ctx| c.request(ctx)).flatten()
+        } else {
+            None
+        };
+        self.reload.in_flight = true;
+        vec![Effect::Reload {
+            actor,
+            project,
+            query,
+        }]
+    }
+
+    fn forget_project(&mut self) {
+        for screen in Screen::ALL.iter().filter(|s| s.per_project()) {
+            self.screens[screen.index()].forget();
+        }
+        if self.screen == Screen::ServiceAccountDetail {
+            self.screen = Screen::ServiceAccounts;
         }
     }
 
     fn load(&mut self, screen: Screen) -> Vec<Effect> {
-        let Some(session) = &self.session else {
+        let Some(actor) = self.session.as_ref().map(|s| s.actor.clone()) else {
             return Vec::new();
         };
-        if screen.is_credentials() && !self.credentials_unlocked {
-            self.popup = Some(Popup::Form(password_gate()));
+        if self.with(screen, |c, ctx| c.unavailable(ctx)).flatten().is_some() {
             return Vec::new();
         }
-        let effect = Effect::Load {
-            actor: session.actor.clone(),
-            screen,
-            project: session.project_id(),
-            subject: self.sa_detail.clone(),
-        };
-        self.tables.entry(screen).or_default().loading = true;
-        vec![effect]
+        match self.with(screen, |c, ctx| c.request(ctx)).flatten() {
+            Some(query) => vec![Effect::Load { actor, query }],
+            None => Vec::new(),
+        }
     }
 
-    fn goto(&mut self, screen: Screen) -> Vec<Effect> {
+    pub fn goto(&mut self, screen: Screen) -> Vec<Effect> {
         if screen != self.screen {
             self.history.push(self.screen);
         }
@@ -578,31 +623,112 @@ impl App {
             .unwrap_or(0);
         self.focus = Focus::Content;
         self.input = Input::None;
-        self.load(screen)
+        if self.with(screen, |c, ctx| c.unavailable(ctx)).flatten().is_some() {
+            return Vec::new();
+        }
+        let reply = self
+            .with(screen, |c, ctx| c.entered(ctx))
+            .unwrap_or(Reply::Nothing);
+        self.reply(reply)
     }
 
-    fn on_paste(&mut self, text: &str) {
-        let line: String = text.chars().filter(|c| !c.is_control()).collect();
-        match (&mut self.popup, &mut self.input) {
-            (Some(Popup::Form(form)), _) => form.paste(&line),
-            (Some(Popup::TypedConfirm(dialog)), _) => dialog.typed.push_str(&line),
-            (Some(Popup::Switcher(switcher)), _) => switcher.filter.push_str(&line),
-            (Some(_), _) => {}
-            (None, Input::Filter) => {
-                if let Some(table) = self.tables.get_mut(&self.screen) {
-                    table.filter.push_str(&line);
-                    table.refilter();
-                }
+    fn reply(&mut self, reply: Reply) -> Vec<Effect> {
+        match reply {
+            Reply::Nothing => Vec::new(),
+            Reply::Popup(popup) => {
+                self.popup = Some(popup);
+                Vec::new()
             }
-            (None, Input::Command(text)) => text.push_str(&line),
-            (None, Input::None) if self.session.is_none() => self.signin.paste(&line),
-            (None, Input::None) => {}
+            Reply::Run(command) => self.run(command),
+            Reply::Goto(screen) => self.goto(screen),
+            Reply::Open(screen, subject) => {
+                self.screens[screen.index()].open(&subject);
+                self.goto(screen)
+            }
+            Reply::SwitchProject(id) => self.switch_project(&id),
+            Reply::Copy { text, what } => vec![Effect::Copy { text, what }],
+            Reply::Info(text) => {
+                self.note(Level::Info, text);
+                Vec::new()
+            }
+            Reply::Load => self.load(self.screen),
         }
     }
 
+    fn run(&mut self, command: Command) -> Vec<Effect> {
+        let Some(session) = &self.session else {
+            return Vec::new();
+        };
+        self.busy = Some("Working…".into());
+        vec![Effect::Run {
+            actor: session.actor.clone(),
+            command,
+        }]
+    }
+
+    fn switch_project(&mut self, project_id: &str) -> Vec<Effect> {
+        let Some(session) = &mut self.session else {
+            return Vec::new();
+        };
+        let Some(view) = session
+            .projects
+            .iter()
+            .find(|v| v.project.id == project_id)
+            .cloned()
+        else {
+            self.note(
+                Level::Error,
+                format!("No project {} that you may see.", shown(project_id)),
+            );
+            return Vec::new();
+        };
+        let name = format!(
+            "{} ({})",
+            shown(&view.project.nickname),
+            shown(&view.project.name)
+        );
+        session.current = Some(view);
+        self.popup = None;
+        self.forget_project();
+        self.note(Level::Info, format!("Current project: {name}"));
+        // The screen stays; it shows the new project.
+        let screen = self.screen;
+        if self.with(screen, |c, ctx| c.unavailable(ctx)).flatten().is_some() {
+            return Vec::new();
+        }
+        let reply = self
+            .with(screen, |c, ctx| c.entered(ctx))
+            .unwrap_or(Reply::Nothing);
+        self.reply(reply)
+    }
+
+    fn sign_out(&mut self) {
+        let email = self.session.take().map(|s| s.email).unwrap_or_default();
+        self.signin = sign_in_form(&email);
+        self.screens = all_screens();
+        self.screen = Screen::Dashboard;
+        self.history.clear();
+        self.popup = None;
+        self.input = Input::None;
+        self.credentials_unlocked = false;
+        self.reload = Reload::default();
+        self.note(
+            Level::Info,
+            format!("Signed out {email}. Sign in again, or as another user."),
+        );
+    }
+
+    // ───────────────────────────── keys ─────────────────────────────
+
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-            self.quit = true;
+        let keymap = &self.settings.keymap;
+        if keymap.action(Layer::Always, &key) == Some(Action::Interrupt) {
+            match &mut self.popup {
+                Some(Popup::Reveal(reveal)) if !reveal.saved && !reveal.quit_asked => {
+                    reveal.quit_asked = true
+                }
+                _ => self.quit = true,
+            }
             return Vec::new();
         }
         if self.busy.is_some() {
@@ -617,27 +743,100 @@ impl App {
         if self.input != Input::None {
             return self.on_input_key(key);
         }
-        let Some(binding) = binding_for(&key) else {
+        let Some(action) = self.settings.keymap.action(Layer::Global, &key) else {
             return Vec::new();
         };
         self.flash = None;
-        match binding.action {
+        self.global_action(action)
+    }
+
+    fn on_signin_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        // Enter on the email field moves on to the password.
+        if self.signin.focus == 0 && self.settings.keymap.action(Layer::Form, &key) == Some(Action::Submit) {
+            self.signin.next();
+            return Vec::new();
+        }
+        match self.signin.key(&key, &self.settings.keymap) {
+            FormEvent::Cancel => self.quit = true,
+            FormEvent::Submit(Request::SignIn { email, password }) => {
+                return self.sign_in_now(&email, password)
+            }
+            FormEvent::Submit(_) | FormEvent::Nothing => {}
+        }
+        Vec::new()
+    }
+
+    fn on_popup_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(popup) = self.popup.as_mut() else {
+            return Vec::new();
+        };
+        let outcome = popup.key(&key, &self.settings.keymap, self.session.as_ref());
+        self.outcome(outcome)
+    }
+
+    fn outcome(&mut self, outcome: Outcome) -> Vec<Effect> {
+        match outcome {
+            Outcome::Stay => Vec::new(),
+            Outcome::Close => {
+                // Dropping a reveal popup drops its Secret, which zeroizes it.
+                self.popup = None;
+                Vec::new()
+            }
+            Outcome::Run(command) => self.run(command),
+            Outcome::Submit(Request::Run(command)) => self.run(command),
+            Outcome::Submit(Request::VerifyPassword(password)) => {
+                let Some(session) = &self.session else {
+                    return Vec::new();
+                };
+                self.busy = Some("Verifying password…".into());
+                vec![Effect::VerifyPassword {
+                    actor: session.actor.clone(),
+                    password,
+                }]
+            }
+            Outcome::Submit(Request::SignIn { email, password }) => self.sign_in_now(&email, password),
+            Outcome::Copy { text, what } => vec![Effect::Copy { text, what }],
+            Outcome::SwitchProject(id) => self.switch_project(&id),
+            Outcome::Quit => {
+                self.quit = true;
+                Vec::new()
+            }
+        }
+    }
+
+    fn global_action(&mut self, action: Action) -> Vec<Effect> {
+        match action {
             Action::Quit => {
                 self.quit = true;
                 Vec::new()
             }
             Action::Help => {
-                self.popup = Some(Popup::Help { scroll: 0 });
+                self.popup = Some(Popup::Viewer(Viewer::new(
+                    ViewerKind::Help,
+                    "Help",
+                    self.help_entries(),
+                )));
+                Vec::new()
+            }
+            Action::Messages => {
+                self.popup = Some(Popup::Viewer(self.log_viewer()));
                 Vec::new()
             }
             Action::CommandLine => {
-                self.input = Input::Command(String::new());
+                self.input = Input::Command(self.command_line());
                 Vec::new()
             }
             Action::Filter => {
-                if self.screen != Screen::Dashboard {
-                    self.focus = Focus::Content;
-                    self.input = Input::Filter;
+                let current = self
+                    .component(self.screen)
+                    .table()
+                    .map(|t| t.filter().to_string());
+                match current {
+                    Some(filter) => {
+                        self.focus = Focus::Content;
+                        self.input = Input::Filter(TextField::new(&filter));
+                    }
+                    None => self.note(Level::Info, "This screen has no table to filter."),
                 }
                 Vec::new()
             }
@@ -645,8 +844,18 @@ impl App {
                 self.popup = Some(Popup::Switcher(Switcher::default()));
                 Vec::new()
             }
+            Action::Sidebar => {
+                self.sidebar = Some(!self.sidebar_shown());
+                Vec::new()
+            }
+            Action::SignOut => {
+                self.sign_out();
+                Vec::new()
+            }
             Action::FocusMenu => {
-                self.focus = Focus::Menu;
+                if self.sidebar_shown() {
+                    self.focus = Focus::Menu;
+                }
                 Vec::new()
             }
             Action::FocusContent => {
@@ -655,27 +864,38 @@ impl App {
             }
             Action::Back => self.back(),
             Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
-                self.navigate(binding.action);
+                self.navigate(action);
+                Vec::new()
+            }
+            Action::SortNext | Action::SortReverse => {
+                if let Some(table) = self.screens[self.screen.index()].table_mut() {
+                    if action == Action::SortNext {
+                        table.sort_next();
+                    } else {
+                        table.sort_reverse();
+                    }
+                }
                 Vec::new()
             }
             Action::Open if self.focus == Focus::Menu => self.goto(Screen::MENU[self.menu_index]),
-            action if binding.scope == Scope::Screen => self.screen_action(action),
-            _ => Vec::new(),
+            other => self.screen_action(other),
         }
     }
 
     fn back(&mut self) -> Vec<Effect> {
-        if let Some(table) = self.tables.get_mut(&self.screen) {
-            if !table.filter.is_empty() {
-                table.filter.clear();
-                table.refilter();
+        if let Some(table) = self.screens[self.screen.index()].table_mut() {
+            if !table.filter().is_empty() {
+                table.set_filter("");
                 return Vec::new();
             }
         }
         match self.history.pop() {
             Some(previous) => {
                 self.screen = previous;
-                self.menu_index = Screen::MENU.iter().position(|s| *s == previous).unwrap_or(0);
+                self.menu_index = Screen::MENU
+                    .iter()
+                    .position(|s| *s == previous.menu_entry())
+                    .unwrap_or(0);
                 self.load(previous)
             }
             None => Vec::new(),
@@ -693,622 +913,213 @@ impl App {
             };
             return;
         }
-        let page = self.page as isize;
-        if let Some(table) = self.tables.get_mut(&self.screen) {
+        if let Some(table) = self.screens[self.screen.index()].table_mut() {
+            let page = table.viewport() as isize;
             match action {
                 Action::Up => table.move_by(-1),
                 Action::Down => table.move_by(1),
                 Action::PageUp => table.move_by(-page),
                 Action::PageDown => table.move_by(page),
-                Action::Top => table.selected = 0,
-                _ => table.selected = table.visible.len().saturating_sub(1),
+                Action::Top => table.select(0),
+                _ => table.select(usize::MAX),
             }
         }
     }
 
-    /// What `action` means on the current screen, and the permission it needs (`None`: anyone).
-    /// `None` overall: the screen does not offer the action.
-    pub fn screen_action_label(&self, action: Action) -> Option<(&'static str, Option<Permission>)> {
-        use Action::*;
-        use Screen::*;
-        Some(match (self.screen, action) {
-            (Dashboard, Open) => ("go to Project Management", None),
-            (Dashboard, Copy) => ("copy project ID", None),
-            (Projects, Open) => ("make current", None),
-            (Projects, Create) => ("create project", Some(Permission::CreateProject)),
-            (Projects, Edit) => ("edit", Some(Permission::EditProject)),
-            (Projects, Settings) => ("set as default", Some(Permission::SetDefaultProject)),
-            (Projects, Delete) => ("request deletion", Some(Permission::RequestProjectDeletion)),
-            (Users, Create) => ("add user", Some(Permission::ManageOrgUsers)),
-            (Users, Delete) => ("remove user", Some(Permission::ManageOrgUsers)),
-            (Members, Create) => ("add member", Some(Permission::ManageMembers)),
-            (Members, Edit) => ("change role", Some(Permission::ManageMembers)),
-            (Members, Delete) => ("remove member", Some(Permission::ManageMembers)),
-            (ServiceAccounts, Create) => ("create service account", Some(Permission::ManageServiceAccounts)),
-            (ServiceAccounts, Settings) => ("settings", Some(Permission::ManageServiceAccounts)),
-            (ServiceAccounts, Delete) => ("delete", Some(Permission::ManageServiceAccounts)),
-            (Services, Open) => ("start using", Some(Permission::UseService)),
-            (Payments, Create) => ("add payment method", Some(Permission::ManageBilling)),
-            (HelpDesk, Create) => ("submit inquiry", None),
-            (CredentialsIam | CredentialsS3, Open) if !self.credentials_unlocked => ("verify password", None),
-            (CredentialsIam, Create) => ("create IAM access key", Some(Permission::OwnCredentials)),
-            (CredentialsS3, Create) => ("create S3 access key", Some(Permission::OwnCredentials)),
-            (CredentialsIam | CredentialsS3, Delete) => ("delete", Some(Permission::OwnCredentials)),
-            (CredentialsIam, NextTab | PrevTab) => ("S3 access key tab", None),
-            (CredentialsS3, NextTab | PrevTab) => ("IAM access key tab", None),
-            (ServiceAccounts, Open) => ("open", Some(Permission::ViewServiceAccounts)),
-            (ServiceAccountDetail, Create) => (
-                "create IAM access key",
-                Some(Permission::ManageServiceAccountKeys),
-            ),
-            (ServiceAccountDetail, Delete) => ("delete", Some(Permission::ManageServiceAccountKeys)),
-            (
-                Projects | Users | Members | ServiceAccounts | ServiceAccountDetail | ServiceAgents
-                | Services | HelpDesk | Audit | CredentialsIam | CredentialsS3,
-                Copy,
-            ) => ("copy ID", None),
-            _ => return None,
-        })
-    }
-
-    /// The screen's actions this user is offered, for the footer and help.
+    /// What `action` means on the current screen for this user: its label when offered and
+    /// permitted.
     pub fn offered(&self, action: Action) -> Option<&'static str> {
-        let (label, permission) = self.screen_action_label(action)?;
-        self.permits(permission).then_some(label)
-    }
-
-    /// Own Credentials are about every project where the user holds a role, not only the
-    /// current one; everything else is judged in the current project.
-    fn permits(&self, permission: Option<Permission>) -> bool {
-        match permission {
-            None => true,
-            Some(Permission::OwnCredentials) => self
-                .session
-                .as_ref()
-                .is_some_and(|s| s.projects.iter().any(|v| v.my_role.is_some())),
-            Some(p) => self.roles().may(p),
-        }
+        let ctx = self.ctx()?;
+        let offer = self.component(self.screen).offer(action, &ctx)?;
+        offer.refusal(ctx.session).is_none().then_some(offer.label)
     }
 
     fn screen_action(&mut self, action: Action) -> Vec<Effect> {
-        let Some((label, permission)) = self.screen_action_label(action) else {
+        if let Some(why) = self.with(self.screen, |c, ctx| c.unavailable(ctx)).flatten() {
+            self.note(Level::Error, format!("Not available: {why}"));
+            return Vec::new();
+        }
+        let Some(ctx) = self.ctx() else {
             return Vec::new();
         };
-        if let Some(p) = permission.filter(|_| !self.permits(permission)) {
-            {
-                let who = crate::console::access::who_may(p);
-                self.flash(
-                    FlashKind::Error,
-                    format!("Not available: {label} requires {who}."),
-                );
-                return Vec::new();
-            }
-        }
-        let selected = self
-            .tables
-            .get(&self.screen)
-            .and_then(|t| t.selected_row())
-            .cloned();
-        let session = self.session.clone().expect("screen actions need a session");
-        let project_id = session.project_id().unwrap_or_default();
-        let need_row = |app: &mut App| {
-            app.flash(FlashKind::Info, "Nothing selected.");
-            Vec::new()
-        };
-        use Action::*;
-        use Screen::*;
-        match (self.screen, action) {
-            (_, Copy) => {
-                let text = match self.screen {
-                    Dashboard => project_id,
-                    _ => match selected {
-                        Some(row) => row.id,
-                        None => return need_row(self),
-                    },
-                };
-                if text.is_empty() {
-                    return need_row(self);
-                }
-                vec![Effect::Copy {
-                    text,
-                    what: "the ID".into(),
-                }]
-            }
-            (Dashboard, Open) => {
-                if session.current.is_none() {
-                    self.flash(FlashKind::Info, "Choose a project first: press p.");
-                    return Vec::new();
-                }
-                self.goto(Members)
-            }
-            (Projects, Open) => match selected {
-                Some(row) => self.switch_project(&row.id),
-                None => need_row(self),
-            },
-            (Projects, Create) => {
-                self.popup = Some(Popup::Form(
-                    Form::new(
-                        "Create project",
-                        Submit::CreateProject,
-                        vec![
-                            Field::text("Project name", validate::PROJECT_NAME_MAX, validate::project_name),
-                            Field::text("Project nickname", validate::NICKNAME_MAX, |v| {
-                                validate::text("project nickname", v, validate::NICKNAME_MAX, true)
-                            }),
-                            Field::text("Description (optional)", validate::PROJECT_DESCRIPTION_MAX, |v| {
-                                validate::text("description", v, validate::PROJECT_DESCRIPTION_MAX, false)
-                            }),
-                        ],
-                    )
-                    .with_intro(vec![
-                        format!("Organization name: {} (auto-filled)", session.org_name),
-                        "The project name is used by APIs and cannot be changed later.".into(),
-                    ]),
-                ));
-                Vec::new()
-            }
-            (Projects, Edit) => {
-                let Some(view) = selected
-                    .and_then(|row| session.projects.iter().find(|v| v.project.id == row.id).cloned())
-                else {
-                    return need_row(self);
-                };
-                self.popup = Some(Popup::Form(
-                    Form::new(
-                        "Edit project",
-                        Submit::EditProject {
-                            project_id: view.project.id.clone(),
-                        },
-                        vec![
-                            Field::text("Project nickname", validate::NICKNAME_MAX, |v| {
-                                validate::text("project nickname", v, validate::NICKNAME_MAX, true)
-                            })
-                            .with_value(&view.project.nickname),
-                            Field::text("Description (optional)", validate::PROJECT_DESCRIPTION_MAX, |v| {
-                                validate::text("description", v, validate::PROJECT_DESCRIPTION_MAX, false)
-                            })
-                            .with_value(&view.project.description),
-                        ],
-                    )
-                    .with_intro(vec![format!(
-                        "Project name: {} (cannot be changed)",
-                        view.project.name
-                    )]),
-                ));
-                Vec::new()
-            }
-            (Projects, Settings) => match selected {
-                Some(row) => {
-                    self.busy = Some("Saving…".into());
-                    vec![Effect::Run {
-                        actor: session.actor,
-                        command: Command::SetDefaultProject { project_id: row.id },
-                    }]
-                }
-                None => need_row(self),
-            },
-            (Projects, Delete) => {
-                let Some(name) = selected.map(|row| row.cells[1].clone()) else {
-                    return need_row(self);
-                };
-                self.popup = Some(Popup::Form(inquiry_form(Some(&name))));
-                Vec::new()
-            }
-            (HelpDesk, Create) => {
-                self.popup = Some(Popup::Form(inquiry_form(None)));
-                Vec::new()
-            }
-            (Users, Create) => {
-                self.popup = Some(Popup::Form(Form::new(
-                    "Add user",
-                    Submit::AddUser,
-                    vec![
-                        Field::text("Email", validate::EMAIL_MAX, validate::email),
-                        Field::text("Name", validate::USER_NAME_MAX, |v| {
-                            validate::text("name", v, validate::USER_NAME_MAX, true)
-                        }),
-                        Field::choice("Org role", ["none", "Org Reader", "Org Admin"]),
-                    ],
-                )));
-                Vec::new()
-            }
-            (Users, Delete) => match selected {
-                Some(row) => {
-                    self.popup = Some(Popup::Confirm(Confirm {
-                        title: "Remove user".into(),
-                        lines: vec![
-                            format!("Remove {} from the organization?", row.id),
-                            "Their project memberships and access keys are deleted with them.".into(),
-                        ],
-                        command: Command::RemoveUser { email: row.id },
-                    }));
-                    Vec::new()
-                }
-                None => need_row(self),
-            },
-            (Payments, Create) => {
-                self.popup = Some(Popup::Form(Form::new(
-                    "Add payment method",
-                    Submit::AddPayment,
-                    vec![
-                        Field::text("Card brand", 20, |v| validate::text("card brand", v, 20, true)),
-                        Field::text("Last four digits", 4, validate::card_last4),
-                        Field::text("Expiry (MM/YY)", 5, |v| validate::card_expiry(v).map(|_| ())),
-                    ],
-                )));
-                Vec::new()
-            }
-            (Members, Create) => {
-                self.popup = Some(Popup::Form(
-                    Form::new(
-                        "Add member",
-                        Submit::AddMember,
-                        vec![
-                            Field::text("Email", validate::EMAIL_MAX, validate::email),
-                            Field::choice("Role", ["Project Member", "Project Reader", "Project Admin"]),
-                        ],
-                    )
-                    .with_intro(vec![project_line(&session)]),
-                ));
-                Vec::new()
-            }
-            (Members, Edit) => match selected {
-                Some(row) => {
-                    let current = row.cells[2].clone();
-                    let options = ["Project Admin", "Project Member", "Project Reader"];
-                    self.popup = Some(Popup::Form(
-                        Form::new(
-                            "Change role",
-                            Submit::SetMemberRole {
-                                email: row.id.clone(),
-                            },
-                            vec![Field::choice("Role", options).with_value(&current)],
-                        )
-                        .with_intro(vec![project_line(&session), format!("Member: {}", row.id)]),
-                    ));
-                    Vec::new()
-                }
-                None => need_row(self),
-            },
-            (Members, Delete) => match selected {
-                Some(row) => {
-                    self.popup = Some(Popup::Confirm(Confirm {
-                        title: "Remove member".into(),
-                        lines: vec![
-                            format!("Remove {} from this project?", row.id),
-                            "Their IAM and S3 access keys for this project stop working at once,".into(),
-                            "and so do the API tokens issued from them.".into(),
-                        ],
-                        command: Command::RemoveMember {
-                            project_id,
-                            email: row.id,
-                        },
-                    }));
-                    Vec::new()
-                }
-                None => need_row(self),
-            },
-            (ServiceAccounts, Create) => {
-                self.popup = Some(Popup::Form(
-                    Form::new(
-                        "Create service account",
-                        Submit::CreateServiceAccount,
-                        vec![
-                            Field::text(
-                                "Service account name",
-                                validate::SA_NAME_MAX,
-                                validate::service_account_name,
-                            ),
-                            Field::text("Description (optional)", validate::SA_DESCRIPTION_MAX, |v| {
-                                validate::text("description", v, validate::SA_DESCRIPTION_MAX, false)
-                            }),
-                        ],
-                    )
-                    .with_intro(vec![
-                        project_line(&session),
-                        "Project role: Project Member".into(),
-                    ]),
-                ));
-                Vec::new()
-            }
-            (ServiceAccounts, Settings) => match selected {
-                Some(row) => {
-                    let status = if row.cells[2].contains("Inactive") {
-                        "Inactive"
-                    } else {
-                        "Active"
-                    };
-                    self.popup = Some(Popup::Form(
-                        Form::new(
-                            "Service account settings",
-                            Submit::ServiceAccountStatus {
-                                sa_id: row.id.clone(),
-                            },
-                            vec![Field::choice("Status", ["Active", "Inactive"]).with_value(status)],
-                        )
-                        .with_intro(vec![
-                            format!("Service account: {}", row.id),
-                            "Inactive expires all of its access keys and API tokens at once;".into(),
-                            "setting it Active again does not bring them back.".into(),
-                        ]),
-                    ));
-                    Vec::new()
-                }
-                None => need_row(self),
-            },
-            (ServiceAccounts, Delete) => match selected {
-                Some(row) => {
-                    self.popup = Some(Popup::TypedConfirm(TypedConfirm {
-                        title: "Delete service account".into(),
-                        lines: vec![
-                            format!("Delete {}?", row.id),
-                            "Its access keys and API tokens expire at once. This cannot be undone.".into(),
-                        ],
-                        phrase: DELETE_SA_PHRASE,
-                        typed: String::new(),
-                        command: Command::DeleteServiceAccount {
-                            sa_id: row.id,
-                            confirmation: String::new(),
-                        },
-                    }));
-                    Vec::new()
-                }
-                None => need_row(self),
-            },
-            (CredentialsIam | CredentialsS3, Open) => self.load(self.screen),
-            (CredentialsIam, NextTab | PrevTab) => self.switch_tab(CredentialsS3),
-            (CredentialsS3, NextTab | PrevTab) => self.switch_tab(CredentialsIam),
-            (CredentialsIam | CredentialsS3, Create) => {
-                let kind = if self.screen == CredentialsIam {
-                    KeyKind::Iam
-                } else {
-                    KeyKind::S3
-                };
-                let projects: Vec<String> = session
-                    .projects
-                    .iter()
-                    .filter(|v| v.my_role.is_some())
-                    .map(|v| v.project.name.clone())
-                    .collect();
-                let current = session
-                    .current
-                    .as_ref()
-                    .map(|c| c.project.name.clone())
-                    .unwrap_or_default();
-                let mut project = Field::choice("Project", projects.clone());
-                if projects.contains(&current) {
-                    project = project.with_value(&current);
-                }
-                self.popup = Some(Popup::Form(
-                    Form::new(
-                        format!("Create {}", kind.label()),
-                        Submit::CreateCredential { kind },
-                        vec![
-                            project,
-                            Field::text("Name", validate::KEY_NAME_MAX, |v| {
-                                validate::text("access key name", v, validate::KEY_NAME_MAX, true)
-                            }),
-                            Field::text("Description (optional)", validate::KEY_DESCRIPTION_MAX, |v| {
-                                validate::text("description", v, validate::KEY_DESCRIPTION_MAX, false)
-                            }),
-                        ],
-                    )
-                    .with_focus(1)
-                    .with_intro(vec![
-                        "The key inherits your role in the project you choose.".into(),
-                        "You can create up to 2 of each kind of access key per project.".into(),
-                    ]),
-                ));
-                Vec::new()
-            }
-            (CredentialsIam | CredentialsS3, Delete) => match selected {
-                Some(row) => {
-                    let kind = if self.screen == CredentialsIam {
-                        KeyKind::Iam
-                    } else {
-                        KeyKind::S3
-                    };
-                    self.popup = Some(Popup::Confirm(Confirm {
-                        title: format!("Delete {}", kind.label()),
-                        lines: vec![
-                            format!("Delete {} {:?} ({})?", kind.label(), row.cells[0], row.id),
-                            "API tokens issued with it stop working at once. This cannot be undone.".into(),
-                        ],
-                        command: Command::DeleteCredential { kind, key_id: row.id },
-                    }));
-                    Vec::new()
-                }
-                None => need_row(self),
-            },
-            (ServiceAccounts, Open) => match selected {
-                Some(row) => {
-                    self.sa_detail = Some(row.id);
-                    self.tables.remove(&ServiceAccountDetail);
-                    self.goto(ServiceAccountDetail)
-                }
-                None => need_row(self),
-            },
-            (ServiceAccountDetail, Create) => {
-                let Some(sa_id) = self.sa_detail.clone() else {
-                    return need_row(self);
-                };
-                self.popup = Some(Popup::Form(
-                    Form::new(
-                        "Create IAM access key",
-                        Submit::CreateSaKey { sa_id: sa_id.clone() },
-                        vec![
-                            Field::text("IAM access key name", validate::KEY_NAME_MAX, |v| {
-                                validate::text("access key name", v, validate::KEY_NAME_MAX, true)
-                            }),
-                            Field::text("Description (optional)", validate::KEY_DESCRIPTION_MAX, |v| {
-                                validate::text("description", v, validate::KEY_DESCRIPTION_MAX, false)
-                            }),
-                        ],
-                    )
-                    .with_intro(vec![
-                        project_line(&session),
-                        format!("Service account ID: {sa_id}"),
-                    ]),
-                ));
-                Vec::new()
-            }
-            (ServiceAccountDetail, Delete) => match (selected, self.sa_detail.clone()) {
-                (Some(row), Some(sa_id)) => {
-                    self.popup = Some(Popup::TypedConfirm(TypedConfirm {
-                        title: "Delete IAM access key".into(),
-                        lines: vec![
-                            format!("Delete IAM access key {:?} ({})?", row.cells[0], row.id),
-                            "API tokens issued with it expire at once. This cannot be undone.".into(),
-                        ],
-                        phrase: DELETE_KEY_PHRASE,
-                        typed: String::new(),
-                        command: Command::DeleteSaKey {
-                            sa_id,
-                            key_id: row.id,
-                            confirmation: String::new(),
-                        },
-                    }));
-                    Vec::new()
-                }
-                _ => need_row(self),
-            },
-            (Services, Open) => match selected {
-                Some(row) => {
-                    let project = session
-                        .current
-                        .as_ref()
-                        .map(|c| c.project.name.clone())
-                        .unwrap_or_default();
-                    self.popup = Some(Popup::Confirm(Confirm {
-                        title: "Start using a service".into(),
-                        lines: vec![
-                            format!("Start using {} in project {project}?", row.id),
-                            "Its service agent is created in this project.".into(),
-                        ],
-                        command: Command::EnableService {
-                            project_id,
-                            service: row.id,
-                        },
-                    }));
-                    Vec::new()
-                }
-                None => need_row(self),
-            },
-            _ => Vec::new(),
-        }
-    }
-
-    /// Credentials tabs replace each other rather than stacking in the history.
-    fn switch_tab(&mut self, screen: Screen) -> Vec<Effect> {
-        self.screen = screen;
-        self.load(screen)
-    }
-
-    fn switch_project(&mut self, project_id: &str) -> Vec<Effect> {
-        let Some(session) = &mut self.session else {
+        let Some(offer) = self.component(self.screen).offer(action, &ctx) else {
             return Vec::new();
         };
-        let Some(view) = session
-            .projects
-            .iter()
-            .find(|v| v.project.id == project_id)
-            .cloned()
-        else {
-            self.flash(
-                FlashKind::Error,
-                format!("No project {project_id} that you may see."),
-            );
+        if let Some(why) = offer.refusal(ctx.session) {
+            self.note(Level::Error, format!("Not available: {why}."));
             return Vec::new();
-        };
-        let name = format!("{} ({})", view.project.nickname, view.project.name);
-        session.current = Some(view);
-        self.tables.retain(|screen, _| !screen.per_project());
-        self.flash(FlashKind::Info, format!("Current project: {name}"));
-        self.goto(Screen::Dashboard)
-    }
-
-    fn on_signin_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let form = &mut self.signin;
-        match key.code {
-            KeyCode::Esc => self.quit = true,
-            KeyCode::Tab | KeyCode::Down => form.next(),
-            KeyCode::BackTab | KeyCode::Up => form.prev(),
-            KeyCode::Backspace => form.backspace(),
-            KeyCode::Char(c) => form.type_char(c),
-            KeyCode::Enter => {
-                if form.focus == 0 {
-                    form.next();
-                    return Vec::new();
-                }
-                let email = form.value("Email").to_string();
-                if !form.check() || form.value("Password").is_empty() {
-                    form.error = Some("Enter your email and password.".into());
-                    return Vec::new();
-                }
-                let password = Secret::new(std::mem::take(&mut form.fields[1].value));
-                return self.sign_in_now(&email, password);
-            }
-            _ => {}
         }
-        Vec::new()
+        let has_row = self
+            .component(self.screen)
+            .table()
+            .is_some_and(|t| t.selected_key().is_some());
+        if offer.on_row && !has_row {
+            self.note(Level::Info, "Nothing selected.");
+            return Vec::new();
+        }
+        if action == Action::Detail || (action == Action::Open && offer.label == "details") {
+            let popup = self.component(self.screen).detail(&ctx);
+            self.popup = popup;
+            return Vec::new();
+        }
+        let reply = self
+            .with(self.screen, |c, ctx| c.act(action, ctx))
+            .unwrap_or(Reply::Nothing);
+        self.reply(reply)
     }
 
     fn on_input_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let form_action = self.settings.keymap.action(Layer::Form, &key);
         match &mut self.input {
-            Input::Filter => {
-                let Some(table) = self.tables.get_mut(&self.screen) else {
-                    self.input = Input::None;
-                    return Vec::new();
-                };
-                match key.code {
-                    KeyCode::Esc => {
-                        table.filter.clear();
+            Input::None => Vec::new(),
+            Input::Filter(field) => {
+                match form_action {
+                    Some(Action::Cancel) => {
+                        field.clear();
+                        let screen = self.screen;
+                        if let Some(table) = self.screens[screen.index()].table_mut() {
+                            table.set_filter("");
+                        }
                         self.input = Input::None;
                     }
-                    KeyCode::Enter => self.input = Input::None,
-                    KeyCode::Backspace => {
-                        table.filter.pop();
+                    Some(Action::Submit) => self.input = Input::None,
+                    _ => {
+                        if field.edit(&key) {
+                            let filter = field.value().to_string();
+                            if let Some(table) = self.screens[self.screen.index()].table_mut() {
+                                table.set_filter(&filter);
+                            }
+                        }
                     }
-                    KeyCode::Char(c) => table.filter.push(c),
-                    _ => return Vec::new(),
                 }
-                table.refilter();
                 Vec::new()
             }
-            Input::Command(text) => match key.code {
-                KeyCode::Esc => {
-                    self.input = Input::None;
-                    Vec::new()
-                }
-                KeyCode::Backspace => {
-                    text.pop();
-                    Vec::new()
-                }
-                KeyCode::Tab => {
-                    if let Some(completion) = complete(text) {
-                        *text = completion;
+            Input::Command(line) => {
+                match form_action {
+                    Some(Action::Cancel) => self.input = Input::None,
+                    Some(Action::Submit) => {
+                        let typed = line.field.value().trim().to_string();
+                        let chosen = (line.completing || !is_command(&typed))
+                            .then(|| {
+                                line.matches
+                                    .get(line.selected)
+                                    .map(|&i| line.entries[i].text.trim().to_string())
+                            })
+                            .flatten();
+                        self.input = Input::None;
+                        return self.run_command_line(chosen.as_deref().unwrap_or(&typed));
                     }
-                    Vec::new()
+                    Some(Action::NextField) | Some(Action::PrevField) => {
+                        if !line.matches.is_empty() {
+                            let n = line.matches.len();
+                            // An entry that is what is typed already completes nothing: skip it.
+                            let typed = line.field.value().trim().to_string();
+                            let same = line.entries[line.matches[line.selected]].text.trim() == typed;
+                            if line.completing || (same && n > 1) {
+                                line.selected = if form_action == Some(Action::NextField) {
+                                    (line.selected + 1) % n
+                                } else {
+                                    (line.selected + n - 1) % n
+                                };
+                            }
+                            line.completing = true;
+                            let text = line.entries[line.matches[line.selected]].text.clone();
+                            line.field.set(&text);
+                        }
+                    }
+                    _ => {
+                        if line.field.edit(&key) {
+                            line.completing = false;
+                            line.selected = 0;
+                            line.matches = palette_matches(&line.entries, line.field.value());
+                        }
+                    }
                 }
-                KeyCode::Char(c) => {
-                    text.push(c);
-                    Vec::new()
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_paste(&mut self, text: &str) {
+        if self.session.is_none() {
+            self.signin.paste(text);
+            return;
+        }
+        if let Some(popup) = &mut self.popup {
+            popup.paste(text);
+            return;
+        }
+        match &mut self.input {
+            Input::Filter(field) => {
+                field.paste(text);
+                let filter = field.value().to_string();
+                if let Some(table) = self.screens[self.screen.index()].table_mut() {
+                    table.set_filter(&filter);
                 }
-                KeyCode::Enter => {
-                    let line = text.trim().to_string();
-                    self.input = Input::None;
-                    self.run_command_line(&line)
-                }
-                _ => Vec::new(),
-            },
-            Input::None => Vec::new(),
+            }
+            Input::Command(line) => {
+                line.field.paste(text);
+                line.selected = 0;
+                line.completing = false;
+                line.matches = palette_matches(&line.entries, line.field.value());
+            }
+            Input::None => {}
+        }
+    }
+
+    // ───────────────────────────── command line ─────────────────────────────
+
+    /// Every command and screen, and `project NAME` for each project this user may see.
+    fn command_line(&self) -> CommandLine {
+        let mut entries: Vec<PaletteEntry> = Screen::MENU
+            .iter()
+            .map(|s| PaletteEntry {
+                text: s.command().to_string(),
+                description: s.breadcrumb(),
+            })
+            .collect();
+        let extra = [
+            ("project ", "switch the current project: project NAME"),
+            ("messages", "the message log"),
+            ("help", "keys, commands and who may do what"),
+            ("sidebar", "show or hide the menu"),
+            ("signout", "sign out, to sign in again or as another user"),
+            ("quit", "leave kc-console"),
+        ];
+        entries.extend(extra.iter().map(|(t, d)| PaletteEntry {
+            text: (*t).to_string(),
+            description: (*d).to_string(),
+        }));
+        if let Some(session) = &self.session {
+            entries.extend(session.projects.iter().map(|v| PaletteEntry {
+                text: format!("project {}", v.project.name),
+                description: format!("switch to {}", shown(&v.project.nickname)),
+            }));
+        }
+        let matches = palette_matches(&entries, "");
+        CommandLine {
+            field: TextField::default(),
+            entries,
+            matches,
+            selected: 0,
+            completing: false,
         }
     }
 
     fn run_command_line(&mut self, line: &str) -> Vec<Effect> {
-        if line == "quit" || line == "q" {
-            self.quit = true;
-            return Vec::new();
+        match line {
+            "quit" | "q" => {
+                self.quit = true;
+                return Vec::new();
+            }
+            "signout" => {
+                self.sign_out();
+                return Vec::new();
+            }
+            "messages" | "log" => return self.global_action(Action::Messages),
+            "help" => return self.global_action(Action::Help),
+            "sidebar" => return self.global_action(Action::Sidebar),
+            _ => {}
         }
         if let Some(name) = line.strip_prefix("project ") {
             let name = name.trim();
@@ -1321,9 +1132,9 @@ impl App {
             return match found {
                 Some(id) => self.switch_project(&id),
                 None => {
-                    self.flash(
-                        FlashKind::Error,
-                        format!("No project named {name:?} that you may see."),
+                    self.note(
+                        Level::Error,
+                        format!("No project named {:?} that you may see.", shown(name)),
                     );
                     Vec::new()
                 }
@@ -1332,374 +1143,464 @@ impl App {
         match Screen::MENU.iter().find(|s| s.command() == line) {
             Some(screen) => self.goto(*screen),
             None => {
-                self.flash(
-                    FlashKind::Error,
-                    format!("Unknown command :{line} — try :projects, :sa, :audit or :project NAME (Tab completes)"),
+                self.note(
+                    Level::Error,
+                    format!(
+                        "Unknown command :{} — try :projects, :sa, :audit or :project NAME (Tab completes)",
+                        shown(line)
+                    ),
                 );
                 Vec::new()
             }
         }
     }
 
-    fn on_switcher_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let matches = self.switcher_matches();
-        let Some(Popup::Switcher(switcher)) = self.popup.as_mut() else {
+    // ───────────────────────────── mouse ─────────────────────────────
+
+    fn on_mouse(&mut self, event: MouseEvent) -> Vec<Effect> {
+        if !self.settings.mouse || self.busy.is_some() || self.session.is_none() {
+            return Vec::new();
+        }
+        let (x, y) = (event.column, event.row);
+        let wheel = match event.kind {
+            MouseEventKind::ScrollDown => Some(WHEEL_STEP),
+            MouseEventKind::ScrollUp => Some(-WHEEL_STEP),
+            _ => None,
+        };
+        if let Some(popup) = &mut self.popup {
+            if let (Some(step), Popup::Viewer(viewer)) = (wheel, popup) {
+                viewer.scroll = (viewer.scroll as isize + step).max(0) as usize;
+            }
+            return Vec::new();
+        }
+        if self.input != Input::None {
+            return Vec::new();
+        }
+        let Some(areas) = self.areas(Rect::new(0, 0, self.size.0, self.size.1)) else {
             return Vec::new();
         };
-        match key.code {
-            KeyCode::Esc => self.popup = None,
-            KeyCode::Up => switcher.selected = switcher.selected.saturating_sub(1),
-            KeyCode::Down => switcher.selected = (switcher.selected + 1).min(matches.len().saturating_sub(1)),
-            KeyCode::Backspace => {
-                switcher.filter.pop();
-                switcher.selected = 0;
-            }
-            KeyCode::Char(c) => {
-                switcher.filter.push(c);
-                switcher.selected = 0;
-            }
-            KeyCode::Enter => {
-                if let Some(id) = matches.get(switcher.selected).cloned() {
-                    self.popup = None;
-                    return self.switch_project(&id);
+        let inside = |r: Rect| x >= r.x && x < r.right() && y >= r.y && y < r.bottom();
+        if let Some(step) = wheel {
+            if inside(areas.body) {
+                if let Some(table) = self.screens[self.screen.index()].table_mut() {
+                    table.move_by(step);
                 }
             }
-            _ => {}
+            return Vec::new();
+        }
+        if event.kind != MouseEventKind::Down(MouseButton::Left) {
+            return Vec::new();
+        }
+        self.flash = None;
+        if let Some(menu) = areas.menu.filter(|m| inside(*m)) {
+            let row = (y - menu.y) as usize;
+            if let Some(Some(screen)) = self.menu_rows(menu.height as usize).get(row).copied() {
+                return self.goto(screen);
+            }
+            return Vec::new();
+        }
+        if inside(areas.context) {
+            let line = (y - areas.context.y) as usize;
+            let column = x - areas.context.x;
+            let reply = self
+                .with(self.screen, |c, ctx| c.context_click(line, column, ctx))
+                .unwrap_or(Reply::Nothing);
+            return self.reply(reply);
+        }
+        if inside(areas.body) {
+            self.focus = Focus::Content;
+            if let Some(table) = self.screens[self.screen.index()].table_mut() {
+                match table::hit(&*table, areas.body, x, y) {
+                    Hit::Row(position) => table.select(position),
+                    Hit::Header(column) => table.sort_by(column),
+                    Hit::Nothing => {}
+                }
+            }
         }
         Vec::new()
     }
 
-    fn on_popup_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if let Some(Popup::Switcher(_)) = self.popup {
-            return self.on_switcher_key(key);
-        }
-        // The help popup scrolls no further than its last line.
-        let help_rows = crate::tui::view::help_lines(self).len() as u16;
-        let Some(popup) = self.popup.as_mut() else {
-            return Vec::new();
-        };
-        match popup {
-            Popup::Help { scroll } => {
-                match key.code {
-                    KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') => self.popup = None,
-                    KeyCode::Down | KeyCode::Char('j') => *scroll = scroll.saturating_add(1).min(help_rows),
-                    KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
-                    KeyCode::PageDown => *scroll = scroll.saturating_add(10).min(help_rows),
-                    KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
-                    _ => {}
-                }
-                Vec::new()
-            }
-            Popup::Confirm(confirm) => match key.code {
-                KeyCode::Char('y') | KeyCode::Enter => {
-                    let command = confirm.command.clone();
-                    self.run(command)
-                }
-                KeyCode::Char('n') | KeyCode::Esc => {
-                    self.popup = None;
-                    Vec::new()
-                }
-                _ => Vec::new(),
-            },
-            Popup::TypedConfirm(dialog) => match key.code {
-                KeyCode::Esc => {
-                    self.popup = None;
-                    Vec::new()
-                }
-                KeyCode::Backspace => {
-                    dialog.typed.pop();
-                    Vec::new()
-                }
-                KeyCode::Char(c) => {
-                    dialog.typed.push(c);
-                    Vec::new()
-                }
-                KeyCode::Enter if dialog.matches() => {
-                    let command = match dialog.command.clone() {
-                        Command::DeleteServiceAccount { sa_id, .. } => Command::DeleteServiceAccount {
-                            sa_id,
-                            confirmation: dialog.typed.clone(),
-                        },
-                        Command::DeleteSaKey { sa_id, key_id, .. } => Command::DeleteSaKey {
-                            sa_id,
-                            key_id,
-                            confirmation: dialog.typed.clone(),
-                        },
-                        other => other,
-                    };
-                    self.run(command)
-                }
-                _ => Vec::new(),
-            },
-            Popup::Reveal(reveal) => match key.code {
-                KeyCode::Char('s') | KeyCode::Char('y') => vec![Effect::Copy {
-                    text: reveal.secret.expose().to_string(),
-                    what: format!("the {}", reveal.secret_label.to_lowercase()),
-                }],
-                KeyCode::Char('i') => vec![Effect::Copy {
-                    text: reveal.id.1.clone(),
-                    what: format!("the {}", reveal.id.0.to_lowercase()),
-                }],
-                KeyCode::Char(' ') => {
-                    reveal.saved = !reveal.saved;
-                    Vec::new()
-                }
-                KeyCode::Enter | KeyCode::Esc => {
-                    if reveal.saved {
-                        // Dropping the popup drops the Secret, which zeroizes it.
-                        self.popup = None;
-                    } else {
-                        reveal.note = Some("Press Space to confirm you have saved it first.".into());
-                    }
-                    Vec::new()
-                }
-                _ => Vec::new(),
-            },
-            Popup::Switcher(_) => Vec::new(),
-            Popup::Form(form) => match key.code {
-                KeyCode::Esc => {
-                    self.popup = None;
-                    Vec::new()
-                }
-                KeyCode::Tab | KeyCode::Down => {
-                    form.next();
-                    Vec::new()
-                }
-                KeyCode::BackTab | KeyCode::Up => {
-                    form.prev();
-                    Vec::new()
-                }
-                KeyCode::Left => {
-                    form.cycle(-1);
-                    Vec::new()
-                }
-                KeyCode::Right => {
-                    form.cycle(1);
-                    Vec::new()
-                }
-                KeyCode::Backspace => {
-                    form.backspace();
-                    Vec::new()
-                }
-                KeyCode::Char(c) => {
-                    form.type_char(c);
-                    Vec::new()
-                }
-                KeyCode::Enter => {
-                    if !form.check() {
-                        return Vec::new();
-                    }
-                    if form.submit == Submit::VerifyPassword {
-                        let password = Secret::new(std::mem::take(&mut form.fields[0].value));
-                        let Some(session) = &self.session else {
-                            return Vec::new();
-                        };
-                        self.busy = Some("Verifying password…".into());
-                        return vec![Effect::VerifyPassword {
-                            actor: session.actor.clone(),
-                            password,
-                        }];
-                    }
-                    let form = form.clone();
-                    match self.command_from_form(&form) {
-                        Some(command) => self.run(command),
-                        None => Vec::new(),
-                    }
-                }
-                _ => Vec::new(),
-            },
-        }
-    }
+    // ───────────────────────────── layout ─────────────────────────────
 
-    /// IDs of the projects the switcher shows for its filter.
-    pub fn switcher_matches(&self) -> Vec<String> {
-        let (Some(session), Some(Popup::Switcher(switcher))) = (&self.session, &self.popup) else {
-            return Vec::new();
-        };
-        let needle = switcher.filter.to_lowercase();
-        session
-            .projects
-            .iter()
-            .filter(|v| {
-                needle.is_empty()
-                    || v.project.name.to_lowercase().contains(&needle)
-                    || v.project.nickname.to_lowercase().contains(&needle)
-                    || v.project.id.starts_with(&needle)
-            })
-            .map(|v| v.project.id.clone())
-            .collect()
-    }
-
-    fn run(&mut self, command: Command) -> Vec<Effect> {
-        let Some(session) = &self.session else {
-            return Vec::new();
-        };
-        self.busy = Some("Working…".into());
-        vec![Effect::Run {
-            actor: session.actor.clone(),
-            command,
-        }]
-    }
-
-    fn command_from_form(&mut self, form: &Form) -> Option<Command> {
-        let project_id = self
-            .session
-            .as_ref()
-            .and_then(Session::project_id)
-            .unwrap_or_default();
-        let v = |label: &str| form.value(label).to_string();
-        Some(match &form.submit {
-            Submit::SignIn | Submit::VerifyPassword => return None,
-            Submit::CreateCredential { kind } => Command::CreateCredential {
-                kind: *kind,
-                project: v("Project"),
-                name: v("Name"),
-                description: v("Description (optional)"),
-            },
-            Submit::CreateSaKey { sa_id } => Command::CreateSaKey {
-                sa_id: sa_id.clone(),
-                name: v("IAM access key name"),
-                description: v("Description (optional)"),
-            },
-            Submit::CreateProject => Command::CreateProject {
-                name: v("Project name"),
-                nickname: v("Project nickname"),
-                description: v("Description (optional)"),
-            },
-            Submit::EditProject { project_id } => Command::EditProject {
-                project_id: project_id.clone(),
-                nickname: v("Project nickname"),
-                description: v("Description (optional)"),
-            },
-            Submit::Inquiry => {
-                let kind = if v("Inquiry type") == "Technical" {
-                    InquiryKind::Technical
-                } else {
-                    InquiryKind::General
-                };
-                let project = v("Project name");
-                Command::SubmitInquiry(InquiryDraft {
-                    kind,
-                    detail_type: v("Detailed type"),
-                    project: (!project.is_empty()).then_some(project),
-                    title: v("Title"),
-                    details: v("Inquiry details"),
-                    private: v("Private") == "yes",
-                    attachment: None,
-                })
-            }
-            Submit::AddUser => Command::AddUser {
-                email: v("Email"),
-                name: v("Name"),
-                org_role: OrgRole::parse(&v("Org role")),
-            },
-            Submit::AddPayment => Command::AddPayment {
-                brand: v("Card brand"),
-                last4: v("Last four digits"),
-                expiry: v("Expiry (MM/YY)"),
-            },
-            Submit::AddMember => Command::AddMember {
-                project_id,
-                email: v("Email"),
-                role: ProjectRole::parse(&v("Role"))?,
-            },
-            Submit::ServiceAccountStatus { sa_id } => Command::SetServiceAccountStatus {
-                sa_id: sa_id.clone(),
-                status: SaStatus::parse(&v("Status"))?,
-            },
-            Submit::SetMemberRole { email } => Command::SetMemberRole {
-                project_id,
-                email: email.clone(),
-                role: ProjectRole::parse(&v("Role"))?,
-            },
-            Submit::CreateServiceAccount => Command::CreateServiceAccount {
-                project_id,
-                name: v("Service account name"),
-                description: v("Description (optional)"),
-            },
+    pub fn sidebar_shown(&self) -> bool {
+        self.sidebar.unwrap_or(match self.settings.sidebar {
+            Sidebar::Show => true,
+            Sidebar::Hide => false,
+            Sidebar::Auto => self.size.0 >= Sidebar::AUTO_WIDTH,
         })
     }
-}
 
-/// Profile › Credentials asks for the password again before showing anything.
-fn password_gate() -> Form {
-    Form::new(
-        "Verify password",
-        Submit::VerifyPassword,
-        vec![Field::masked("Password")],
-    )
-    .with_intro(vec![
-        "Re-enter your password to manage your access keys.".into(),
-        "After 5 wrong answers in a row, verification locks for 15 minutes.".into(),
-    ])
-}
-
-fn project_line(session: &Session) -> String {
-    match &session.current {
-        Some(c) => format!(
-            "Project: {} ({}) (auto-filled)",
-            c.project.nickname, c.project.name
-        ),
-        None => "Project: none".into(),
-    }
-}
-
-/// The Help Desk form; "Request deletion" opens it pre-filled for the project.
-fn inquiry_form(project: Option<&str>) -> Form {
-    let draft = project.map(InquiryDraft::project_deletion);
-    let (kind, detail, title) = match &draft {
-        Some(d) => ("Technical", d.detail_type.as_str(), d.title.as_str()),
-        None => ("General", "", ""),
-    };
-    let mut form = Form::new(
-        if project.is_some() {
-            "Request project deletion"
-        } else {
-            "Submit inquiry"
-        },
-        Submit::Inquiry,
-        vec![
-            Field::choice("Inquiry type", ["General", "Technical"]).with_value(kind),
-            Field::text("Detailed type", 50, |v| {
-                validate::text("detailed type", v, 50, true)
-            })
-            .with_value(detail),
-            Field::text("Project name", validate::PROJECT_NAME_MAX, |v| {
-                validate::text("project name", v, validate::PROJECT_NAME_MAX, false)
-            })
-            .with_value(project.unwrap_or_default()),
-            Field::text("Title", validate::INQUIRY_TITLE_MAX, |v| {
-                validate::text("title", v, validate::INQUIRY_TITLE_MAX, true)
-            })
-            .with_value(title),
-            Field::text("Inquiry details", validate::INQUIRY_DETAILS_MAX, |v| {
-                if v.chars().count() > validate::INQUIRY_DETAILS_MAX {
-                    validate::text("details", v, validate::INQUIRY_DETAILS_MAX, false)
-                } else {
-                    Ok(())
+    /// The status line's rows: the current message wraps onto a second row when it needs to.
+    pub fn status_rows(&self, width: u16) -> Vec<String> {
+        let width = width as usize;
+        match (&self.input, &self.busy, &self.flash) {
+            (Input::None, None, Some(flash)) => {
+                let mut rows = wrap(&format!(" {}", shown(&flash.text)), width);
+                if rows.len() > 2 {
+                    let marker = " … (m: full message)";
+                    let keep = width.saturating_sub(super::widgets::text::width(marker));
+                    rows.truncate(2);
+                    rows[1] = format!(
+                        "{}{marker}",
+                        super::widgets::text::fit(&rows[1], keep).trim_end_matches('…')
+                    );
                 }
-            }),
-            Field::choice("Private", ["no", "yes"]),
-        ],
-    );
-    if project.is_some() {
-        form.intro = vec![
-            format!(
-                "Detailed type \"{PROJECT_DELETION}\" under Service, for project {}.",
-                project.unwrap_or_default()
-            ),
-            "When approved, the project and everything in it are deleted permanently.".into(),
-        ];
-        form.focus = 4;
+                rows
+            }
+            _ => vec![String::new()],
+        }
     }
-    form
+
+    /// The frame's parts for `area`; `None` when the area is below the minimum size.
+    pub fn areas(&self, area: Rect) -> Option<Areas> {
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT || self.session.is_none() {
+            return None;
+        }
+        let status_height = self.status_rows(area.width).len() as u16;
+        let [header, main, status, footer] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Min(1),
+            Constraint::Length(status_height),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        let (menu, content) = if self.sidebar_shown() {
+            let [menu, content] =
+                Layout::horizontal([Constraint::Length(MENU_WIDTH), Constraint::Min(1)]).areas(main);
+            (Some(menu), content)
+        } else {
+            (None, main)
+        };
+        let context_lines = self
+            .ctx()
+            .map(|ctx| self.component(self.screen).context(&ctx).len())
+            .unwrap_or(0) as u16;
+        let [crumb, context, body] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(context_lines),
+            Constraint::Min(1),
+        ])
+        .areas(content);
+        // The menu's border takes its right column.
+        let menu = menu.map(|m| Rect {
+            width: m.width.saturating_sub(1),
+            ..m
+        });
+        Some(Areas {
+            header,
+            menu,
+            crumb,
+            context,
+            body,
+            status,
+            footer,
+        })
+    }
+
+    /// The menu's rows for `height` rows: a screen, or a group heading (`None`). Headings are
+    /// left out when the menu would not fit with them.
+    pub fn menu_rows(&self, height: usize) -> Vec<Option<Screen>> {
+        let groups = Screen::MENU
+            .iter()
+            .filter_map(|s| s.group())
+            .collect::<std::collections::BTreeSet<_>>();
+        let headings = height >= Screen::MENU.len() + groups.len();
+        let mut rows = Vec::new();
+        let mut group = None;
+        for screen in Screen::MENU {
+            if screen.group() != group {
+                group = screen.group();
+                if group.is_some() && headings {
+                    rows.push(None);
+                }
+            }
+            rows.push(Some(screen));
+        }
+        rows
+    }
+
+    /// Keeps the current table's viewport the height its area has.
+    fn sync_viewport(&mut self) {
+        let Some(areas) = self.areas(Rect::new(0, 0, self.size.0, self.size.1)) else {
+            return;
+        };
+        let rows = areas.body.height.saturating_sub(1) as usize;
+        if let Some(table) = self.screens[self.screen.index()].table_mut() {
+            table.set_viewport(rows);
+        }
+    }
+
+    // ───────────────────────────── help and log ─────────────────────────────
+
+    pub fn log_viewer(&self) -> Viewer {
+        let entries = if self.log.is_empty() {
+            vec![Entry {
+                lines: vec![("No messages yet.".into(), self.theme.dim)],
+            }]
+        } else {
+            self.log
+                .iter()
+                .rev()
+                .map(|e| {
+                    let style = match e.level {
+                        Level::Error => self.theme.error,
+                        Level::Warning => self.theme.warning,
+                        Level::Success => self.theme.success,
+                        Level::Info => self.theme.base,
+                    };
+                    let at = e.at.with_timezone(&Local).format("%H:%M:%S");
+                    Entry {
+                        lines: vec![(format!("{at} {:<5} {}", e.level.label(), e.text), style)],
+                    }
+                })
+                .collect()
+        };
+        Viewer::new(ViewerKind::Log, "Message log (newest first)", entries)
+    }
+
+    /// The help: every key of the current screen and the popups, from the keymap; the text
+    /// field keys; the commands; and the permission matrix.
+    pub fn help_entries(&self) -> Vec<Entry> {
+        let theme = &self.theme;
+        let heading = |s: String| Entry {
+            lines: vec![(s, theme.accent)],
+        };
+        let line = |s: String, style| Entry {
+            lines: vec![(s, style)],
+        };
+        let keymap = &self.settings.keymap;
+        let mut out = vec![heading(format!("Keys on {}", self.screen.breadcrumb()))];
+        let ctx = self.ctx();
+        for layer in [
+            Layer::Always,
+            Layer::Global,
+            Layer::Form,
+            Layer::Confirm,
+            Layer::Reveal,
+            Layer::Viewer,
+        ] {
+            if layer != Layer::Always && layer != Layer::Global {
+                out.push(line(String::new(), theme.base));
+                out.push(heading(layer.title().to_string()));
+            }
+            for bound in keymap.bound().iter().filter(|b| b.layer == layer) {
+                let keys = keymap.keys(bound.action);
+                let offer = ctx
+                    .as_ref()
+                    .and_then(|c| self.component(self.screen).offer(bound.action, c).map(|o| (o, c)));
+                let screen_specific = matches!(
+                    bound.action,
+                    Action::Open
+                        | Action::NextTab
+                        | Action::PrevTab
+                        | Action::Create
+                        | Action::Edit
+                        | Action::Settings
+                        | Action::Delete
+                        | Action::Copy
+                        | Action::Detail
+                );
+                let text = match (screen_specific, offer) {
+                    (false, _) => format!("  {keys:<14} {}", bound.description),
+                    (true, None) => continue,
+                    (true, Some((offer, ctx))) => match offer.needs.filter(|p| !ctx.session.permits(*p)) {
+                        None => format!("  {keys:<14} {}", offer.label),
+                        Some(p) => format!(
+                            "  {keys:<14} {} — not available to you: requires {}",
+                            offer.label,
+                            who_may(p)
+                        ),
+                    },
+                };
+                out.push(line(text, theme.base));
+            }
+        }
+        out.push(line(String::new(), theme.base));
+        out.push(heading(
+            "Text fields (forms, the : line, filters, typed phrases)".into(),
+        ));
+        for (keys, what) in TEXT_KEYS {
+            out.push(line(format!("  {keys:<22} {what}"), theme.base));
+        }
+        out.push(line(String::new(), theme.base));
+        out.push(heading(
+            "Commands (: then Tab completes; the palette is fuzzy)".into(),
+        ));
+        for s in Screen::MENU {
+            out.push(line(
+                format!("  :{:<14} {}", s.command(), s.breadcrumb()),
+                theme.base,
+            ));
+        }
+        for (c, what) in [
+            ("project NAME", "switch the current project"),
+            ("messages", "the message log"),
+            ("signout", "sign out / switch user"),
+            ("quit", "leave kc-console"),
+        ] {
+            out.push(line(format!("  :{c:<14} {what}"), theme.base));
+        }
+        out.push(line(String::new(), theme.base));
+        out.push(heading("Who may do what".into()));
+        out.push(line(format!("  {:<58} OA OR PA PM PR", "action"), theme.dim));
+        for row in MATRIX {
+            let mark = |b: bool| if b { "✓ " } else { "· " };
+            out.push(line(
+                format!(
+                    "  {:<58} {} {} {} {} {}",
+                    row.action,
+                    mark(row.org_admin),
+                    mark(row.org_reader),
+                    mark(row.project_admin),
+                    mark(row.project_member),
+                    mark(row.project_reader)
+                ),
+                theme.base,
+            ));
+        }
+        out.push(line(
+            "  OA Org Admin · OR Org Reader · PA Project Admin · PM Project Member · PR Project Reader"
+                .into(),
+            theme.dim,
+        ));
+        out.push(line(format!("  {}", screens::RESTRICTED_2024), theme.dim));
+        out
+    }
+
+    /// The footer: the current screen's offered actions (with the seeds' button names), then
+    /// the global keys.
+    pub fn footer_hints(&self) -> Vec<(String, String)> {
+        let mut hints = Vec::new();
+        if self.popup.is_some() || self.input != Input::None {
+            return hints;
+        }
+        let keymap = &self.settings.keymap;
+        let global = |action: Action| (keymap.key(action), super::keymap::hint(action).to_string());
+        // Help and quit come first so the narrowest footer still shows them.
+        hints.push(global(Action::Help));
+        hints.push(global(Action::Quit));
+        if !self.sidebar_shown() {
+            hints.push((keymap.key(Action::Sidebar), "menu".into()));
+        }
+        let has_row = self
+            .component(self.screen)
+            .table()
+            .is_some_and(|t| t.selected_key().is_some());
+        let available = self.unavailable_reason().is_none();
+        if let (Some(ctx), true) = (self.ctx(), available) {
+            for action in [
+                Action::Open,
+                Action::NextTab,
+                Action::Create,
+                Action::Edit,
+                Action::Settings,
+                Action::Delete,
+                Action::Copy,
+            ] {
+                let Some(offer) = self.component(self.screen).offer(action, &ctx) else {
+                    continue;
+                };
+                if (offer.on_row && !has_row) || offer.refusal(ctx.session).is_some() {
+                    continue;
+                }
+                hints.push((keymap.key(action), offer.label.to_string()));
+            }
+        }
+        for action in [
+            Action::Filter,
+            Action::CommandLine,
+            Action::SwitchProject,
+            Action::Messages,
+        ] {
+            hints.push(global(action));
+        }
+        hints
+    }
+
+    /// Why the current screen is not available to this user, if it is not.
+    pub fn unavailable_reason(&self) -> Option<String> {
+        let ctx = self.ctx()?;
+        self.component(self.screen).unavailable(&ctx)
+    }
+
+    /// The actions of the current screen this user is not offered, grouped by who may: for
+    /// the line under the breadcrumb, where a user looks for the missing button.
+    pub fn withheld(&self) -> Option<String> {
+        let ctx = self.ctx()?;
+        let mut by_role: Vec<(String, Vec<&'static str>)> = Vec::new();
+        for action in [
+            Action::Create,
+            Action::Edit,
+            Action::Settings,
+            Action::Delete,
+            Action::Open,
+        ] {
+            let Some(offer) = self.component(self.screen).offer(action, &ctx) else {
+                continue;
+            };
+            let Some(p) = offer.needs.filter(|p| !ctx.session.permits(*p)) else {
+                continue;
+            };
+            let who = who_may(p);
+            match by_role.iter_mut().find(|(w, _)| *w == who) {
+                Some((_, labels)) => labels.push(offer.label),
+                None => by_role.push((who, vec![offer.label])),
+            }
+        }
+        if by_role.is_empty() {
+            return None;
+        }
+        let parts: Vec<String> = by_role
+            .into_iter()
+            .map(|(who, labels)| format!("{} need {who}", labels.join(", ")))
+            .collect();
+        Some(format!("read-only for you: {}", parts.join("; ")))
+    }
+
+    pub fn command_line_open(&self) -> Option<&CommandLine> {
+        match &self.input {
+            Input::Command(line) => Some(line),
+            _ => None,
+        }
+    }
 }
 
-/// Completes a `:` command from its prefix, when exactly one command fits.
-pub fn complete(prefix: &str) -> Option<String> {
-    let fits: Vec<&&str> = COMMANDS.iter().filter(|c| c.starts_with(prefix)).collect();
-    match fits.as_slice() {
-        [one] => Some(one.to_string()),
-        _ => None,
+fn is_command(line: &str) -> bool {
+    matches!(
+        line,
+        "quit" | "q" | "signout" | "messages" | "log" | "help" | "sidebar"
+    ) || line.starts_with("project ")
+        || Screen::MENU.iter().any(|s| s.command() == line)
+}
+
+/// The palette entries that match `typed`, best first: fuzzy (nucleo, as helix and television
+/// use), with entries that start with the typed text first and shorter ones before longer.
+pub fn palette_matches(entries: &[PaletteEntry], typed: &str) -> Vec<usize> {
+    let typed = typed.trim_start();
+    if typed.trim().is_empty() {
+        return (0..entries.len())
+            .filter(|&i| !entries[i].text.starts_with("project ") || entries[i].text == "project ")
+            .collect();
     }
+    let mut matcher = Matcher::new(MatcherConfig::DEFAULT);
+    let pattern = Pattern::parse(typed, CaseMatching::Ignore, Normalization::Smart);
+    let mut buffer = Vec::new();
+    let mut scored: Vec<(usize, u32)> = entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            pattern
+                .score(Utf32Str::new(&e.text, &mut buffer), &mut matcher)
+                .map(|score| (i, score))
+        })
+        .collect();
+    scored.sort_by_key(|&(i, score)| {
+        (
+            !entries[i].text.starts_with(typed),
+            std::cmp::Reverse(score),
+            entries[i].text.len(),
+            i,
+        )
+    });
+    scored.into_iter().map(|(i, _)| i).collect()
 }

@@ -2,13 +2,15 @@
 //! rendered to ratatui's `TestBackend`. Tests (and walkthroughs) use this; the clipboard is
 //! replaced by a record of what would have been copied.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use unicode_width::UnicodeWidthStr;
 
-use super::app::{App, Effect, Msg};
+use super::app::App;
 use super::effects::perform;
+use super::keymap::Key;
+use super::msg::{Effect, Msg};
 use crate::console::Console;
 
 pub struct Headless<'a> {
@@ -18,33 +20,40 @@ pub struct Headless<'a> {
     pub copied: Vec<String>,
 }
 
-/// Parses a key name as `tuictl`/tmux spell it: `Enter`, `Esc`, `Tab`, `BTab`, `Up`, `Down`,
-/// `Left`, `Right`, `PgUp`, `PgDn`, `BSpace`, `Space`, `C-c`, or a single character.
+/// Parses a key name as `tuictl`/tmux spell it (`Enter`, `Esc`, `Tab`, `BTab`, `Up`, `Down`,
+/// `Left`, `Right`, `PgUp`, `PgDn`, `NPage`, `PPage`, `BSpace`, `DC`, `Home`, `End`, `Space`,
+/// `C-c`, `M-b`, or a single character) or as the keymap does (`Del`, `S-Tab`, `F1`, `C-Left`).
 pub fn parse_key(name: &str) -> Option<KeyEvent> {
-    let code = match name {
-        "Enter" => KeyCode::Enter,
-        "Esc" | "Escape" => KeyCode::Esc,
-        "Tab" => KeyCode::Tab,
-        "BTab" | "S-Tab" => KeyCode::BackTab,
-        "Up" => KeyCode::Up,
-        "Down" => KeyCode::Down,
-        "Left" => KeyCode::Left,
-        "Right" => KeyCode::Right,
-        "PgUp" | "PPage" => KeyCode::PageUp,
-        "PgDn" | "NPage" => KeyCode::PageDown,
-        "BSpace" | "Backspace" => KeyCode::Backspace,
-        "Space" => KeyCode::Char(' '),
-        "C-c" => return Some(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
-        other => {
-            let mut chars = other.chars();
-            let c = chars.next()?;
-            if chars.next().is_some() {
-                return None;
-            }
-            KeyCode::Char(c)
-        }
+    let tmux = match name {
+        "Escape" => Some("Esc"),
+        "BTab" => Some("S-Tab"),
+        "PPage" => Some("PgUp"),
+        "NPage" => Some("PgDn"),
+        "Backspace" => Some("BSpace"),
+        "DC" => Some("Del"),
+        "C-Left" | "C-Right" => None,
+        other => Some(other),
     };
-    Some(KeyEvent::new(code, KeyModifiers::NONE))
+    if let Some(arrow) = name.strip_prefix("C-").filter(|r| *r == "Left" || *r == "Right") {
+        let code = if arrow == "Left" {
+            KeyCode::Left
+        } else {
+            KeyCode::Right
+        };
+        return Some(KeyEvent::new(code, KeyModifiers::CONTROL));
+    }
+    let key = Key::parse(tmux?)?;
+    let mut modifiers = KeyModifiers::NONE;
+    if key.ctrl {
+        modifiers |= KeyModifiers::CONTROL;
+    }
+    if key.alt {
+        modifiers |= KeyModifiers::ALT;
+    }
+    if key.code == KeyCode::BackTab {
+        modifiers |= KeyModifiers::SHIFT;
+    }
+    Some(KeyEvent::new(key.code, modifiers))
 }
 
 impl<'a> Headless<'a> {
@@ -58,7 +67,11 @@ impl<'a> Headless<'a> {
 
     /// Feeds a message and carries out every effect it leads to, until nothing is pending.
     pub fn send(&mut self, msg: Msg) {
-        let mut effects = self.app.update(msg);
+        let effects = self.app.update(msg);
+        self.run(effects);
+    }
+
+    pub fn run(&mut self, mut effects: Vec<Effect>) {
         while !effects.is_empty() {
             let mut next = Vec::new();
             for effect in effects {
@@ -72,13 +85,6 @@ impl<'a> Headless<'a> {
                 next.extend(self.app.update(reply));
             }
             effects = next;
-        }
-    }
-
-    pub fn run(&mut self, effects: Vec<super::app::Effect>) {
-        for effect in effects {
-            let reply = perform(self.console, effect);
-            self.send(reply);
         }
     }
 
@@ -101,13 +107,37 @@ impl<'a> Headless<'a> {
         }
     }
 
+    /// A left click at column `x`, row `y` (zero-based).
+    pub fn click(&mut self, x: u16, y: u16) {
+        self.send(Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: x,
+            row: y,
+            modifiers: KeyModifiers::NONE,
+        }));
+    }
+
+    /// The wheel turned once at column `x`, row `y`: down when `down`.
+    pub fn wheel(&mut self, x: u16, y: u16, down: bool) {
+        self.send(Msg::Mouse(MouseEvent {
+            kind: if down {
+                MouseEventKind::ScrollDown
+            } else {
+                MouseEventKind::ScrollUp
+            },
+            column: x,
+            row: y,
+            modifiers: KeyModifiers::NONE,
+        }));
+    }
+
     /// Renders one frame at `width`×`height` and returns it as text, one line per row.
     pub fn render(&mut self, width: u16, height: u16) -> String {
         self.send(Msg::Resize(width, height));
         let mut terminal =
             Terminal::new(TestBackend::new(width, height)).expect("a test terminal always opens");
         terminal
-            .draw(|frame| super::view::draw(&self.app, frame))
+            .draw(|frame| super::frame::draw(&self.app, frame))
             .expect("drawing to a test terminal never fails");
         buffer_text(terminal.backend().buffer())
     }

@@ -1,37 +1,56 @@
 //! The interactive console: ratatui + crossterm over the same model as every other face.
 //!
-//! Three threads: this one owns the terminal and the state; a worker owns the model calls
-//! (argon2, sled flushes), so no key press waits on them; an input thread turns terminal
-//! events into messages. The screen is redrawn after each burst of messages, not on a timer.
+//! Four threads: this one owns the terminal and the state; a worker carries out effects
+//! (`effects::perform`, the one place that calls the model: argon2, sled flushes), so no key
+//! press waits on them; an input thread turns terminal events into messages; a feed thread turns
+//! the model's committed changes into messages. The screen is redrawn after each burst of
+//! messages, not on a timer.
 
 pub mod app;
 pub mod clipboard;
+pub mod config;
 pub mod effects;
-pub mod form;
+pub mod frame;
 pub mod headless;
 pub mod keymap;
+pub mod msg;
+pub mod popups;
 pub mod screens;
 pub mod theme;
-pub mod view;
+pub mod widgets;
 
 use std::io::IsTerminal;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossterm::event::{self, DisableBracketedPaste, EnableBracketedPaste, Event, KeyEventKind};
+use crossterm::event::{
+    self, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+    KeyEventKind,
+};
 use crossterm::execute;
+use tokio::sync::broadcast::error::RecvError;
 
 use crate::console::{Actor, Console, Error, Result, Secret};
-use app::{App, Effect, Msg};
+use app::{App, Level};
 use clipboard::Clipboard;
-use theme::{Theme, ThemeName};
+use msg::{Effect, Msg};
+use theme::ThemeName;
 
 /// How the console starts: on the sign-in screen, signing in at once, or already signed in.
 pub enum Start {
     SignIn { email: Option<String> },
     Password { email: String, password: Secret },
     SignedIn(Actor),
+}
+
+/// What the command line adds to the config file for this run.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// Shown as the first message (e.g. where the token API listens).
+    pub notice: Option<String>,
+    /// `--no-mouse`: leave the mouse to the terminal (selecting text) whatever the config says.
+    pub no_mouse: bool,
 }
 
 /// Refuses early, before any data is touched, when there is no terminal to draw on.
@@ -46,8 +65,23 @@ pub fn require_terminal() -> Result<()> {
     }
 }
 
-/// Runs the console until the user quits; `notice` is shown as the first flash message.
-pub fn run(console: Arc<Console>, start: Start, notice: Option<String>) -> Result<()> {
+/// The app as configured: the config file's settings (or the defaults, with the problem as the
+/// first message), the theme the environment asks for.
+pub fn configured_app(email: &str, no_mouse: bool) -> App {
+    let (mut settings, problem) = config::load();
+    settings.theme = ThemeName::resolve(settings.theme);
+    if no_mouse {
+        settings.mouse = false;
+    }
+    let mut app = App::new(settings, email);
+    if let Some(problem) = problem {
+        app.note(Level::Error, problem);
+    }
+    app
+}
+
+/// Runs the console until the user quits.
+pub fn run(console: Arc<Console>, start: Start, options: Options) -> Result<()> {
     require_terminal()?;
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>();
     let (effect_tx, effect_rx) = mpsc::channel::<Effect>();
@@ -66,11 +100,25 @@ pub fn run(console: Arc<Console>, start: Start, notice: Option<String>) -> Resul
         let msg = match event::read() {
             Ok(Event::Key(key)) if key.kind != KeyEventKind::Release => Msg::Key(key),
             Ok(Event::Paste(text)) => Msg::Paste(text),
+            Ok(Event::Mouse(mouse)) => Msg::Mouse(mouse),
             Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
             Ok(_) => continue,
             Err(_) => break,
         };
         if input_tx.send(msg).is_err() {
+            break;
+        }
+    });
+    // The model's change feed: a reader that falls behind is told how much it missed.
+    let mut feed = console.subscribe();
+    let feed_tx = msg_tx.clone();
+    std::thread::spawn(move || loop {
+        let msg = match feed.blocking_recv() {
+            Ok(change) => Msg::Changed(change),
+            Err(RecvError::Lagged(missed)) => Msg::Missed(missed),
+            Err(RecvError::Closed) => break,
+        };
+        if feed_tx.send(msg).is_err() {
             break;
         }
     });
@@ -82,33 +130,35 @@ pub fn run(console: Arc<Console>, start: Start, notice: Option<String>) -> Resul
         }
     });
 
-    let mut app = App::new(Theme::new(ThemeName::from_env()), "");
+    let email = match &start {
+        Start::SignIn { email } => email.clone().unwrap_or_default(),
+        Start::Password { email, .. } => email.clone(),
+        Start::SignedIn(_) => String::new(),
+    };
+    let mut app = configured_app(&email, options.no_mouse);
     let initial = match start {
-        Start::SignIn { email } => {
-            app = App::new(app.theme, email.as_deref().unwrap_or_default());
-            Vec::new()
-        }
-        Start::Password { email, password } => {
-            app = App::new(app.theme, &email);
-            app.sign_in_now(&email, password)
-        }
+        Start::SignIn { .. } => Vec::new(),
+        Start::Password { email, password } => app.sign_in_now(&email, password),
         Start::SignedIn(actor) => {
-            let session = effects::session_for(&console, actor, None)?;
+            let session = effects::session_for(&console, actor, app.settings.default_project.as_deref())?;
             app.update(Msg::SignedIn(Ok(session)))
         }
     };
-
-    if let Some(text) = notice {
-        app.flash = Some(app::Flash {
-            text,
-            kind: app::FlashKind::Info,
-        });
+    if let Some(text) = options.notice {
+        app.note(Level::Info, text);
     }
+    let mouse = app.settings.mouse;
     // ratatui's init restores the terminal on panic as well as on the way out below.
     let mut terminal =
         ratatui::try_init().map_err(|e| Error::Internal(format!("cannot set up the terminal: {e}")))?;
     let _ = execute!(std::io::stdout(), EnableBracketedPaste);
+    if mouse {
+        let _ = execute!(std::io::stdout(), EnableMouseCapture);
+    }
     let result = event_loop(&mut terminal, &mut app, initial, &msg_rx, &effect_tx);
+    if mouse {
+        let _ = execute!(std::io::stdout(), DisableMouseCapture);
+    }
     let _ = execute!(std::io::stdout(), DisableBracketedPaste);
     ratatui::restore();
     result
@@ -123,14 +173,12 @@ fn event_loop(
 ) -> Result<()> {
     let mut clipboard: Option<Clipboard> = None;
     let mut dispatch = |app: &mut App, pending: Vec<Effect>| {
-        for effect in pending {
+        let mut queue = pending;
+        while let Some(effect) = queue.pop() {
             match effect {
                 Effect::Copy { text, what } => {
                     let outcome = clipboard.get_or_insert_with(Clipboard::new).copy(&text);
-                    let follow = app.update(Msg::Copied(outcome.describe(&what)));
-                    for e in follow {
-                        let _ = effects.send(e);
-                    }
+                    queue.extend(app.update(Msg::Copied(outcome.describe(&what))));
                 }
                 other => {
                     let _ = effects.send(other);
@@ -140,7 +188,7 @@ fn event_loop(
     };
     let draw = |terminal: &mut ratatui::DefaultTerminal, app: &App| {
         terminal
-            .draw(|frame| view::draw(app, frame))
+            .draw(|frame| frame::draw(app, frame))
             .map(|_| ())
             .map_err(|e| Error::Internal(format!("cannot draw: {e}")))
     };

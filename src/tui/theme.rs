@@ -11,15 +11,17 @@ pub enum ThemeName {
 }
 
 impl ThemeName {
-    /// `NO_COLOR` (any value) wins; otherwise `KC_CONSOLE_THEME` = dark | light | mono.
-    pub fn from_env() -> ThemeName {
+    /// `NO_COLOR` (any value) wins; then `KC_CONSOLE_THEME` = dark | light | mono; then the
+    /// config file's choice.
+    pub fn resolve(configured: ThemeName) -> ThemeName {
         if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
             return ThemeName::Mono;
         }
         match std::env::var("KC_CONSOLE_THEME").as_deref() {
             Ok("light") => ThemeName::Light,
             Ok("mono") => ThemeName::Mono,
-            _ => ThemeName::Dark,
+            Ok("dark") => ThemeName::Dark,
+            _ => configured,
         }
     }
 }

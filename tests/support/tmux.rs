@@ -13,12 +13,26 @@ pub struct Tmux {
 }
 
 impl Tmux {
+    /// The console in a tmux session of its own on `data_dir`, which gets the demo organization
+    /// first when it holds none (kc-console never fills an empty directory by itself).
     pub fn start(name: &str, width: u16, height: u16, data_dir: &Path) -> Tmux {
+        if !data_dir.join("kc-console.initialized").exists() {
+            let made = Command::new(BINARY)
+                .arg("--data-dir")
+                .arg(data_dir)
+                .args(["init", "--demo"])
+                .env_remove("KC_CONSOLE_DATA_DIR")
+                .output()
+                .expect("kc-console init --demo");
+            assert!(made.status.success(), "init --demo: {made:?}");
+        }
         let socket = format!("kc-test-{}-{name}", std::process::id());
         let tmux = Tmux { socket };
         // No display: the system clipboard is unavailable, so copying must fall back to OSC 52.
+        // No config file: the defaults, whatever the machine's own config says.
         let script = format!(
-            "echo BEFORE-CONSOLE; env -u KC_CONSOLE_USER -u KC_CONSOLE_PASSWORD -u DISPLAY -u WAYLAND_DISPLAY TZ=UTC {BINARY} --data-dir {}; echo EXIT=$?",
+            "echo BEFORE-CONSOLE; env -u KC_CONSOLE_USER -u KC_CONSOLE_PASSWORD -u DISPLAY -u WAYLAND_DISPLAY TZ=UTC KC_CONSOLE_CONFIG={}/no-config.toml {BINARY} --data-dir {}; echo EXIT=$?",
+            data_dir.display(),
             data_dir.display()
         );
         let status = Command::new("tmux")

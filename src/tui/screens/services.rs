@@ -1,0 +1,141 @@
+//! Services *(replica)*: start using a service in the current project, which creates its
+//! service agent.
+
+use super::agents::status_dot;
+use super::{
+    accept, date, detail, expect, nothing_selected, offer, subject, Component, Ctx, Offer, Reply, Screen,
+};
+use crate::console::access::Permission;
+use crate::tui::keymap::Action;
+use crate::tui::msg::{Command, Data, Query, ServiceUse};
+use crate::tui::popups::{Confirm, Popup};
+use crate::tui::widgets::table::{col, Column, Table, TableNav};
+
+const COLUMNS: &[Column<ServiceUse>] = &[
+    col("SERVICE", 10, 0, |s| s.service.clone()),
+    col("IN THIS PROJECT", 10, 0, |s| {
+        if s.agent.is_some() {
+            "● in use".into()
+        } else {
+            "○ not used".into()
+        }
+    }),
+];
+
+pub struct Services {
+    table: Table<ServiceUse>,
+    asked: Option<Query>,
+}
+
+impl Default for Services {
+    fn default() -> Services {
+        Services {
+            table: Table::new(COLUMNS, |s| s.service.clone()),
+            asked: None,
+        }
+    }
+}
+
+impl Component for Services {
+    fn screen(&self) -> Screen {
+        Screen::Services
+    }
+
+    fn request(&mut self, ctx: &Ctx) -> Option<Query> {
+        let Some(project) = ctx.project_id() else {
+            self.table
+                .fail("No current project: press p to choose one.".into());
+            self.asked = None;
+            return None;
+        };
+        self.table.set_loading();
+        self.asked = Some(Query::Services { project });
+        self.asked.clone()
+    }
+
+    fn loaded(&mut self, query: &Query, result: Result<Data, String>, ctx: &Ctx) -> bool {
+        let rows = expect(result, |d| match d {
+            Data::Services(rows) => Some(rows),
+            _ => None,
+        });
+        accept(&self.asked, query, rows, &mut self.table, ctx.dates)
+    }
+
+    fn offer(&self, action: Action, _ctx: &Ctx) -> Option<Offer> {
+        Some(match action {
+            Action::Open => offer("start using").needs(Permission::UseService).on_row(),
+            Action::Detail => offer("details").on_row(),
+            Action::Copy => offer("copy name").on_row(),
+            _ => return None,
+        })
+    }
+
+    fn act(&mut self, action: Action, ctx: &Ctx) -> Reply {
+        let Some(row) = self.table.selected_row() else {
+            return nothing_selected();
+        };
+        match action {
+            Action::Open => {
+                let project = ctx
+                    .session
+                    .current
+                    .as_ref()
+                    .map(|c| c.project.name.clone())
+                    .unwrap_or_default();
+                if row.agent.is_some() {
+                    return Reply::Info(format!("{} is already in use in {project}.", row.service));
+                }
+                Reply::Popup(Popup::Confirm(Confirm {
+                    title: "Start using a service".into(),
+                    lines: vec![
+                        format!("Start using {} in project {project}?", row.service),
+                        "Its service agent is created in this project.".into(),
+                    ],
+                    yes_label: "OK",
+                    command: Command::EnableService {
+                        project_id: ctx.project_id().unwrap_or_default(),
+                        service: row.service.clone(),
+                    },
+                    subject: None,
+                }))
+            }
+            Action::Copy => Reply::Copy {
+                text: row.service.clone(),
+                what: "the service name".into(),
+            },
+            _ => Reply::Nothing,
+        }
+    }
+
+    fn table(&self) -> Option<&dyn TableNav> {
+        Some(&self.table)
+    }
+
+    fn table_mut(&mut self) -> Option<&mut dyn TableNav> {
+        Some(&mut self.table)
+    }
+
+    fn forget(&mut self) {
+        *self = Services::default();
+    }
+
+    fn detail(&self, ctx: &Ctx) -> Option<Popup> {
+        let s = self.table.selected_row()?;
+        let mut fields = vec![("Service", s.service.clone())];
+        match &s.agent {
+            Some(a) => {
+                fields.push(("In this project", "in use".into()));
+                fields.push(("Service agent ID", a.id()));
+                fields.push(("Service agent status", status_dot(a.status).into()));
+                fields.push(("Started at", date(ctx.dates, &a.created_at)));
+            }
+            None => fields.push(("In this project", "not used".into())),
+        }
+        Some(detail(
+            ctx,
+            &format!("Service {}", s.service),
+            Some(subject(&s.service, &s.service)),
+            fields,
+        ))
+    }
+}

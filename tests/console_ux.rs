@@ -1,0 +1,1197 @@
+//! The console's everyday work, driven headless through the real key handling (`Headless`):
+//! text fields that edit like a shell line, the config file, detail views, sorting, the message
+//! log, the palette, the mouse, Ctrl-C over a secret, roles on screen, signing out, the live
+//! change feed, and nothing raw from outside ever drawn. Snapshots at 80×24 and 120×40 (insta);
+//! deterministic: fixed clock, seeded entropy, the demo organization, TZ=UTC.
+
+use std::sync::{Arc, Once};
+
+use chrono::{TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kc_console::console::{AuditEvent, Change, Config, Console, FixedClock, Limits, SeededEntropy};
+use kc_console::store::{sequence_key, Table};
+use kc_console::tui::app::{App, Input, Level};
+use kc_console::tui::config::{self, Settings};
+use kc_console::tui::effects::session_for;
+use kc_console::tui::headless::Headless;
+use kc_console::tui::msg::{Effect, Msg};
+use kc_console::tui::popups::{Popup, ViewerKind};
+use kc_console::tui::screens::Screen;
+use kc_console::tui::widgets::form::Input as FieldInput;
+use tempfile::TempDir;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+const OWNER: &str = "owner@pangyo.example";
+const ADMIN: &str = "admin@pangyo.example";
+const DEV: &str = "dev@pangyo.example";
+const VIEWER: &str = "viewer@pangyo.example";
+
+fn utc() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| std::env::set_var("TZ", "UTC"));
+}
+
+struct World {
+    console: Console,
+    clock: Arc<FixedClock>,
+    dir: TempDir,
+}
+
+impl World {
+    fn new() -> World {
+        utc();
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(FixedClock::new(
+            Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap(),
+        ));
+        let console = Console::open(
+            dir.path(),
+            Config {
+                clock: clock.clone(),
+                entropy: Arc::new(SeededEntropy::new(42)),
+                limits: Limits::default(),
+            },
+        )
+        .unwrap();
+        console.load_demo().unwrap();
+        World { console, clock, dir }
+    }
+
+    fn app(&self, settings: Settings) -> App {
+        App::new(settings, "").with_clock(self.clock.clone())
+    }
+
+    fn signed_in_with(&self, email: &str, settings: Settings) -> Headless<'_> {
+        let mut h = Headless::new(&self.console, self.app(settings));
+        let user = self.console.user_by_email(email).unwrap();
+        let session = session_for(&self.console, Console::actor_for(&user), None).unwrap();
+        h.send(Msg::SignedIn(Ok(session)));
+        h
+    }
+
+    fn signed_in(&self, email: &str) -> Headless<'_> {
+        self.signed_in_with(email, Settings::default())
+    }
+
+    fn actor(&self, email: &str) -> kc_console::console::Actor {
+        Console::actor_for(&self.console.user_by_email(email).unwrap())
+    }
+}
+
+fn go(h: &mut Headless, command: &str) {
+    h.keys(&[":"]);
+    h.type_text(command);
+    h.keys(&["Enter"]);
+    assert_eq!(h.app.input, Input::None, ":{command} closes the command line");
+}
+
+fn select(h: &mut Headless, needle: &str) {
+    h.keys(&["g"]);
+    for _ in 0..50 {
+        if h.app
+            .table(h.app.screen)
+            .and_then(|t| t.selected_cells())
+            .is_some_and(|r| r.iter().any(|c| c.contains(needle)))
+        {
+            return;
+        }
+        h.keys(&["j"]);
+    }
+    panic!("no row contains {needle:?}");
+}
+
+fn selected_key(h: &Headless) -> Option<String> {
+    h.app
+        .table(h.app.screen)
+        .and_then(|t| t.selected_key())
+        .map(str::to_string)
+}
+
+fn ctrl(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+fn alt(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT)
+}
+
+fn snap(h: &mut Headless, name: &str) {
+    for (w, ht) in SIZES {
+        let frame = h.render(w, ht);
+        insta::assert_snapshot!(format!("{name}_{w}x{ht}"), frame);
+    }
+}
+
+/// The focused text field of the open form: its value and cursor.
+fn form_field(h: &Headless) -> (String, usize) {
+    match &h.app.popup {
+        Some(Popup::Form(form)) => match &form.fields[form.focus].input {
+            FieldInput::Text(field) => (field.value().to_string(), field.cursor()),
+            other => panic!("the focused field is not text: {other:?}"),
+        },
+        other => panic!("expected a form, found {other:?}"),
+    }
+}
+
+// ───────────────────────────── text fields ─────────────────────────────
+
+#[test]
+fn form_fields_edit_like_a_shell_line() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "projects");
+    h.keys(&["c"]);
+    h.type_text("new shop app");
+    assert_eq!(form_field(&h), ("new shop app".into(), 12));
+    h.keys(&["Left", "Left", "Left"]);
+    h.type_text("X");
+    assert_eq!(
+        form_field(&h),
+        ("new shop Xapp".into(), 10),
+        "Left moves, typing inserts"
+    );
+    h.keys(&["Home"]);
+    h.type_text("A");
+    assert_eq!(form_field(&h), ("Anew shop Xapp".into(), 1), "Home");
+    h.keys(&["End"]);
+    assert_eq!(form_field(&h).1, 14, "End");
+    h.press(ctrl('a'));
+    assert_eq!(form_field(&h).1, 0, "C-a");
+    h.keys(&["Del"]);
+    assert_eq!(
+        form_field(&h),
+        ("new shop Xapp".into(), 0),
+        "Delete removes under the cursor"
+    );
+    h.press(ctrl('e'));
+    assert_eq!(form_field(&h).1, 13, "C-e");
+    h.press(ctrl('w'));
+    assert_eq!(
+        form_field(&h),
+        ("new shop ".into(), 9),
+        "C-w deletes the word before"
+    );
+    h.press(alt('b'));
+    assert_eq!(form_field(&h).1, 4, "M-b moves a word back");
+    h.keys(&["C-Left"]);
+    assert_eq!(form_field(&h).1, 0, "C-← moves a word back");
+    h.press(alt('f'));
+    assert_eq!(form_field(&h).1, 4, "M-f moves a word on");
+    h.press(ctrl('k'));
+    assert_eq!(form_field(&h), ("new ".into(), 4), "C-k deletes to the end");
+    h.press(ctrl('y'));
+    assert_eq!(
+        form_field(&h),
+        ("new shop ".into(), 9),
+        "C-y puts back what was deleted"
+    );
+    h.press(ctrl('u'));
+    assert_eq!(form_field(&h), (String::new(), 0), "C-u deletes the line");
+    h.type_text("ab");
+    h.keys(&["BSpace"]);
+    assert_eq!(form_field(&h), ("a".into(), 1), "Backspace");
+    // Letters that are keys elsewhere are text here.
+    h.type_text("qjkdcs?/:");
+    assert_eq!(form_field(&h).0, "aqjkdcs?/:");
+    assert!(h.app.popup.is_some() && !h.app.quit);
+}
+
+#[test]
+fn the_other_text_fields_edit_the_same_way() {
+    let world = World::new();
+    // The sign-in fields; the password stays masked.
+    let mut h = Headless::new(&world.console, world.app(Settings::default()));
+    h.type_text("owner@pangyo.exampl");
+    h.keys(&["Left"]);
+    h.type_text("X");
+    assert_eq!(h.app.signin.value("Email"), "owner@pangyo.exampXl");
+    h.keys(&["BSpace", "End"]);
+    h.type_text("e");
+    h.keys(&["Tab"]);
+    h.type_text("some wrong words");
+    h.press(ctrl('w'));
+    h.press(ctrl('u'));
+    h.type_text("owner-demo-pw");
+    let frame = h.render(80, 24);
+    assert!(
+        !frame.contains("owner-demo-pw") && frame.contains("•••••••••••••"),
+        "{frame}"
+    );
+    h.keys(&["Enter"]);
+    assert!(h.app.session.is_some(), "signed in with the edited fields");
+
+    // The filter.
+    go(&mut h, "projects");
+    h.keys(&["/"]);
+    h.type_text("lake");
+    h.keys(&["Home"]);
+    h.type_text("data-");
+    assert_eq!(h.app.table(Screen::Projects).unwrap().filter(), "data-lake");
+    h.press(ctrl('u'));
+    assert_eq!(h.app.table(Screen::Projects).unwrap().filter(), "");
+    h.keys(&["Esc"]);
+
+    // The `:` line.
+    h.keys(&[":"]);
+    h.type_text("audi");
+    h.keys(&["Left"]);
+    h.keys(&["Del"]);
+    h.type_text("it");
+    match &h.app.input {
+        Input::Command(line) => assert_eq!(line.field.value(), "audit"),
+        other => panic!("{other:?}"),
+    }
+    h.press(ctrl('u'));
+    h.type_text("audit");
+    h.keys(&["Enter"]);
+    assert_eq!(h.app.screen, Screen::Audit);
+
+    // The typed-phrase dialog.
+    go(&mut h, "sa");
+    select(&mut h, "deploy-bot");
+    h.keys(&["d"]);
+    h.type_text("Delete account");
+    for _ in 0.."account".len() {
+        h.keys(&["Left"]);
+    }
+    h.type_text("service ");
+    match &h.app.popup {
+        Some(Popup::TypedConfirm(dialog)) => assert!(dialog.matches(), "{:?}", dialog.typed()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn pasted_lines_are_joined_with_a_notice() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "helpdesk");
+    h.keys(&["c", "Tab", "Tab", "Tab"]);
+    h.send(Msg::Paste("첫 줄\r\nsecond line\nthird".into()));
+    assert_eq!(form_field(&h).0, "첫 줄 second line third");
+    let frame = h.render(120, 40);
+    assert!(
+        frame.contains("Pasted 3 lines, joined into one with spaces."),
+        "{frame}"
+    );
+}
+
+// ───────────────────────────── config file ─────────────────────────────
+
+#[test]
+fn a_bad_config_file_names_its_line_and_the_console_opens_with_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let cases: &[(&str, usize, &str)] = &[
+        ("theme = \"dark\"\nmouse = \"yes\"\n", 2, "invalid type"),
+        ("theme = \"blue\"\n", 1, "unknown theme \"blue\""),
+        ("\n\ncolour = \"red\"\n", 3, "unknown field `colour`"),
+        (
+            "date_format = \"%Y-%m-%d %Q\"\n",
+            1,
+            "not a valid strftime format",
+        ),
+        ("sidebar = \"sometimes\"\n", 1, "unknown sidebar setting"),
+        (
+            "[keys.global]\nquit = [\"Ctrl-q\"]\n",
+            2,
+            "\"Ctrl-q\" is not a key name",
+        ),
+        ("[keys.global]\n\nhelp = [\"q\"]\n", 3, "q is bound twice"),
+        ("[keys.always]\ninterrupt = [\"j\"]\n", 2, "j is bound twice"),
+        (
+            "[keys.globl]\nquit = [\"x\"]\n",
+            2,
+            "unknown key layer [keys.globl]",
+        ),
+        (
+            "[keys.global]\nexplode = [\"x\"]\n",
+            2,
+            "unknown action \"explode\"",
+        ),
+        (
+            "theme = \"dark\"\nmouse = true\nmouse = false\n",
+            3,
+            "duplicate key",
+        ),
+        (
+            "default_project = \"bad\\u001b]52;c;x\\u0007\"\n",
+            1,
+            "default_project",
+        ),
+    ];
+    for (text, line, what) in cases {
+        std::fs::write(&path, text).unwrap();
+        let (settings, problem) = config::load_from(&path);
+        let problem = problem.unwrap_or_else(|| panic!("{text:?} is refused"));
+        assert!(
+            problem.contains(&format!("line {line}: ")) && problem.contains(what),
+            "{text:?}: {problem}"
+        );
+        assert!(problem.contains("runs with the defaults"), "{problem}");
+        assert!(
+            !problem.contains('\u{1b}'),
+            "nothing raw in the message: {problem:?}"
+        );
+        // The defaults are in force.
+        assert!(settings.mouse);
+        assert_eq!(settings.keymap.key(kc_console::tui::keymap::Action::Quit), "q");
+    }
+
+    // The console opens with the problem as its first message, and works.
+    std::fs::write(&path, "theme = \"blue\"\n").unwrap();
+    let (settings, problem) = config::load_from(&path);
+    let world = World::new();
+    let mut app = world.app(settings);
+    app.note(Level::Error, problem.unwrap());
+    let mut h = Headless::new(&world.console, app);
+    let frame = h.render(80, 24);
+    assert!(
+        frame.contains("unknown theme \"blue\"")
+            && h.app
+                .flash
+                .as_ref()
+                .is_some_and(|f| f.text.contains("line 1: unknown theme")),
+        "the problem is on the sign-in screen:\n{frame}"
+    );
+    h.type_text(OWNER);
+    h.keys(&["Tab"]);
+    h.type_text("owner-demo-pw");
+    h.keys(&["Enter"]);
+    assert!(h.app.session.is_some(), "the defaults work");
+    h.keys(&["m"]);
+    assert!(
+        h.render(120, 40).contains("line 1: unknown theme"),
+        "and it stays in the message log"
+    );
+
+    // A missing file is no problem; a file that is too big is refused without reading it.
+    let (_, problem) = config::load_from(&dir.path().join("none.toml"));
+    assert_eq!(problem, None);
+    std::fs::write(&path, "#".repeat(70_000)).unwrap();
+    let (_, problem) = config::load_from(&path);
+    assert!(problem.unwrap().contains("larger than 64 KiB"));
+}
+
+#[test]
+fn the_config_file_rebinds_keys_and_sets_mouse_dates_theme_and_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        "theme = \"mono\"\nmouse = false\ndefault_project = \"data-lake\"\ndate_format = \"%d.%m.%Y\"\n\
+         sidebar = \"hide\"\n[keys.global]\nquit = [\"x\"]\ncreate = [\"n\", \"F2\"]\n[keys.reveal]\ncopy_secret = [\"C-y\"]\n",
+    )
+    .unwrap();
+    let (settings, problem) = config::load_from(&path);
+    assert_eq!(problem, None);
+    assert_eq!(settings.default_project.as_deref(), Some("data-lake"));
+    let world = World::new();
+    let user = world.console.user_by_email(OWNER).unwrap();
+    let session = session_for(
+        &world.console,
+        Console::actor_for(&user),
+        settings.default_project.as_deref(),
+    )
+    .unwrap();
+    let mut h = Headless::new(&world.console, world.app(settings));
+    h.send(Msg::SignedIn(Ok(session)));
+    let frame = h.render(120, 40);
+    assert!(
+        frame.contains("Current project: Data Lake"),
+        "default_project:\n{frame}"
+    );
+    assert!(
+        !frame.contains("Payment methods"),
+        "the sidebar is hidden:\n{frame}"
+    );
+    // Hints and help follow the keymap.
+    go(&mut h, "projects");
+    let frame = h.render(120, 40);
+    assert!(
+        frame.contains(" x quit") && frame.contains(" n Create project"),
+        "{frame}"
+    );
+    assert!(frame.contains("24.11.2026"), "the date format:\n{frame}");
+    h.keys(&["?"]);
+    h.keys(&["/"]);
+    h.type_text("create");
+    h.keys(&["Enter"]);
+    let help = h.render(120, 40);
+    assert!(
+        help.contains("n / F2") && help.contains("Create project"),
+        "{help}"
+    );
+    h.keys(&["Esc", "Esc"]);
+    h.keys(&["c"]);
+    assert!(h.app.popup.is_none(), "c is no longer bound");
+    h.keys(&["F2"]);
+    assert!(matches!(h.app.popup, Some(Popup::Form(_))), "F2 creates");
+    h.keys(&["Esc", "q"]);
+    assert!(!h.app.quit, "q is no longer quit");
+    // mouse = false: clicks do nothing.
+    h.click(5, 6);
+    assert_eq!(h.app.screen, Screen::Projects);
+    h.keys(&["x"]);
+    assert!(h.app.quit, "x quits");
+}
+
+#[test]
+fn kc_console_config_print_default_prints_a_valid_documented_file() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kc-console"))
+        .args(["config", "--print-default"])
+        .env_remove("KC_CONSOLE_DATA_DIR")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    config::parse(&text).expect("the printed file is valid");
+    for needle in [
+        "theme = \"dark\"",
+        "mouse = true",
+        "date_format",
+        "# quit = [\"q\"]",
+        "[keys.reveal]",
+    ] {
+        assert!(text.contains(needle), "{needle} in:\n{text}");
+    }
+    // Uncommenting every binding gives the same keymap, valid as written.
+    let uncommented: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("# [keys.") || l.starts_with("# ") && l.contains(" = [") {
+                &l[2..]
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    config::parse(&uncommented).expect("every default binding, uncommented, is valid");
+}
+
+// ───────────────────────────── tables ─────────────────────────────
+
+#[test]
+fn detail_views_show_every_field_in_full() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "audit",
+            "inquiry.submit",
+            &["Sequence number", "Signed in with", "Time (UTC)"],
+        ),
+        (
+            "sa",
+            "deploy-bot",
+            &["@kc.serviceaccount.com", "Project role", "Description"],
+        ),
+        (
+            "projects",
+            "data-lake",
+            &["Project ID", "Services in use", "Default project"],
+        ),
+        ("members", "viewer@", &["User ID", "Project Reader", "Added at"]),
+        (
+            "helpdesk",
+            "머신러닝",
+            &["Inquiry ID", "History", "waiting for the Help Desk", "Project ID"],
+        ),
+        (
+            "agents",
+            "kubernetes",
+            &["Service agent", "@kubernetes-engine.kc.serviceaccount.com"],
+        ),
+    ];
+    for (command, row, fields) in cases {
+        go(&mut h, command);
+        select(&mut h, row);
+        h.keys(&["i"]);
+        let frame = h.render(120, 40);
+        assert!(
+            matches!(&h.app.popup, Some(Popup::Viewer(v)) if v.kind == ViewerKind::Detail),
+            ":{command} i opens the detail"
+        );
+        for field in *fields {
+            assert!(frame.contains(field), ":{command}: {field} in\n{frame}");
+        }
+        snap(&mut h, &format!("detail_{command}"));
+        h.keys(&["Esc"]);
+        assert!(h.app.popup.is_none());
+    }
+    // Enter opens it where a row has nothing else to open; `d` stays delete (spec §6).
+    go(&mut h, "members");
+    h.keys(&["Enter"]);
+    assert!(matches!(&h.app.popup, Some(Popup::Viewer(_))));
+    h.keys(&["Esc", "d"]);
+    assert!(matches!(&h.app.popup, Some(Popup::Confirm(_))), "d still deletes");
+    h.keys(&["Esc"]);
+
+    // A service account's key, and one's own key (the ID in full, the secret never).
+    go(&mut h, "sa");
+    select(&mut h, "deploy-bot");
+    h.keys(&["Enter"]);
+    select(&mut h, "ci-pipeline");
+    h.keys(&["i"]);
+    let frame = h.render(120, 40);
+    assert!(
+        frame.contains("Access key ID") && frame.contains("not retrievable"),
+        "{frame}"
+    );
+    snap(&mut h, "detail_sa_key");
+}
+
+#[test]
+fn sorting_cycles_columns_shows_the_order_and_keeps_the_selection() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "projects");
+    select(&mut h, "ml-lab");
+    let keys = |h: &Headless| {
+        let t = h.app.table(Screen::Projects).unwrap();
+        (0..t.shown())
+            .map(|i| t.cells_at(i)[1].clone())
+            .collect::<Vec<_>>()
+    };
+    h.keys(&["o"]);
+    assert_eq!(
+        keys(&h),
+        ["data-lake", "ml-lab", "web-shop"].map(String::from).to_vec(),
+        "o: NICKNAME"
+    );
+    h.keys(&["o"]);
+    assert_eq!(
+        keys(&h),
+        ["data-lake", "ml-lab", "web-shop"].map(String::from).to_vec(),
+        "o: NAME"
+    );
+    h.keys(&["O"]);
+    assert_eq!(
+        keys(&h),
+        ["web-shop", "ml-lab", "data-lake"].map(String::from).to_vec(),
+        "O reverses"
+    );
+    assert_eq!(
+        selected_key(&h),
+        Some(world.console.find_project("ml-lab").unwrap().id),
+        "same row"
+    );
+    let frame = h.render(120, 40);
+    assert!(
+        frame.contains("NAME ▼") && frame.contains("sorted by NAME ▼"),
+        "{frame}"
+    );
+    snap(&mut h, "projects_sorted_by_name_descending");
+
+    // Times sort as times whatever the date format; audit sorts by sequence number too.
+    go(&mut h, "audit");
+    for _ in 0..7 {
+        h.keys(&["o"]);
+    }
+    let t = h.app.table(Screen::Audit).unwrap();
+    let seqs: Vec<u64> = (0..t.shown())
+        .map(|i| t.cells_at(i)[6].parse().unwrap())
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "SEQ ascending: {seqs:?}");
+    h.keys(&["o"]);
+    assert!(
+        !h.render(120, 40).contains("sorted by"),
+        "after the last column, the model's order"
+    );
+}
+
+#[test]
+fn narrow_terminals_keep_the_seed_columns_with_ellipses() {
+    let world = World::new();
+    let owner = world.actor(OWNER);
+    world
+        .console
+        .create_project(
+            &owner,
+            "hangul-app",
+            "아주 긴 한국어 별명을 가진 프로젝트",
+            "한국어 설명",
+        )
+        .unwrap();
+    let mut h = world.signed_in(OWNER);
+    for (command, headers) in [
+        ("sa", &["ID", "NAME", "STATUS", "CREATED AT"][..]),
+        ("agents", &["SERVICE", "ID", "STATUS", "CREATED AT"][..]),
+        ("projects", &["NICKNAME", "NAME", "ID"][..]),
+    ] {
+        go(&mut h, command);
+        let frame = h.render(80, 24);
+        let header = frame
+            .lines()
+            .find(|l| l.contains(headers[0]))
+            .unwrap_or_default()
+            .to_string();
+        for title in headers {
+            assert!(
+                header.contains(title),
+                ":{command} at 80×24 keeps {title}: {header}"
+            );
+        }
+        assert!(frame.contains('…'), ":{command}: what is cut is marked:\n{frame}");
+    }
+    go(&mut h, "projects");
+    select(&mut h, "hangul-app");
+    snap(&mut h, "projects_korean_narrow");
+    // The detail view has what the narrow table cut.
+    h.keys(&["i"]);
+    assert!(h.render(80, 24).contains("아주 긴 한국어 별명을 가진 프로젝트"));
+}
+
+#[test]
+fn after_a_create_the_new_row_is_selected() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "sa");
+    select(&mut h, "batch-sync");
+    h.keys(&["c"]);
+    h.type_text("zz-new-bot");
+    h.keys(&["Enter"]);
+    let project = world.console.find_project("web-shop").unwrap();
+    assert_eq!(
+        selected_key(&h),
+        Some(format!("zz-new-bot-{}@kc.serviceaccount.com", project.id)),
+        "the new service account is selected"
+    );
+    go(&mut h, "members");
+    h.keys(&["c"]);
+    h.type_text("guest@pangyo.example");
+    h.keys(&["Enter"]);
+    assert_eq!(selected_key(&h).as_deref(), Some("guest@pangyo.example"));
+}
+
+#[test]
+fn switching_project_keeps_the_screen() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "members");
+    h.keys(&["p"]);
+    h.type_text("lake");
+    h.keys(&["Enter"]);
+    assert_eq!(h.app.screen, Screen::Members, "still on Members");
+    let frame = h.render(120, 40);
+    assert!(frame.contains("Current project: Data Lake"), "{frame}");
+    let t = h.app.table(Screen::Members).unwrap();
+    let emails: Vec<&str> = (0..t.shown()).map(|i| t.key_at(i)).collect();
+    assert!(!emails.contains(&VIEWER), "data-lake's members: {emails:?}");
+    // A service account's page belongs to its project: switching goes back to the list.
+    go(&mut h, "project web-shop");
+    go(&mut h, "sa");
+    select(&mut h, "deploy-bot");
+    h.keys(&["Enter"]);
+    go(&mut h, "project data-lake");
+    assert_eq!(h.app.screen, Screen::ServiceAccounts);
+}
+
+#[test]
+fn slash_filters_the_dashboard_too() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    h.keys(&["/"]);
+    h.type_text("project id");
+    let t = h.app.table(Screen::Dashboard).unwrap();
+    assert_eq!(t.shown(), 1, "one dashboard row matches");
+    assert!(h.render(80, 24).contains("Project ID"));
+}
+
+// ───────────────────────────── messages and palette ─────────────────────────────
+
+#[test]
+fn the_message_log_keeps_every_message_with_time_and_level() {
+    let world = World::new();
+    let mut h = world.signed_in(DEV);
+    go(&mut h, "projects");
+    h.keys(&["c"]);
+    assert!(h.app.flash.as_ref().is_some_and(|f| f.kind == Level::Error));
+    go(&mut h, "credentials");
+    h.type_text("wrong");
+    h.keys(&["Enter", "Esc"]);
+    h.keys(&["m"]);
+    let frame = h.render(120, 40);
+    for needle in [
+        "09:00:00 ERROR Not available: Create project",
+        "09:00:00 INFO  Signed in as dev@",
+        "ERROR wrong password",
+    ] {
+        assert!(frame.contains(needle), "{needle}:\n{frame}");
+    }
+    snap(&mut h, "message_log");
+}
+
+#[test]
+fn a_long_message_wraps_and_is_marked_when_cut() {
+    let world = World::new();
+    let mut h = world.signed_in(VIEWER);
+    go(&mut h, "sa");
+    h.keys(&["c"]);
+    let frame = h.render(80, 24);
+    let lines: Vec<&str> = frame.lines().collect();
+    let status = &lines[lines.len() - 3..lines.len() - 1];
+    assert!(
+        status[0].contains("Not available: Viewing service accounts"),
+        "{frame}"
+    );
+    assert!(
+        status[1].ends_with("… (m: full message)"),
+        "the cut is marked:\n{frame}"
+    );
+    let wide = h.render(250, 40);
+    assert!(
+        wide.contains("partially restricted."),
+        "wide enough, it is whole:\n{wide}"
+    );
+}
+
+#[test]
+fn the_palette_completes_commands_and_arguments() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    let line = |h: &Headless| match &h.app.input {
+        Input::Command(line) => line.field.value().to_string(),
+        other => panic!("{other:?}"),
+    };
+    h.keys(&[":"]);
+    h.type_text("s");
+    h.keys(&["Tab"]);
+    assert_eq!(line(&h), "sa", ":s completes to sa");
+    h.keys(&["Esc", ":"]);
+    h.type_text("aud");
+    h.keys(&["Tab"]);
+    assert_eq!(line(&h), "audit");
+    h.keys(&["Esc", ":"]);
+    h.type_text("project ");
+    h.keys(&["Tab"]);
+    let first = line(&h);
+    assert!(
+        first.starts_with("project ") && first.len() > "project ".len(),
+        "{first}"
+    );
+    h.keys(&["Tab"]);
+    let second = line(&h);
+    assert!(
+        second.starts_with("project ") && second != first,
+        "Tab cycles: {second}"
+    );
+    snap(&mut h, "palette_project_names");
+    h.keys(&["Esc", ":"]);
+    // Fuzzy: letters in order, not a prefix.
+    h.type_text("srvc");
+    h.keys(&["Enter"]);
+    assert_eq!(h.app.screen, Screen::Services);
+    h.keys(&[":"]);
+    h.type_text("mssgs");
+    h.keys(&["Enter"]);
+    assert!(matches!(&h.app.popup, Some(Popup::Viewer(v)) if v.kind == ViewerKind::Log));
+}
+
+// ───────────────────────────── mouse ─────────────────────────────
+
+#[test]
+fn the_mouse_selects_rows_opens_menus_sorts_scrolls_and_switches_tabs() {
+    let world = World::new();
+    let owner = world.actor(OWNER);
+    for i in 0..40 {
+        world
+            .console
+            .create_service_account(&owner, "data-lake", &format!("bot-{i:02}"), "")
+            .map(drop)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let mut h = world.signed_in(OWNER);
+    h.render(120, 40);
+    // Menu: "Projects" is on row 4 (headings shown at 40 rows).
+    h.click(6, 4);
+    assert_eq!(h.app.screen, Screen::Projects, "a click on a menu entry opens it");
+    // The third row of the table (header on row 3).
+    h.click(40, 6);
+    assert_eq!(
+        h.app.table(Screen::Projects).unwrap().selected(),
+        2,
+        "a click selects"
+    );
+    // The header sorts by the column clicked.
+    h.click(24, 3);
+    assert!(h.app.table(Screen::Projects).unwrap().sort().is_some());
+    // The wheel scrolls.
+    go(&mut h, "project data-lake");
+    go(&mut h, "sa");
+    h.keys(&["g"]);
+    h.wheel(60, 10, true);
+    assert_eq!(h.app.table(Screen::ServiceAccounts).unwrap().selected(), 3);
+    h.wheel(60, 10, false);
+    assert_eq!(h.app.table(Screen::ServiceAccounts).unwrap().selected(), 0);
+    // Credentials' tabs.
+    go(&mut h, "credentials");
+    h.type_text("owner-demo-pw");
+    h.keys(&["Enter"]);
+    assert!(h.render(120, 40).contains("[ IAM access key ]"));
+    h.click(22 + 25, 3);
+    assert!(
+        h.render(120, 40).contains("[ S3 access key ]"),
+        "a click on a tab switches"
+    );
+}
+
+// ───────────────────────────── safety ─────────────────────────────
+
+#[test]
+fn ctrl_c_over_a_one_time_secret_asks_first() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "users");
+    h.keys(&["c"]);
+    h.type_text("new@pangyo.example");
+    h.keys(&["Tab"]);
+    h.type_text("New");
+    h.keys(&["Enter"]);
+    assert!(matches!(h.app.popup, Some(Popup::Reveal(_))));
+    h.keys(&["C-c"]);
+    assert!(!h.app.quit, "not at once");
+    let frame = h.render(120, 40);
+    assert!(
+        frame.contains("Quit now? The secret is not shown again"),
+        "{frame}"
+    );
+    h.keys(&["n"]);
+    assert!(!h.app.quit && matches!(&h.app.popup, Some(Popup::Reveal(r)) if !r.quit_asked));
+    h.keys(&["C-c", "y"]);
+    assert!(h.app.quit, "y quits");
+
+    // Once the user says it is saved, Ctrl-C quits straight away; elsewhere too.
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "users");
+    h.keys(&["c"]);
+    h.type_text("new2@pangyo.example");
+    h.keys(&["Tab"]);
+    h.type_text("New");
+    h.keys(&["Enter", "Space", "C-c"]);
+    assert!(h.app.quit);
+    let mut h = world.signed_in(OWNER);
+    h.keys(&["C-c"]);
+    assert!(h.app.quit);
+}
+
+#[test]
+fn a_wrong_confirmation_phrase_says_why_nothing_happened() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "sa");
+    select(&mut h, "deploy-bot");
+    for (typed, why) in [
+        ("", "nothing was typed"),
+        ("delete service account", "capital letters count"),
+        (" Delete service account", "remove the spaces"),
+        ("Delete serv", "\"ice account\" is missing"),
+        ("Delete service accounts", "remove \"s\" at the end"),
+        ("Remove it", "you typed \"Remove it\""),
+    ] {
+        h.keys(&["d"]);
+        h.type_text(typed);
+        h.keys(&["Enter"]);
+        let frame = h.render(120, 40);
+        assert!(
+            frame.contains("Nothing was deleted") && frame.contains(why),
+            "{typed:?}:\n{frame}"
+        );
+        match &h.app.popup {
+            Some(Popup::TypedConfirm(dialog)) => {
+                let said = dialog.why.clone().unwrap_or_default();
+                assert!(
+                    said.starts_with(
+                        "Nothing was deleted: the phrase must be exactly \"Delete service account\""
+                    ),
+                    "{said}"
+                );
+            }
+            other => panic!("the dialog stays open, found {other:?}"),
+        }
+        if typed == "delete service account" {
+            snap(&mut h, "wrong_phrase_reason");
+        }
+        h.keys(&["Esc"]);
+    }
+    assert_eq!(
+        world
+            .console
+            .list_service_accounts(&world.actor(OWNER), "web-shop")
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn a_second_deletion_request_is_refused_on_screen_with_the_open_inquirys_id() {
+    let world = World::new();
+    let open = world
+        .console
+        .list_inquiries(&world.actor(OWNER))
+        .unwrap()
+        .into_iter()
+        .find(|i| i.project_name.as_deref() == Some("ml-lab"))
+        .unwrap();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "projects");
+    select(&mut h, "ml-lab");
+    h.keys(&["d", "Enter"]);
+    let frame = h.render(120, 40);
+    assert!(
+        frame.contains("already open") && frame.contains(&open.id),
+        "the form says which inquiry is open:\n{frame}"
+    );
+}
+
+// ───────────────────────────── roles, sign out, sidebar ─────────────────────────────
+
+#[test]
+fn what_a_role_cannot_use_is_not_offered_and_the_reason_is_where_one_looks() {
+    let world = World::new();
+    // Org Reader may look at service accounts but not change them (that needs Project Admin).
+    let mut h = world.signed_in("auditor@pangyo.example");
+    go(&mut h, "project data-lake");
+    go(&mut h, "sa");
+    let frame = h.render(200, 40);
+    assert!(
+        frame.contains(
+            "read-only for you: Create service account, More › Settings, Delete need Project Admin"
+        ),
+        "{frame}"
+    );
+    assert!(
+        !frame.contains(" c Create service account"),
+        "not in the footer:\n{frame}"
+    );
+    h.keys(&["?"]);
+    h.keys(&["/"]);
+    h.type_text("service account");
+    h.keys(&["Enter"]);
+    assert!(
+        h.render(200, 40)
+            .contains("Create service account — not available to you: requires Project Admin"),
+        "the help says why too"
+    );
+    h.keys(&["Esc", "Esc"]);
+
+    // A Project Reader: Service Account and Service Agent are crossed out in the menu and say
+    // why (with the seed's 2024-11-15 notice) instead of listing.
+    let mut h = world.signed_in(VIEWER);
+    h.render(120, 40);
+    go(&mut h, "agents");
+    snap(&mut h, "reader_agents_not_available");
+}
+
+#[test]
+fn sign_out_and_sign_in_as_someone_else_without_quitting() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "credentials");
+    h.type_text("owner-demo-pw");
+    h.keys(&["Enter"]);
+    assert!(h.app.credentials_unlocked);
+    h.keys(&["S"]);
+    assert!(h.app.session.is_none() && !h.app.quit);
+    assert!(
+        !h.app.credentials_unlocked,
+        "the password re-check does not carry over"
+    );
+    let frame = h.render(80, 24);
+    assert!(frame.contains("Signed out owner@pangyo.example"), "{frame}");
+    h.keys(&["BTab"]);
+    h.press(ctrl('u'));
+    h.type_text(DEV);
+    h.keys(&["Tab"]);
+    h.type_text("dev-demo-pw");
+    h.keys(&["Enter"]);
+    assert_eq!(h.app.session.as_ref().map(|s| s.email.as_str()), Some(DEV));
+    go(&mut h, "signout");
+    assert!(h.app.session.is_none());
+}
+
+#[test]
+fn the_sidebar_hides_for_narrow_terminals_and_b_toggles_it() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    assert!(
+        h.render(120, 40).contains("Payment methods"),
+        "shown at 120 columns"
+    );
+    let narrow = h.render(80, 24);
+    assert!(!narrow.contains("Payment methods"), "hidden at 80:\n{narrow}");
+    assert!(
+        narrow.contains(" b menu"),
+        "and the footer says how to show it:\n{narrow}"
+    );
+    h.keys(&["b"]);
+    assert!(h.render(80, 24).contains("Payment methods"));
+    h.keys(&["b"]);
+    assert!(!h.render(120, 40).contains("Payment methods"));
+}
+
+// ───────────────────────────── live changes ─────────────────────────────
+
+/// The change the model just published for the newest audit event.
+fn last_change(world: &World) -> Change {
+    let e = world
+        .console
+        .list_audit(&world.actor(OWNER), 1)
+        .unwrap()
+        .remove(0);
+    Change {
+        seq: e.seq,
+        at: e.at,
+        actor: e.actor,
+        action: e.action,
+        target: e.target,
+    }
+}
+
+#[test]
+fn a_change_elsewhere_reloads_the_screen_keeps_the_selection_and_says_who() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "sa");
+    select(&mut h, "deploy-bot");
+    let before = selected_key(&h);
+    // Someone else creates a service account that sorts before deploy-bot.
+    world
+        .console
+        .create_service_account(&world.actor(ADMIN), "web-shop", "aaa-first", "")
+        .unwrap();
+    h.send(Msg::Changed(last_change(&world)));
+    assert!(
+        h.app.table(Screen::ServiceAccounts).unwrap().len() == 3,
+        "the list reloaded"
+    );
+    assert_eq!(selected_key(&h), before, "the selection stays on deploy-bot");
+    let frame = h.render(120, 40);
+    assert!(
+        frame
+            .contains("Changed elsewhere: admin@pangyo.example service_account.create aaa-first in web-shop"),
+        "{frame}"
+    );
+    assert!(h.app.log.iter().any(|e| e.text.contains("aaa-first")));
+}
+
+#[test]
+fn a_dialog_whose_row_was_deleted_elsewhere_explains_it() {
+    let world = World::new();
+    let mut h = world.signed_in(ADMIN);
+    go(&mut h, "sa");
+    select(&mut h, "deploy-bot");
+    h.keys(&["s"]);
+    assert!(matches!(h.app.popup, Some(Popup::Form(_))));
+    let sa = world.console.find_project("web-shop").unwrap().id;
+    world
+        .console
+        .delete_service_account(
+            &world.actor(OWNER),
+            &format!("deploy-bot-{sa}@kc.serviceaccount.com"),
+            "Delete service account",
+        )
+        .unwrap();
+    h.send(Msg::Changed(last_change(&world)));
+    match &h.app.popup {
+        Some(Popup::Notice(notice)) => assert!(
+            notice.lines[0].contains(
+                "deploy-bot was deleted by owner@pangyo.example while this dialog was open; nothing was done"
+            ),
+            "{notice:?}"
+        ),
+        other => panic!("a notice replaces the dialog, found {other:?}"),
+    }
+    snap(&mut h, "dialog_row_deleted_elsewhere");
+    h.keys(&["Enter"]);
+    assert!(h.app.popup.is_none());
+}
+
+#[test]
+fn a_burst_of_changes_costs_one_reload_and_missed_changes_reload() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "audit");
+    let change = last_change(&world);
+    // The first change asks for a reload; the rest of the burst asks for nothing more...
+    let first = h.app.update(Msg::Changed(change.clone()));
+    assert_eq!(
+        first
+            .iter()
+            .filter(|e| matches!(e, Effect::Reload { .. }))
+            .count(),
+        1
+    );
+    for _ in 0..50 {
+        assert!(h.app.update(Msg::Changed(change.clone())).is_empty(), "coalesced");
+    }
+    // ...until the reload lands, which asks for one more (the burst came during it).
+    h.run(first);
+    assert!(!h.app.log.is_empty());
+    // A lagged feed reloads too.
+    let effects = h.app.update(Msg::Missed(12));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Reload { .. })));
+    h.run(effects);
+    assert!(h.app.log.iter().any(|e| e.text.contains("Missed 12 changes")));
+}
+
+// ───────────────────────────── nothing raw ─────────────────────────────
+
+#[test]
+fn text_from_outside_is_drawn_escaped_everywhere() {
+    let world = World::new();
+    let hostile = "evil\u{1b}]52;c;aGk=\u{7}\nforged line\u{202e}";
+    // An audit event whose target carries an OSC 52 sequence, a newline and a bidi override.
+    let seq = 1_000_000;
+    let event = AuditEvent {
+        seq,
+        at: Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap(),
+        actor: "owner@pangyo.example".into(),
+        via: "password".into(),
+        action: "service_account.create".into(),
+        target: hostile.into(),
+        outcome: "ok".into(),
+    };
+    world
+        .console
+        .store()
+        .transact::<(), ()>(|tx| tx.put(Table::Audit, &sequence_key(seq), &event))
+        .unwrap();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "audit");
+    select(&mut h, "evil");
+    let table = h.render(120, 40);
+    assert!(
+        table.contains("evil\\u{1b}]52") && !table.contains('\u{1b}'),
+        "{table}"
+    );
+    let mut frames = Vec::new();
+    h.keys(&["i"]);
+    frames.push(h.render(120, 40));
+    snap(&mut h, "detail_audit_escaped");
+    h.keys(&["Esc"]);
+    // The same text arriving as a change: the flash and the message log.
+    h.send(Msg::Changed(Change {
+        seq,
+        at: event.at,
+        actor: format!("mallory\u{1b}[2J{}", "@x"),
+        action: "service_account.create".into(),
+        target: hostile.into(),
+    }));
+    frames.push(h.render(120, 40));
+    h.keys(&["m"]);
+    frames.push(h.render(120, 40));
+    for frame in &frames {
+        assert!(
+            !frame.contains('\u{1b}') && !frame.contains('\u{7}') && !frame.contains('\u{202e}'),
+            "{frame:?}"
+        );
+        assert!(
+            frame.contains("\\u{1b}]52;c;aGk=\\u{7}\\u{a}forged") && frame.contains("line\\u{202e}"),
+            "escaped:\n{frame}"
+        );
+    }
+    let _ = &world.dir;
+}
