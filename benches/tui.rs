@@ -132,16 +132,16 @@ fn benches(c: &mut Criterion) {
         })
     });
     let console = Console::open(dir.path(), config()).unwrap();
-    group.bench_function("audit_log_of_10k_records_loaded_and_drawn", |b| {
+    group.bench_function("audit_log_page_of_10k_records_loaded_and_drawn", |b| {
         let owner = Console::actor_for(&console.user_by_email("owner@pangyo.example").unwrap());
+        let session = session_for(&console, owner, None).unwrap();
+        let org = kc_console::org::Borrowed::new(&console);
         b.iter(|| {
             let mut app = signed_in_app(&console, "audit");
+            let query = Query::Audit { before: None };
             let result =
-                kc_console::tui::effects::load(&console, &owner, &Query::Audit).map_err(|e| e.to_string());
-            app.update(Msg::Loaded {
-                query: Query::Audit,
-                result,
-            });
+                kc_console::tui::effects::load(&org, &session.auth, &query).map_err(|e| e.to_string());
+            app.update(Msg::Loaded { query, result });
             let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
             terminal.draw(|f| frame::draw(&app, f)).unwrap();
         })
@@ -149,7 +149,15 @@ fn benches(c: &mut Criterion) {
     group.sample_size(100);
     let screens = [
         ("projects", Query::Projects, Data::Projects(projects(10_000))),
-        ("audit", Query::Audit, Data::Audit(events(10_000))),
+        (
+            "audit",
+            Query::Audit { before: None },
+            Data::Audit {
+                events: events(10_000),
+                older: None,
+                total: 10_000,
+            },
+        ),
     ];
     for (command, query, data) in screens {
         let mut app = signed_in_app(&console, command);

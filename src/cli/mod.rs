@@ -274,25 +274,30 @@ fn demo(serve: &server::Options, no_mouse: bool) -> Result<String> {
     let console = Console::open(dir.path(), Config::from_env()?)?;
     console.load_demo()?;
     let owner = console.user_by_id(&console.organization()?.owner_id)?;
-    interactive(
-        console,
-        Start::SignedIn(Console::actor_for(&owner)),
-        serve,
-        no_mouse,
-    )
+    let session = console.open_session(&Console::actor_for(&owner))?;
+    let org = org::Embedded::new(Arc::new(console));
+    interactive(Box::new(org), Start::Session(session.token), serve, no_mouse)
 }
 
-/// The interactive console on a data directory held here, with the server beside it when
-/// `--serve` asks for one (then other consoles, commands and API clients share it).
-fn interactive(console: Console, start: Start, serve: &server::Options, no_mouse: bool) -> Result<String> {
-    let console = Arc::new(console);
-    let (notice, _server) = if serve.keystone.is_some() || serve.admin.is_some() {
-        let (started, background) = server::spawn(Arc::clone(&console), serve)?;
-        (Some(format!("Serving: {}", started.describe())), Some(background))
-    } else {
-        (None, None)
+/// The interactive console on an organization, with the server beside it when `--serve` asks
+/// for one and the data directory is held here (then other consoles, commands and API clients
+/// share it through the server).
+fn interactive(org: Box<dyn Org>, start: Start, serve: &server::Options, no_mouse: bool) -> Result<String> {
+    let wants_server = serve.keystone.is_some() || serve.admin.is_some();
+    let (notice, _server) = match (wants_server, org.local_console()) {
+        (false, _) => (None, None),
+        (true, Some(console)) => {
+            let (started, background) = server::spawn(Arc::clone(console), serve)?;
+            (Some(format!("Serving: {}", started.describe())), Some(background))
+        }
+        (true, None) => {
+            return Err(Error::Conflict(format!(
+                "{} is already served by a running kc-console server; open the console without --serve",
+                org.location().key()
+            )))
+        }
     };
-    tui::run(console, start, tui::Options { notice, no_mouse })?;
+    tui::run(Arc::from(org), start, tui::Options { notice, no_mouse })?;
     Ok(String::new())
 }
 
@@ -406,10 +411,6 @@ pub fn run(cli: Cli) -> Result<String> {
             )?;
             return Ok(String::new());
         }
-        None => {
-            let dir = data_dir.ok_or_else(|| Error::Invalid("the console on a server is opened with --server URL and a data directory is not needed; pass --data-dir DIR".into()))?;
-            return tui_command(&dir, cli.user, &serve_options, cli.no_mouse);
-        }
         _ => {}
     }
     // A server's pinned certificate, when this command gives none, is the one `login` kept.
@@ -425,9 +426,12 @@ pub fn run(cli: Cli) -> Result<String> {
         server: cli.server.clone(),
         fingerprint: fingerprint.clone(),
     };
+    let Some(command) = command else {
+        return tui_command(&target, cli.user, &serve_options, cli.no_mouse);
+    };
     let org = organization(&target)?;
     let mut ctx = Context::new(org, cli.user, cli.password_stdin);
-    match command.expect("the console is handled above") {
+    match command {
         Command::Tui
         | Command::Demo { .. }
         | Command::Serve { .. }
@@ -455,32 +459,25 @@ pub fn run(cli: Cli) -> Result<String> {
     }
 }
 
-/// The interactive console on a data directory held here.
+/// The interactive console on the organization `target` names — a data directory (held here,
+/// or through its running server) or a server's URL. It starts signed in with `--user` and
+/// `KC_CONSOLE_PASSWORD`, else with the session `kc-console login` kept, else on the sign-in
+/// screen.
 fn tui_command(
-    dir: &std::path::Path,
+    target: &org::Target,
     user: Option<String>,
     serve: &server::Options,
     no_mouse: bool,
 ) -> Result<String> {
-    if !crate::store::Store::holds_database(dir) {
-        return Err(no_organization(dir));
-    }
-    if org::remote::Remote::to_socket_if_served(dir)?.is_some() {
-        return Err(Error::Storage(format!(
-            "{} is held by a running kc-console server; open the console with --server on its machine's address, or stop the server",
-            dir.display()
-        )));
-    }
-    let console = Console::open(dir, Config::from_env()?)?;
-    if console.is_uninitialized()? {
-        return Err(no_organization(dir));
-    }
-    let start = match (user, std::env::var("KC_CONSOLE_PASSWORD")) {
-        (Some(email), Ok(password)) => Start::Password {
+    let org = organization(target)?;
+    let saved = saved::find(org.location(), user.as_deref(), chrono::Utc::now())?;
+    let start = match (user, std::env::var("KC_CONSOLE_PASSWORD"), saved) {
+        (Some(email), Ok(password), _) => Start::Password {
             email,
             password: Secret::new(password),
         },
-        (email, _) => Start::SignIn { email },
+        (_, _, Some((_, session))) => Start::Session(session.token),
+        (email, _, None) => Start::SignIn { email },
     };
-    interactive(console, start, serve, no_mouse)
+    interactive(org, start, serve, no_mouse)
 }

@@ -129,7 +129,8 @@ pub fn play(script: &Script) -> Result<()> {
                 Effect::Copy { what, .. } => {
                     Msg::Copied(format!("(walkthrough) {what} would be copied here."))
                 }
-                other => effects::perform(&worker_console, other),
+                Effect::Watch { .. } => continue,
+                other => effects::perform(&crate::org::Borrowed::new(&worker_console), other),
             };
             if msg_tx.send(reply).is_err() {
                 break;

@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::request::{
-    Auth, Draft, IssuedTokenView, KeyView, NewKeyView, NewUser, Overview, Recovered, Request, SessionGrant,
-    UserView,
+    Auth, Draft, InquiryView, IssuedTokenView, KeyView, NewKeyView, NewUser, Overview, Recovered, Request,
+    SessionGrant, UserView,
 };
 use crate::console::{
     AccessKey, Actor, Change, Console, Error, InquiryDraft, Principal, Result, Secret, Via,
@@ -271,7 +271,16 @@ pub fn execute(console: &Console, auth: &Auth, holder: bool, request: Request) -
         Request::AgentList { project } => reply(console.list_agents(a, &project)?),
         Request::TokenVerify { token } => reply(console.verify_token_for(a, token.expose())?),
         Request::TokenRevoke { token } => reply(console.revoke_token(a, token.expose())?),
-        Request::InquiryList => reply(console.list_inquiries(a)?),
+        Request::InquiryList => reply(
+            console
+                .list_inquiries(a)?
+                .into_iter()
+                .map(|inquiry| InquiryView {
+                    submitter_email: console.user_by_id(&inquiry.submitted_by).ok().map(|u| u.email),
+                    inquiry,
+                })
+                .collect::<Vec<_>>(),
+        ),
         Request::InquirySubmit(d) => reply(console.submit_inquiry(a, &draft(d))?),
         Request::HelpdeskList => reply(console.helpdesk_queue(a)?),
         Request::HelpdeskApprove { inquiry } => reply(console.approve_inquiry(a, &inquiry)?),

@@ -135,6 +135,36 @@ impl Org for Embedded {
     }
 }
 
+/// The model borrowed for the length of a call (a console driven headless, in tests and
+/// walkthroughs): the same requests as [`Embedded`], without a change feed.
+pub struct Borrowed<'a> {
+    console: &'a Console,
+    location: Location,
+}
+
+impl<'a> Borrowed<'a> {
+    pub fn new(console: &'a Console) -> Borrowed<'a> {
+        Borrowed {
+            console,
+            location: Location::directory(console.store().dir()),
+        }
+    }
+}
+
+impl Org for Borrowed<'_> {
+    fn call(&self, auth: &Auth, request: Request) -> Result<Value> {
+        execute(self.console, auth, true, request)
+    }
+
+    fn changes(&self, _auth: &Auth) -> Result<mpsc::Receiver<FeedEvent>> {
+        Err(Error::Internal("a borrowed model has no change feed".into()))
+    }
+
+    fn location(&self) -> &Location {
+        &self.location
+    }
+}
+
 /// How to reach the organization a command names.
 #[derive(Debug, Clone, Default)]
 pub struct Target {

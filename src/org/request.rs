@@ -233,6 +233,14 @@ pub struct Draft {
 
 // ---- replies ----
 
+/// An inquiry as its lists show it, with its submitter's e-mail (gone when they were removed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InquiryView {
+    #[serde(flatten)]
+    pub inquiry: crate::console::Inquiry,
+    pub submitter_email: Option<String>,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SessionGrant {
     pub token: Secret,

@@ -156,6 +156,9 @@ pub struct App {
     reload: Reload,
     recent: VecDeque<Change>,
     clock: Arc<dyn Clock>,
+    /// Set while the organization's server is out of reach: what is shown stays, and nothing
+    /// is sent until it answers again.
+    pub offline: Option<String>,
 }
 
 fn all_screens() -> Vec<Box<dyn Component>> {
@@ -244,6 +247,7 @@ impl App {
             reload: Reload::default(),
             recent: VecDeque::new(),
             clock: Arc::new(SystemClock),
+            offline: None,
         }
     }
 
@@ -360,11 +364,29 @@ impl App {
                 Vec::new()
             }
             Msg::Changed(change) => self.changed(change),
-            Msg::Missed(count) => {
+            Msg::Missed => {
                 self.log_only(
                     Level::Warning,
-                    format!("Missed {count} changes made elsewhere; reloading what is shown."),
+                    "Some changes made elsewhere went by unseen; reloading what is shown.".to_string(),
                 );
+                self.request_reload()
+            }
+            Msg::Offline(why) => {
+                if self.offline.is_none() {
+                    self.note(
+                        Level::Error,
+                        format!("The server is out of reach ({why}); what is shown stays, read-only, until it is back."),
+                    );
+                }
+                self.offline = Some(why);
+                self.reload = Reload::default();
+                Vec::new()
+            }
+            Msg::Online => {
+                let was_offline = self.offline.take().is_some();
+                if was_offline {
+                    self.note(Level::Success, "The server is back; reloading what is shown.");
+                }
                 self.request_reload()
             }
         };
@@ -378,8 +400,13 @@ impl App {
             Ok(session) => {
                 self.signin = sign_in_form(&session.email);
                 self.log_only(Level::Info, format!("Signed in as {}.", session.email));
+                let watch = Effect::Watch {
+                    auth: Arc::clone(&session.auth),
+                };
                 self.session = Some(session);
-                self.goto(Screen::Dashboard)
+                let mut effects = self.goto(Screen::Dashboard);
+                effects.push(watch);
+                effects
             }
             Err(message) => {
                 self.signin.clear("Password");
@@ -408,7 +435,7 @@ impl App {
             Query::Services { .. } => Screen::Services,
             Query::Payments => Screen::Payments,
             Query::Inquiries => Screen::HelpDesk,
-            Query::Audit => Screen::Audit,
+            Query::Audit { .. } => Screen::Audit,
             Query::Credentials { .. } => Screen::Credentials,
         }
     }
@@ -537,10 +564,7 @@ impl App {
     }
 
     fn changed(&mut self, change: Change) -> Vec<Effect> {
-        let mine = self
-            .session
-            .as_ref()
-            .is_some_and(|s| s.actor.label == change.actor);
+        let mine = self.session.as_ref().is_some_and(|s| s.email == change.actor);
         let text = describe(&change);
         if mine {
             self.log_only(Level::Info, format!("Change: {text}"));
@@ -572,7 +596,10 @@ impl App {
             self.reload.again = true;
             return Vec::new();
         }
-        let actor = session.actor.clone();
+        if self.offline.is_some() {
+            return Vec::new();
+        }
+        let auth = Arc::clone(&session.auth);
         let project = session.project_id();
         let screen = self.screen;
         let query = if self.component(screen).table().is_some()
@@ -583,11 +610,7 @@ impl App {
             None
         };
         self.reload.in_flight = true;
-        vec![Effect::Reload {
-            actor,
-            project,
-            query,
-        }]
+        vec![Effect::Reload { auth, project, query }]
     }
 
     fn forget_project(&mut self) {
@@ -600,14 +623,17 @@ impl App {
     }
 
     fn load(&mut self, screen: Screen) -> Vec<Effect> {
-        let Some(actor) = self.session.as_ref().map(|s| s.actor.clone()) else {
+        let Some(auth) = self.session.as_ref().map(|s| Arc::clone(&s.auth)) else {
             return Vec::new();
         };
+        if self.offline.is_some() {
+            return Vec::new();
+        }
         if self.with(screen, |c, ctx| c.unavailable(ctx)).flatten().is_some() {
             return Vec::new();
         }
         match self.with(screen, |c, ctx| c.request(ctx)).flatten() {
-            Some(query) => vec![Effect::Load { actor, query }],
+            Some(query) => vec![Effect::Load { auth, query }],
             None => Vec::new(),
         }
     }
@@ -659,9 +685,15 @@ impl App {
         let Some(session) = &self.session else {
             return Vec::new();
         };
+        if let Some(why) = &self.offline {
+            let text =
+                format!("Nothing was done: the server is out of reach ({why}); try again when it is back.");
+            self.note(Level::Error, text);
+            return Vec::new();
+        }
         self.busy = Some("Working…".into());
         vec![Effect::Run {
-            actor: session.actor.clone(),
+            auth: Arc::clone(&session.auth),
             command,
         }]
     }
@@ -702,8 +734,11 @@ impl App {
         self.reply(reply)
     }
 
-    fn sign_out(&mut self) {
-        let email = self.session.take().map(|s| s.email).unwrap_or_default();
+    fn sign_out(&mut self) -> Vec<Effect> {
+        let Some(session) = self.session.take() else {
+            return Vec::new();
+        };
+        let email = session.email;
         self.signin = sign_in_form(&email);
         self.screens = all_screens();
         self.screen = Screen::Dashboard;
@@ -716,6 +751,7 @@ impl App {
             Level::Info,
             format!("Signed out {email}. Sign in again, or as another user."),
         );
+        vec![Effect::SignOut { auth: session.auth }]
     }
 
     // ───────────────────────────── keys ─────────────────────────────
@@ -790,7 +826,7 @@ impl App {
                 };
                 self.busy = Some("Verifying password…".into());
                 vec![Effect::VerifyPassword {
-                    actor: session.actor.clone(),
+                    auth: Arc::clone(&session.auth),
                     password,
                 }]
             }
@@ -848,10 +884,7 @@ impl App {
                 self.sidebar = Some(!self.sidebar_shown());
                 Vec::new()
             }
-            Action::SignOut => {
-                self.sign_out();
-                Vec::new()
-            }
+            Action::SignOut => self.sign_out(),
             Action::FocusMenu => {
                 if self.sidebar_shown() {
                     self.focus = Focus::Menu;
@@ -1112,10 +1145,7 @@ impl App {
                 self.quit = true;
                 return Vec::new();
             }
-            "signout" => {
-                self.sign_out();
-                return Vec::new();
-            }
+            "signout" => return self.sign_out(),
             "messages" | "log" => return self.global_action(Action::Messages),
             "help" => return self.global_action(Action::Help),
             "sidebar" => return self.global_action(Action::Sidebar),

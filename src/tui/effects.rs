@@ -1,165 +1,236 @@
-//! The one seam between the interactive console and the model: every model call the console
-//! makes is in this file. `perform` carries out an effect and answers with a message of plain
-//! data. The live console runs it on a worker thread so the UI never waits on argon2 or a
-//! flush; tests run it inline.
+//! The one seam between the interactive console and the organization: every request the
+//! console makes is in this file, in the request vocabulary every face shares (`crate::org`),
+//! so the console works the same on a data directory it holds and as a client of the server
+//! that holds one. `perform` carries out an effect and answers with a message of plain data.
+//! The live console runs it on a worker thread so the UI never waits on argon2, a flush or the
+//! network; tests run it inline.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
 
 use super::msg::{
-    Command, DashboardData, Data, Done, Effect, Msg, OneTime, Query, Reloaded, ServiceUse, Session,
+    Command, Credential, DashboardData, Data, Done, Effect, Msg, OneTime, Query, Reloaded, ServiceUse,
+    Session,
 };
 use crate::console::access::Permission;
+use crate::console::audit::AuditPage;
 use crate::console::service_accounts::SERVICES;
-use crate::console::{Actor, AuditEvent, Console, Error, KeyKind, Result};
+use crate::console::{Actor, Console, Error, Inquiry, KeyKind, Owner, Result, Secret};
+use crate::org::request::{Draft, InquiryView, KeyView, NewKeyView, NewUser, Overview, SessionGrant};
+use crate::org::{self, Auth, Borrowed, Org, Request};
 
-/// Builds the session for a signed-in actor, keeping `project` (name or ID) current when they
-/// may see it, else the project they start in.
-pub fn session_for(console: &Console, actor: Actor, project: Option<&str>) -> Result<Session> {
-    let uid = actor
-        .user_id()
-        .ok_or_else(|| Error::Denied("only users can use the console".into()))?
-        .to_string();
-    let user = console.user_by_id(&uid)?;
-    let org = console.organization()?;
-    let projects = console.list_projects(&actor)?;
-    let kept = project.and_then(|p| {
-        projects
+/// How many audit events one page of the Audit log screen holds.
+pub const AUDIT_PAGE: usize = 500;
+
+fn ask<T: DeserializeOwned>(org: &dyn Org, auth: &Auth, request: Request) -> Result<T> {
+    org::call(org, auth, request)
+}
+
+fn done_ok(org: &dyn Org, auth: &Auth, request: Request) -> Result<()> {
+    ask::<serde_json::Value>(org, auth, request).map(drop)
+}
+
+/// The session of a signed-in user: who they are, their projects, and the current one —
+/// `project` (name or ID) when they may still see it, else the project they start in.
+pub fn session(org: &dyn Org, auth: Credential, project: Option<&str>) -> Result<Session> {
+    let overview: Overview = ask(
+        org,
+        &auth,
+        Request::Overview {
+            project: project.map(str::to_string),
+        },
+    )?;
+    // The overview keeps a project by ID; a name (the config file's) is matched here.
+    let current = match project {
+        Some(p) => overview
+            .projects
             .iter()
             .find(|v| v.project.id == p || v.project.name == p)
             .cloned()
-    });
-    let current = match kept {
-        Some(view) => Some(view),
-        None => console
-            .starting_project(&actor)?
-            .and_then(|p| projects.iter().find(|v| v.project.id == p.id).cloned()),
+            .or(overview.current),
+        None => overview.current,
     };
     Ok(Session {
-        actor,
-        email: user.email,
-        name: user.name,
-        org_name: org.name,
-        org_role: user.org_role,
-        projects,
+        auth,
+        email: overview.email,
+        name: overview.name,
+        org_name: overview.org_name,
+        org_role: overview.org_role,
+        projects: overview.projects,
         current,
     })
 }
 
-/// Performs one effect other than `Copy` (the clipboard belongs to the terminal side).
-pub fn perform(console: &Console, effect: Effect) -> Msg {
+/// A session for an actor who has just signed in with a password, on a model in this process
+/// (the demo's owner, tests and walkthroughs).
+pub fn session_for(console: &Console, actor: Actor, project: Option<&str>) -> Result<Session> {
+    let opened = console.open_session(&actor)?;
+    let auth = Arc::new(Auth::Session { token: opened.token });
+    session(&Borrowed::new(console), auth, project)
+}
+
+fn sign_in(org: &dyn Org, email: String, password: Secret, project: Option<&str>) -> Result<Session> {
+    let grant: SessionGrant = ask(org, &Auth::Password { email, password }, Request::SessionOpen)?;
+    session(org, Arc::new(Auth::Session { token: grant.token }), project)
+}
+
+/// Performs one effect other than those the terminal side keeps (`Copy`, `Watch`).
+pub fn perform(org: &dyn Org, effect: Effect) -> Msg {
     let text = |e: Error| e.message().to_string();
     match effect {
         Effect::SignIn {
             email,
             password,
             project,
-        } => Msg::SignedIn(
-            console
-                .sign_in(&email, password.expose())
-                .and_then(|actor| session_for(console, actor, project.as_deref()))
-                .map_err(text),
-        ),
-        Effect::Load { actor, query } => Msg::Loaded {
-            result: load(console, &actor, &query).map_err(text),
+        } => Msg::SignedIn(sign_in(org, email, password, project.as_deref()).map_err(text)),
+        Effect::Resume { auth, project } => {
+            Msg::SignedIn(session(org, auth, project.as_deref()).map_err(text))
+        }
+        Effect::Load { auth, query } => Msg::Loaded {
+            result: load(org, &auth, &query).map_err(text),
             query,
         },
-        Effect::Reload {
-            actor,
-            project,
-            query,
-        } => Msg::Reloaded(Box::new(Reloaded {
-            screen: query.map(|q| (q.clone(), load(console, &actor, &q).map_err(text))),
-            session: session_for(console, actor, project.as_deref()).map_err(text),
+        Effect::Reload { auth, project, query } => Msg::Reloaded(Box::new(Reloaded {
+            screen: query.map(|q| (q.clone(), load(org, &auth, &q).map_err(text))),
+            session: session(org, auth, project.as_deref()).map_err(text),
         })),
-        Effect::VerifyPassword { actor, password } => {
-            Msg::PasswordVerified(console.verify_password(&actor, password.expose()).map_err(text))
+        Effect::VerifyPassword { auth, password } => {
+            Msg::PasswordVerified(done_ok(org, &auth, Request::PasswordVerify { password }).map_err(text))
         }
-        Effect::Run { actor, command } => Msg::Done(run(console, &actor, command).map_err(text)),
-        Effect::Copy { .. } => unreachable!("the clipboard is handled by the terminal side"),
+        Effect::Run { auth, command } => Msg::Done(run(org, &auth, command).map_err(text)),
+        Effect::SignOut { auth } => {
+            // Ending it at the server is a courtesy: a session that already ended is fine.
+            let _ = done_ok(org, &auth, Request::SessionClose);
+            Msg::Tick
+        }
+        Effect::Copy { .. } | Effect::Watch { .. } => {
+            unreachable!("the clipboard and the change feed are the terminal side's")
+        }
     }
 }
 
-/// The audit log as the Audit screen shows it. One function, so that moving the screen onto
-/// the model's paged audit call is one edit.
-pub fn load_audit(console: &Console, actor: &Actor) -> Result<Vec<AuditEvent>> {
-    console.list_audit(actor, usize::MAX)
-}
-
 /// Answers a screen's query.
-pub fn load(console: &Console, actor: &Actor, query: &Query) -> Result<Data> {
+pub fn load(org: &dyn Org, auth: &Auth, query: &Query) -> Result<Data> {
     Ok(match query {
-        Query::Dashboard { project } => Data::Dashboard(dashboard(console, actor, project.as_deref())?),
-        Query::Projects => Data::Projects(console.list_projects(actor)?),
-        Query::Users => Data::Users(console.list_users(actor)?),
-        Query::Members { project } => Data::Members(console.list_members(actor, project)?),
-        Query::ServiceAccounts { project } => {
-            Data::ServiceAccounts(console.list_service_accounts(actor, project)?)
-        }
-        Query::SaKeys { sa_id } => Data::SaKeys(console.list_sa_keys(actor, sa_id)?),
-        Query::Agents { project } => Data::Agents(console.list_agents(actor, project)?),
+        Query::Dashboard { project } => Data::Dashboard(dashboard(org, auth, project.as_deref())?),
+        Query::Projects => Data::Projects(ask(org, auth, Request::ProjectList)?),
+        Query::Users => Data::Users(ask(org, auth, Request::UserList)?),
+        Query::Members { project } => Data::Members(ask(
+            org,
+            auth,
+            Request::MemberList {
+                project: project.clone(),
+            },
+        )?),
+        Query::ServiceAccounts { project } => Data::ServiceAccounts(ask(
+            org,
+            auth,
+            Request::SaList {
+                project: project.clone(),
+            },
+        )?),
+        Query::SaKeys { sa_id } => Data::SaKeys(ask(org, auth, Request::SaKeyList { sa: sa_id.clone() })?),
+        Query::Agents { project } => Data::Agents(ask(
+            org,
+            auth,
+            Request::AgentList {
+                project: project.clone(),
+            },
+        )?),
         Query::Services { project } => {
-            let project = console.find_project(project)?;
+            let view: crate::console::ProjectView = ask(
+                org,
+                auth,
+                Request::ProjectGet {
+                    project: project.clone(),
+                },
+            )?;
             Data::Services(
                 SERVICES
                     .iter()
                     .map(|s| ServiceUse {
                         service: (*s).to_string(),
-                        agent: project.agents.get(*s).cloned(),
+                        agent: view.project.agents.get(*s).cloned(),
                     })
                     .collect(),
             )
         }
-        Query::Payments => Data::Payments(console.list_payment_methods(actor)?),
+        Query::Payments => Data::Payments(ask(org, auth, Request::PaymentList)?),
         Query::Inquiries => {
-            let inquiries = console.list_inquiries(actor)?;
-            let mut submitters = BTreeMap::new();
-            for i in &inquiries {
-                if !submitters.contains_key(&i.submitted_by) {
-                    // A submitter who has since been removed is shown by ID.
-                    if let Ok(user) = console.user_by_id(&i.submitted_by) {
-                        submitters.insert(i.submitted_by.clone(), user.email);
-                    }
-                }
-            }
-            Data::Inquiries(inquiries, submitters)
+            let listed: Vec<InquiryView> = ask(org, auth, Request::InquiryList)?;
+            let submitters = listed
+                .iter()
+                .filter_map(|v| Some((v.inquiry.submitted_by.clone(), v.submitter_email.clone()?)))
+                .collect();
+            Data::Inquiries(listed.into_iter().map(|v| v.inquiry).collect(), submitters)
         }
-        Query::Audit => Data::Audit(load_audit(console, actor)?),
-        Query::Credentials { kind } => Data::Credentials(
-            console.list_credentials(actor, Some(*kind))?,
-            console.project_names()?.into_iter().collect(),
-        ),
+        Query::Audit { before } => {
+            let page: AuditPage = ask(
+                org,
+                auth,
+                Request::AuditList {
+                    limit: AUDIT_PAGE,
+                    before: *before,
+                },
+            )?;
+            Data::Audit {
+                events: page.events,
+                older: page.older,
+                total: ask(org, auth, Request::AuditCount)?,
+            }
+        }
+        Query::Credentials { kind } => {
+            Data::Credentials(ask(org, auth, Request::CredentialList { kind: Some(*kind) })?)
+        }
     })
 }
 
 /// The dashboard: a summary of the current project.
-fn dashboard(console: &Console, actor: &Actor, project_id: Option<&str>) -> Result<DashboardData> {
-    let org = console.organization()?;
-    let Some(project_id) = project_id else {
+fn dashboard(org: &dyn Org, auth: &Auth, project: Option<&str>) -> Result<DashboardData> {
+    let overview: Overview = ask(org, auth, Request::Overview { project: None })?;
+    let Some(project) = project else {
         return Ok(DashboardData {
-            org_name: org.name,
+            org_name: overview.org_name,
             project: None,
             role: None,
             members: 0,
             service_accounts: None,
         });
     };
-    let project = console.find_project(project_id)?;
-    let uid = actor.user_id().unwrap_or_default();
-    let role = console.project_role(&project.id, uid)?;
-    let org_role = console.user_by_id(uid)?.org_role;
-    let members = console.list_members(actor, &project.id)?.len();
+    let view: crate::console::ProjectView = ask(
+        org,
+        auth,
+        Request::ProjectGet {
+            project: project.into(),
+        },
+    )?;
+    let members: Vec<crate::console::projects::MemberView> = ask(
+        org,
+        auth,
+        Request::MemberList {
+            project: view.project.id.clone(),
+        },
+    )?;
     // Only ask for what the role may see, so the dashboard never causes refusals.
-    let service_accounts = if crate::console::access::allows(org_role, role, Permission::ViewServiceAccounts)
-    {
-        Some(console.list_service_accounts(actor, &project.id)?.len())
-    } else {
-        None
-    };
+    let service_accounts =
+        if crate::console::access::allows(overview.org_role, view.my_role, Permission::ViewServiceAccounts) {
+            let list: Vec<crate::console::ServiceAccount> = ask(
+                org,
+                auth,
+                Request::SaList {
+                    project: view.project.id.clone(),
+                },
+            )?;
+            Some(list.len())
+        } else {
+            None
+        };
     Ok(DashboardData {
-        org_name: org.name,
-        project: Some(project),
-        role,
-        members,
+        org_name: overview.org_name,
+        role: view.my_role,
+        project: Some(view.project),
+        members: members.len(),
         service_accounts,
     })
 }
@@ -180,12 +251,7 @@ fn made(message: String, select: String) -> Done {
     }
 }
 
-fn one_time(
-    title: String,
-    lines: Vec<(String, String)>,
-    id: (String, String),
-    secret: crate::console::Secret,
-) -> OneTime {
+fn one_time(title: String, lines: Vec<(String, String)>, id: (String, String), secret: Secret) -> OneTime {
     OneTime {
         title,
         lines,
@@ -197,14 +263,55 @@ fn one_time(
     }
 }
 
-fn run(console: &Console, actor: &Actor, command: Command) -> Result<Done> {
+/// The popup for a key just made: a user's key shows its ID only now (the Credentials guide:
+/// neither the ID nor the secret can be retrieved after the popup closes), a service account's
+/// key keeps its ID listed and only the secret is shown once.
+fn key_reveal(new: NewKeyView, title: String, mut lines: Vec<(String, String)>) -> (OneTime, String) {
+    let key: KeyView = new.key;
+    let id_label = match key.kind {
+        KeyKind::Iam => "Access key ID",
+        KeyKind::S3 => "Authentication key",
+    };
+    let id = key.id.clone().unwrap_or_default();
+    let (select, warning) = match key.owner {
+        Owner::User(_) => (
+            key.name.clone(),
+            format!(
+                "Neither the {} nor the secret access key can be retrieved after this window closes (lists show only a hint of the ID). Copy both now and keep them safe.",
+                id_label.to_lowercase()
+            ),
+        ),
+        Owner::ServiceAccount(_) => (
+            id.clone(),
+            "The secret access key cannot be retrieved after this window closes. Copy it now and keep it safe.".into(),
+        ),
+    };
+    lines.push(("Name".into(), key.name.clone()));
+    (
+        OneTime {
+            warning,
+            ..one_time(title, lines, (id_label.into(), id), new.secret)
+        },
+        select,
+    )
+}
+
+fn run(org: &dyn Org, auth: &Auth, command: Command) -> Result<Done> {
     Ok(match command {
         Command::CreateProject {
             name,
             nickname,
             description,
         } => {
-            let p = console.create_project(actor, &name, &nickname, &description)?;
+            let p: crate::console::Project = ask(
+                org,
+                auth,
+                Request::ProjectCreate {
+                    name,
+                    nickname,
+                    description,
+                },
+            )?;
             made(
                 format!("Created project {} ({}) — ID {}", p.nickname, p.name, p.id),
                 p.id,
@@ -215,18 +322,36 @@ fn run(console: &Console, actor: &Actor, command: Command) -> Result<Done> {
             nickname,
             description,
         } => {
-            let p = console.edit_project(actor, &project_id, Some(&nickname), Some(&description))?;
+            let p: crate::console::Project = ask(
+                org,
+                auth,
+                Request::ProjectEdit {
+                    project: project_id,
+                    nickname: Some(nickname),
+                    description: Some(description),
+                },
+            )?;
             done(format!("Saved project {}.", p.name))
         }
         Command::SetDefaultProject { project_id } => {
-            console.set_default_project(actor, &project_id)?;
-            done(format!(
-                "{} is now the default project.",
-                console.find_project(&project_id)?.name
-            ))
+            let view: crate::console::ProjectView =
+                ask(org, auth, Request::ProjectSetDefault { project: project_id })?;
+            done(format!("{} is now the default project.", view.project.name))
         }
         Command::SubmitInquiry(draft) => {
-            let i = console.submit_inquiry(actor, &draft)?;
+            let i: Inquiry = ask(
+                org,
+                auth,
+                Request::InquirySubmit(Draft {
+                    kind: draft.kind,
+                    detail_type: draft.detail_type,
+                    project: draft.project,
+                    title: draft.title,
+                    details: draft.details,
+                    private: draft.private,
+                    attachment: draft.attachment,
+                }),
+            )?;
             made(
                 format!(
                     "Submitted inquiry \"{}\" to the Help Desk (ID {}, state: Pending).",
@@ -240,9 +365,17 @@ fn run(console: &Console, actor: &Actor, command: Command) -> Result<Done> {
             name,
             org_role,
         } => {
-            let (user, password) = console.add_user(actor, &email, &name, org_role)?;
+            let added: NewUser = ask(
+                org,
+                auth,
+                Request::UserAdd {
+                    email,
+                    name,
+                    org_role,
+                },
+            )?;
             Done {
-                message: format!("Added {}.", user.email),
+                message: format!("Added {}.", added.user.email),
                 reveal: Some(OneTime {
                     secret_label: "Initial password".into(),
                     warning:
@@ -250,20 +383,21 @@ fn run(console: &Console, actor: &Actor, command: Command) -> Result<Done> {
                             .into(),
                     ..one_time(
                         "User added".into(),
-                        vec![("Name".into(), user.name.clone())],
-                        ("Email".into(), user.email.clone()),
-                        password,
+                        vec![("Name".into(), added.user.name.clone())],
+                        ("Email".into(), added.user.email.clone()),
+                        added.initial_password,
                     )
                 }),
-                select: Some(user.email),
+                select: Some(added.user.email),
             }
         }
         Command::RemoveUser { email } => {
-            console.remove_user(actor, &email)?;
+            done_ok(org, auth, Request::UserRemove { email: email.clone() })?;
             done(format!("Removed {email}."))
         }
         Command::AddPayment { brand, last4, expiry } => {
-            let p = console.add_payment_method(actor, &brand, &last4, &expiry)?;
+            let p: crate::console::PaymentMethod =
+                ask(org, auth, Request::PaymentAdd { brand, last4, expiry })?;
             made(format!("Registered {} •••• {}.", p.brand, p.last4), p.id)
         }
         Command::AddMember {
@@ -271,7 +405,15 @@ fn run(console: &Console, actor: &Actor, command: Command) -> Result<Done> {
             email,
             role,
         } => {
-            console.add_member(actor, &project_id, &email, role)?;
+            done_ok(
+                org,
+                auth,
+                Request::MemberAdd {
+                    project: project_id,
+                    email: email.clone(),
+                    role,
+                },
+            )?;
             made(format!("Added {email} as {}.", role.label()), email)
         }
         Command::SetMemberRole {
@@ -279,11 +421,27 @@ fn run(console: &Console, actor: &Actor, command: Command) -> Result<Done> {
             email,
             role,
         } => {
-            console.set_member_role(actor, &project_id, &email, role)?;
+            done_ok(
+                org,
+                auth,
+                Request::MemberSetRole {
+                    project: project_id,
+                    email: email.clone(),
+                    role,
+                },
+            )?;
             done(format!("{email} is now {}.", role.label()))
         }
         Command::RemoveMember { project_id, email } => {
-            let expired = console.remove_member(actor, &project_id, &email)?;
+            let removed: serde_json::Value = ask(
+                org,
+                auth,
+                Request::MemberRemove {
+                    project: project_id,
+                    email: email.clone(),
+                },
+            )?;
+            let expired = removed["expired_keys"].as_u64().unwrap_or_default();
             done(format!(
                 "Removed {email}; {expired} of their access keys stopped working."
             ))
@@ -293,16 +451,33 @@ fn run(console: &Console, actor: &Actor, command: Command) -> Result<Done> {
             name,
             description,
         } => {
-            let sa = console.create_service_account(actor, &project_id, &name, &description)?;
+            let sa: crate::console::ServiceAccount = ask(
+                org,
+                auth,
+                Request::SaCreate {
+                    project: project_id,
+                    name,
+                    description,
+                },
+            )?;
             made(format!("Created service account {}.", sa.id()), sa.id())
         }
         Command::SetServiceAccountStatus { sa_id, status } => {
-            let sa = console.set_service_account_status(actor, &sa_id, status)?;
+            let sa: crate::console::ServiceAccount =
+                ask(org, auth, Request::SaSetStatus { sa: sa_id, status })?;
             done(format!("{} is {}.", sa.name, sa.status.label()))
         }
         Command::DeleteServiceAccount { sa_id, confirmation } => {
-            let sa = console.delete_service_account(actor, &sa_id, &confirmation)?;
-            done(format!("Deleted service account {}.", sa.name))
+            let deleted: Vec<crate::console::ServiceAccount> = ask(
+                org,
+                auth,
+                Request::SaDelete {
+                    sas: vec![sa_id],
+                    confirmation,
+                },
+            )?;
+            let names: Vec<String> = deleted.iter().map(|sa| sa.name.clone()).collect();
+            done(format!("Deleted service account {}.", names.join(", ")))
         }
         Command::CreateCredential {
             kind,
@@ -310,24 +485,30 @@ fn run(console: &Console, actor: &Actor, command: Command) -> Result<Done> {
             name,
             description,
         } => {
-            let new = console.create_credential(actor, kind, &project, &name, &description)?;
-            let id_label = match kind {
-                KeyKind::Iam => "Access key ID",
-                KeyKind::S3 => "Authentication key",
-            };
+            let new: NewKeyView = ask(
+                org,
+                auth,
+                Request::CredentialCreate {
+                    kind,
+                    project: project.clone(),
+                    name,
+                    description,
+                },
+            )?;
+            let message = format!("Created {} {:?}.", kind.label(), new.key.name);
+            let (reveal, select) = key_reveal(
+                new,
+                format!("{} created", kind.label()),
+                vec![("Project".into(), project)],
+            );
             Done {
-                message: format!("Created {} {:?}.", kind.label(), new.key.name),
-                select: Some(new.key.id.clone()),
-                reveal: Some(one_time(
-                    format!("{} created", kind.label()),
-                    vec![("Project".into(), project), ("Name".into(), new.key.name.clone())],
-                    (id_label.into(), new.key.id.clone()),
-                    new.secret,
-                )),
+                message,
+                select: Some(select),
+                reveal: Some(reveal),
             }
         }
         Command::DeleteCredential { kind, key_id } => {
-            let key = console.delete_credential(actor, kind, &key_id)?;
+            let key: KeyView = ask(org, auth, Request::CredentialDelete { kind, key: key_id })?;
             done(format!(
                 "Deleted {} {:?}; its tokens no longer work.",
                 kind.label(),
@@ -339,19 +520,25 @@ fn run(console: &Console, actor: &Actor, command: Command) -> Result<Done> {
             name,
             description,
         } => {
-            let new = console.create_sa_key(actor, &sa_id, &name, &description)?;
+            let new: NewKeyView = ask(
+                org,
+                auth,
+                Request::SaKeyCreate {
+                    sa: sa_id.clone(),
+                    name,
+                    description,
+                },
+            )?;
+            let message = format!("Created IAM access key {:?} for {sa_id}.", new.key.name);
+            let (reveal, select) = key_reveal(
+                new,
+                "IAM access key created".into(),
+                vec![("Service account ID".into(), sa_id)],
+            );
             Done {
-                message: format!("Created IAM access key {:?} for {sa_id}.", new.key.name),
-                select: Some(new.key.id.clone()),
-                reveal: Some(one_time(
-                    "IAM access key created".into(),
-                    vec![
-                        ("Service account ID".into(), sa_id),
-                        ("Name".into(), new.key.name.clone()),
-                    ],
-                    ("Access key ID".into(), new.key.id.clone()),
-                    new.secret,
-                )),
+                message,
+                select: Some(select),
+                reveal: Some(reveal),
             }
         }
         Command::DeleteSaKey {
@@ -359,14 +546,29 @@ fn run(console: &Console, actor: &Actor, command: Command) -> Result<Done> {
             key_id,
             confirmation,
         } => {
-            let key = console.delete_sa_key(actor, &sa_id, &key_id, &confirmation)?;
+            let key: KeyView = ask(
+                org,
+                auth,
+                Request::SaKeyDelete {
+                    sa: sa_id,
+                    key: key_id,
+                    confirmation,
+                },
+            )?;
             done(format!(
                 "Deleted IAM access key {:?}; its tokens no longer work.",
                 key.name
             ))
         }
         Command::EnableService { project_id, service } => {
-            let agent = console.enable_service(actor, &project_id, &service)?;
+            let agent: crate::console::Agent = ask(
+                org,
+                auth,
+                Request::ServiceEnable {
+                    project: project_id,
+                    service: service.clone(),
+                },
+            )?;
             made(
                 format!("Started {}; its service agent is {}.", agent.service, agent.id()),
                 service,

@@ -12,6 +12,7 @@ use super::effects::perform;
 use super::keymap::Key;
 use super::msg::{Effect, Msg};
 use crate::console::Console;
+use crate::org::Borrowed;
 
 pub struct Headless<'a> {
     pub console: &'a Console,
@@ -80,7 +81,9 @@ impl<'a> Headless<'a> {
                         self.copied.push(text);
                         Msg::Copied(format!("Copied {what} to the test clipboard."))
                     }
-                    other => perform(self.console, other),
+                    // No change feed headless: tests deliver changes as messages themselves.
+                    Effect::Watch { .. } => continue,
+                    other => perform(&Borrowed::new(self.console), other),
                 };
                 next.extend(self.app.update(reply));
             }

@@ -1,10 +1,11 @@
-//! The interactive console: ratatui + crossterm over the same model as every other face.
+//! The interactive console: ratatui + crossterm over the organization every face shares — the
+//! model in this process, or the server that holds the data directory (`crate::org`).
 //!
 //! Four threads: this one owns the terminal and the state; a worker carries out effects
-//! (`effects::perform`, the one place that calls the model: argon2, sled flushes), so no key
-//! press waits on them; an input thread turns terminal events into messages; a feed thread turns
-//! the model's committed changes into messages. The screen is redrawn after each burst of
-//! messages, not on a timer.
+//! (`effects::perform`, the one place that makes requests: argon2, sled flushes, the network),
+//! so no key press waits on them; an input thread turns terminal events into messages; a watcher
+//! follows the organization's change feed, says when the server is out of reach and when it is
+//! back. The screen is redrawn after each burst of messages, not on a timer.
 
 pub mod app;
 pub mod clipboard;
@@ -29,19 +30,20 @@ use crossterm::event::{
     KeyEventKind,
 };
 use crossterm::execute;
-use tokio::sync::broadcast::error::RecvError;
 
-use crate::console::{Actor, Console, Error, Result, Secret};
+use crate::console::{Error, Result, Secret};
+use crate::org::{Auth, FeedEvent, Org};
 use app::{App, Level};
 use clipboard::Clipboard;
-use msg::{Effect, Msg};
+use msg::{Credential, Effect, Msg};
 use theme::ThemeName;
 
-/// How the console starts: on the sign-in screen, signing in at once, or already signed in.
+/// How the console starts: on the sign-in screen, signing in at once, or with a session opened
+/// before (`kc-console login`, or the demo's owner).
 pub enum Start {
     SignIn { email: Option<String> },
     Password { email: String, password: Secret },
-    SignedIn(Actor),
+    Session(Secret),
 }
 
 /// What the command line adds to the config file for this run.
@@ -80,17 +82,77 @@ pub fn configured_app(email: &str, no_mouse: bool) -> App {
     app
 }
 
+/// How long the watcher waits before asking a server that went away again.
+const RECONNECT_EVERY: Duration = Duration::from_secs(1);
+
+/// Follows the change feed of the session `auth` for as long as `generation` is `mine` (a new
+/// sign-in starts a new watcher). When the feed ends — the server stopped, was killed, the
+/// network went — the console is told it is offline, and the watcher asks again every second;
+/// when the server answers, the console is told it is back (and reloads what it shows).
+fn watch(
+    org: Arc<dyn Org>,
+    auth: Credential,
+    messages: mpsc::Sender<Msg>,
+    generation: Arc<std::sync::atomic::AtomicU64>,
+    mine: u64,
+) {
+    use std::sync::atomic::Ordering;
+    let current = || generation.load(Ordering::SeqCst) == mine;
+    let mut lost = false;
+    while current() {
+        let feed = match org.changes(&auth) {
+            Ok(feed) => feed,
+            Err(e) => {
+                if !lost && messages.send(Msg::Offline(e.message().to_string())).is_err() {
+                    return;
+                }
+                lost = true;
+                std::thread::sleep(RECONNECT_EVERY);
+                continue;
+            }
+        };
+        if lost && messages.send(Msg::Online).is_err() {
+            return;
+        }
+        lost = false;
+        for event in feed.iter() {
+            if !current() {
+                return;
+            }
+            let msg = match event {
+                FeedEvent::Changed(change) => Msg::Changed(change),
+                FeedEvent::Missed => Msg::Missed,
+                FeedEvent::Lost(why) => {
+                    lost = true;
+                    Msg::Offline(why)
+                }
+            };
+            if messages.send(msg).is_err() {
+                return;
+            }
+        }
+        if !lost {
+            // The feed ended without a word (an embedded model closing): nothing to follow.
+            return;
+        }
+        std::thread::sleep(RECONNECT_EVERY);
+    }
+}
+
 /// Runs the console until the user quits.
-pub fn run(console: Arc<Console>, start: Start, options: Options) -> Result<()> {
+pub fn run(org: Arc<dyn Org>, start: Start, options: Options) -> Result<()> {
     require_terminal()?;
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>();
     let (effect_tx, effect_rx) = mpsc::channel::<Effect>();
 
-    let worker_console = Arc::clone(&console);
+    let worker_org = Arc::clone(&org);
     let worker_tx = msg_tx.clone();
     std::thread::spawn(move || {
         for effect in effect_rx {
-            if worker_tx.send(effects::perform(&worker_console, effect)).is_err() {
+            if worker_tx
+                .send(effects::perform(worker_org.as_ref(), effect))
+                .is_err()
+            {
                 break;
             }
         }
@@ -109,19 +171,6 @@ pub fn run(console: Arc<Console>, start: Start, options: Options) -> Result<()> 
             break;
         }
     });
-    // The model's change feed: a reader that falls behind is told how much it missed.
-    let mut feed = console.subscribe();
-    let feed_tx = msg_tx.clone();
-    std::thread::spawn(move || loop {
-        let msg = match feed.blocking_recv() {
-            Ok(change) => Msg::Changed(change),
-            Err(RecvError::Lagged(missed)) => Msg::Missed(missed),
-            Err(RecvError::Closed) => break,
-        };
-        if feed_tx.send(msg).is_err() {
-            break;
-        }
-    });
     let tick_tx = msg_tx.clone();
     std::thread::spawn(move || loop {
         std::thread::sleep(Duration::from_millis(100));
@@ -133,15 +182,18 @@ pub fn run(console: Arc<Console>, start: Start, options: Options) -> Result<()> 
     let email = match &start {
         Start::SignIn { email } => email.clone().unwrap_or_default(),
         Start::Password { email, .. } => email.clone(),
-        Start::SignedIn(_) => String::new(),
+        Start::Session(_) => String::new(),
     };
     let mut app = configured_app(&email, options.no_mouse);
     let initial = match start {
         Start::SignIn { .. } => Vec::new(),
         Start::Password { email, password } => app.sign_in_now(&email, password),
-        Start::SignedIn(actor) => {
-            let session = effects::session_for(&console, actor, app.settings.default_project.as_deref())?;
-            app.update(Msg::SignedIn(Ok(session)))
+        Start::Session(token) => {
+            app.busy = Some("Signing in…".into());
+            vec![Effect::Resume {
+                auth: Arc::new(Auth::Session { token }),
+                project: app.settings.default_project.clone(),
+            }]
         }
     };
     if let Some(text) = options.notice {
@@ -155,7 +207,12 @@ pub fn run(console: Arc<Console>, start: Start, options: Options) -> Result<()> 
     if mouse {
         let _ = execute!(std::io::stdout(), EnableMouseCapture);
     }
-    let result = event_loop(&mut terminal, &mut app, initial, &msg_rx, &effect_tx);
+    let feed = Feed {
+        org,
+        messages: msg_tx,
+        generation: Arc::default(),
+    };
+    let result = event_loop(&mut terminal, &mut app, initial, &msg_rx, &effect_tx, &feed);
     if mouse {
         let _ = execute!(std::io::stdout(), DisableMouseCapture);
     }
@@ -164,12 +221,36 @@ pub fn run(console: Arc<Console>, start: Start, options: Options) -> Result<()> 
     result
 }
 
+/// What starts a watcher for a session (see [`watch`]).
+struct Feed {
+    org: Arc<dyn Org>,
+    messages: mpsc::Sender<Msg>,
+    generation: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Feed {
+    fn follow(&self, auth: Credential) {
+        let mine = self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let (org, messages, generation) = (
+            Arc::clone(&self.org),
+            self.messages.clone(),
+            Arc::clone(&self.generation),
+        );
+        std::thread::spawn(move || watch(org, auth, messages, generation, mine));
+    }
+
+    fn stop(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
     initial: Vec<Effect>,
     messages: &mpsc::Receiver<Msg>,
     effects: &mpsc::Sender<Effect>,
+    feed: &Feed,
 ) -> Result<()> {
     let mut clipboard: Option<Clipboard> = None;
     let mut dispatch = |app: &mut App, pending: Vec<Effect>| {
@@ -179,6 +260,11 @@ fn event_loop(
                 Effect::Copy { text, what } => {
                     let outcome = clipboard.get_or_insert_with(Clipboard::new).copy(&text);
                     queue.extend(app.update(Msg::Copied(outcome.describe(&what))));
+                }
+                Effect::Watch { auth } => feed.follow(auth),
+                Effect::SignOut { auth } => {
+                    feed.stop();
+                    let _ = effects.send(Effect::SignOut { auth });
                 }
                 other => {
                     let _ = effects.send(other);

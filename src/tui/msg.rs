@@ -3,6 +3,7 @@
 //! as messages carrying model types (ProjectView, AccessKey, AuditEvent…), never a `Console`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
@@ -10,14 +11,19 @@ use crate::console::access::{allows, Permission};
 use crate::console::inquiries::InquiryDraft;
 use crate::console::projects::MemberView;
 use crate::console::{
-    AccessKey, Actor, Agent, AuditEvent, Change, Inquiry, KeyKind, OrgRole, PaymentMethod, Project,
-    ProjectRole, ProjectView, SaStatus, Secret, ServiceAccount, User,
+    Agent, AuditEvent, Change, Inquiry, KeyKind, OrgRole, PaymentMethod, Project, ProjectRole, ProjectView,
+    SaStatus, Secret, ServiceAccount,
 };
+use crate::org::request::{KeyView, UserView};
+use crate::org::Auth;
+
+/// What proves who the console's user is: the session opened at sign-in (never the password).
+pub type Credential = Arc<Auth>;
 
 /// Who is signed in, and where they are.
 #[derive(Debug, Clone)]
 pub struct Session {
-    pub actor: Actor,
+    pub auth: Credential,
     pub email: String,
     pub name: String,
     pub org_name: String,
@@ -69,18 +75,35 @@ impl Session {
 /// older query (another project, another service account) is recognised and dropped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Query {
-    Dashboard { project: Option<String> },
+    Dashboard {
+        project: Option<String>,
+    },
     Projects,
     Users,
-    Members { project: String },
-    ServiceAccounts { project: String },
-    SaKeys { sa_id: String },
-    Agents { project: String },
-    Services { project: String },
+    Members {
+        project: String,
+    },
+    ServiceAccounts {
+        project: String,
+    },
+    SaKeys {
+        sa_id: String,
+    },
+    Agents {
+        project: String,
+    },
+    Services {
+        project: String,
+    },
     Payments,
     Inquiries,
-    Audit,
-    Credentials { kind: KeyKind },
+    /// One page of the audit log: the events older than `before` (newest first).
+    Audit {
+        before: Option<u64>,
+    },
+    Credentials {
+        kind: KeyKind,
+    },
 }
 
 /// The dashboard's summary of the current project.
@@ -106,18 +129,24 @@ pub struct ServiceUse {
 pub enum Data {
     Dashboard(DashboardData),
     Projects(Vec<ProjectView>),
-    Users(Vec<User>),
+    Users(Vec<UserView>),
     Members(Vec<MemberView>),
     ServiceAccounts(Vec<ServiceAccount>),
-    SaKeys(Vec<AccessKey>),
+    SaKeys(Vec<KeyView>),
     Agents(Vec<Agent>),
     Services(Vec<ServiceUse>),
     Payments(Vec<PaymentMethod>),
     /// Inquiries, with the email of each submitter (by user ID).
     Inquiries(Vec<Inquiry>, BTreeMap<String, String>),
-    Audit(Vec<AuditEvent>),
-    /// The user's own keys, with project names by ID.
-    Credentials(Vec<AccessKey>, BTreeMap<String, String>),
+    /// A page of the audit log, the cursor to the next (older) one, and how many events the
+    /// user may see in all (counted, not loaded).
+    Audit {
+        events: Vec<AuditEvent>,
+        older: Option<u64>,
+        total: u64,
+    },
+    /// The user's own keys: for each, a hint of its ID, never the ID.
+    Credentials(Vec<KeyView>),
 }
 
 /// A model change the user asked for.
@@ -269,8 +298,12 @@ pub enum Msg {
     Copied(String),
     /// A change committed by anyone (the model's change feed).
     Changed(Change),
-    /// The feed dropped this many changes (a slow reader): reload what is shown.
-    Missed(u64),
+    /// The feed dropped some changes (a slow reader, a reconnection): reload what is shown.
+    Missed,
+    /// The organization's server is out of reach: what is shown stays, read-only.
+    Offline(String),
+    /// The server answers again.
+    Online,
 }
 
 #[derive(Debug)]
@@ -281,22 +314,35 @@ pub enum Effect {
         /// The project to start in (the config file's default_project).
         project: Option<String>,
     },
+    /// Signs in with a session kept earlier (`kc-console login`, or the demo's owner).
+    Resume {
+        auth: Credential,
+        project: Option<String>,
+    },
     Load {
-        actor: Actor,
+        auth: Credential,
         query: Query,
     },
     Reload {
-        actor: Actor,
+        auth: Credential,
         project: Option<String>,
         query: Option<Query>,
     },
     VerifyPassword {
-        actor: Actor,
+        auth: Credential,
         password: Secret,
     },
     Run {
-        actor: Actor,
+        auth: Credential,
         command: Command,
+    },
+    /// Follows the organization's change feed for this session (the terminal side does it).
+    Watch {
+        auth: Credential,
+    },
+    /// Ends the session at the server (sign out).
+    SignOut {
+        auth: Credential,
     },
     Copy {
         text: String,

@@ -2,8 +2,6 @@
 //! key and S3 access key tabs with the user's own keys; create (up to 2 of each per project,
 //! with a one-time secret) and delete.
 
-use std::collections::BTreeMap;
-
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -12,22 +10,25 @@ use ratatui::Frame;
 use super::sa_detail::key_status;
 use super::{accept, date, detail, nothing_selected, offer, subject, Component, Ctx, Offer, Reply, Screen};
 use crate::console::access::Permission;
-use crate::console::{validate, AccessKey, KeyKind, Secret};
+use crate::console::{validate, KeyKind, Secret};
+use crate::org::request::KeyView;
 use crate::tui::keymap::Action;
 use crate::tui::msg::{Command, Data, Query};
 use crate::tui::popups::{Confirm, Popup};
 use crate::tui::widgets::form::{Field, Form, Request};
 use crate::tui::widgets::table::{col, time, Column, Table, TableNav};
 
-/// A key with the name of its project.
+/// One of the user's keys: its ID only as a hint (the Credentials guide: neither the access key
+/// ID nor the secret can be retrieved after the creation popup closes), so a key is known by
+/// its name, which is unique per kind.
 pub struct Row {
-    key: AccessKey,
+    key: KeyView,
     project: String,
 }
 
 const IAM: &[Column<Row>] = &[
     col("NAME", 6, 0, |r| r.key.name.clone()),
-    col("ACCESS KEY ID", 10, 0, |r| r.key.id.clone()),
+    col("ACCESS KEY ID", 10, 0, |r| r.key.id_hint.clone()),
     col("PROJECT", 7, 0, |r| r.project.clone()),
     col("DESCRIPTION", 8, 2, |r| r.key.description.clone()),
     time("CREATED AT", 10, 1, |r| r.key.created_at),
@@ -36,7 +37,7 @@ const IAM: &[Column<Row>] = &[
 
 const S3: &[Column<Row>] = &[
     col("NAME", 6, 0, |r| r.key.name.clone()),
-    col("AUTHENTICATION KEY", 10, 0, |r| r.key.id.clone()),
+    col("AUTHENTICATION KEY", 10, 0, |r| r.key.id_hint.clone()),
     col("PROJECT", 7, 0, |r| r.project.clone()),
     col("DESCRIPTION", 8, 2, |r| r.key.description.clone()),
     time("CREATED AT", 10, 1, |r| r.key.created_at),
@@ -54,8 +55,8 @@ impl Default for Credentials {
     fn default() -> Credentials {
         Credentials {
             tab: KeyKind::Iam,
-            iam: Table::new(IAM, |r| r.key.id.clone()),
-            s3: Table::new(S3, |r| r.key.id.clone()),
+            iam: Table::new(IAM, |r| r.key.name.clone()),
+            s3: Table::new(S3, |r| r.key.name.clone()),
             asked: None,
         }
     }
@@ -182,19 +183,13 @@ impl Component for Credentials {
 
     fn loaded(&mut self, query: &Query, result: Result<Data, String>, ctx: &Ctx) -> bool {
         let rows = result.and_then(|data| match data {
-            Data::Credentials(keys, names) => {
-                let names: BTreeMap<String, String> = names;
-                Ok(keys
-                    .into_iter()
-                    .map(|key| Row {
-                        project: names
-                            .get(&key.project_id)
-                            .cloned()
-                            .unwrap_or_else(|| "(deleted)".into()),
-                        key,
-                    })
-                    .collect())
-            }
+            Data::Credentials(keys) => Ok(keys
+                .into_iter()
+                .map(|key| Row {
+                    project: key.project_name.clone().unwrap_or_else(|| "(deleted)".into()),
+                    key,
+                })
+                .collect()),
             _ => Err("the console received the wrong kind of data".to_string()),
         });
         let tab = self.tab;
@@ -224,7 +219,7 @@ impl Component for Credentials {
             }
             .needs(Permission::OwnCredentials),
             Action::Delete => offer("Delete").needs(Permission::OwnCredentials).on_row(),
-            Action::Copy => offer("copy ID").on_row(),
+            // A user key's ID is not retrievable after its popup: there is nothing to copy.
             Action::Open | Action::Detail => offer("details").on_row(),
             _ => return None,
         })
@@ -253,20 +248,21 @@ impl Component for Credentials {
             Action::Delete => Reply::Popup(Popup::Confirm(Confirm {
                 title: format!("Delete {}", kind.label()),
                 lines: vec![
-                    format!("Delete {} {:?} ({})?", kind.label(), row.key.name, row.key.id),
+                    format!(
+                        "Delete {} {:?} ({})?",
+                        kind.label(),
+                        row.key.name,
+                        row.key.id_hint
+                    ),
                     "API tokens issued with it stop working at once. This cannot be undone.".into(),
                 ],
                 yes_label: "Delete",
                 command: Command::DeleteCredential {
                     kind,
-                    key_id: row.key.id.clone(),
+                    key_id: row.key.name.clone(),
                 },
-                subject: Some(subject(&row.key.id, &row.key.name)),
+                subject: Some(subject(&row.key.name, &row.key.name)),
             })),
-            Action::Copy => Reply::Copy {
-                text: row.key.id.clone(),
-                what: "the ID".into(),
-            },
             _ => Reply::Nothing,
         }
     }
@@ -337,10 +333,13 @@ impl Component for Credentials {
         Some(detail(
             ctx,
             &format!("{} {}", k.kind.label(), k.name),
-            Some(subject(&k.id, &k.name)),
+            Some(subject(&k.name, &k.name)),
             vec![
                 ("Name", k.name.clone()),
-                (id_label, k.id.clone()),
+                (
+                    id_label,
+                    format!("{} (a hint: the full ID was shown once, at creation)", k.id_hint),
+                ),
                 ("Project", r.project.clone()),
                 ("Project ID", k.project_id.clone()),
                 ("Description", k.description.clone()),

@@ -10,7 +10,8 @@ use super::{
 };
 use crate::console::access::Permission;
 use crate::console::keys::DELETE_KEY_PHRASE;
-use crate::console::{validate, AccessKey, KeyStatus};
+use crate::console::{validate, KeyStatus};
+use crate::org::request::KeyView;
 use crate::tui::keymap::Action;
 use crate::tui::msg::{Command, Data, Query};
 use crate::tui::popups::{Popup, TypedConfirm};
@@ -25,9 +26,15 @@ pub fn key_status(s: KeyStatus) -> &'static str {
     }
 }
 
-const COLUMNS: &[Column<AccessKey>] = &[
+/// A service account's key keeps its full ID in lists (its guide: only the secret cannot be
+/// retrieved again).
+fn key_id(k: &KeyView) -> String {
+    k.id.clone().unwrap_or_else(|| k.id_hint.clone())
+}
+
+const COLUMNS: &[Column<KeyView>] = &[
     col("NAME", 6, 0, |k| k.name.clone()),
-    col("ACCESS KEY ID", 10, 0, |k| k.id.clone()),
+    col("ACCESS KEY ID", 10, 0, key_id),
     col("DESCRIPTION", 8, 2, |k| k.description.clone()),
     time("CREATED AT", 10, 1, |k| k.created_at),
     col("STATUS", 7, 0, |k| key_status(k.status).into()),
@@ -35,7 +42,7 @@ const COLUMNS: &[Column<AccessKey>] = &[
 
 pub struct SaDetail {
     sa_id: Option<String>,
-    table: Table<AccessKey>,
+    table: Table<KeyView>,
     asked: Option<Query>,
 }
 
@@ -43,7 +50,7 @@ impl Default for SaDetail {
     fn default() -> SaDetail {
         SaDetail {
             sa_id: None,
-            table: Table::new(COLUMNS, |k| k.id.clone()),
+            table: Table::new(COLUMNS, key_id),
             asked: None,
         }
     }
@@ -150,20 +157,20 @@ impl Component for SaDetail {
                 TypedConfirm::new(
                     "Delete IAM access key",
                     vec![
-                        format!("Delete IAM access key {:?} ({})?", key.name, key.id),
+                        format!("Delete IAM access key {:?} ({})?", key.name, key_id(key)),
                         "API tokens issued with it expire at once. This cannot be undone.".into(),
                     ],
                     DELETE_KEY_PHRASE,
                     Command::DeleteSaKey {
                         sa_id,
-                        key_id: key.id.clone(),
+                        key_id: key_id(key),
                         confirmation: String::new(),
                     },
                 )
-                .about(subject(&key.id, &key.name)),
+                .about(subject(&key_id(key), &key.name)),
             )),
             Action::Copy => Reply::Copy {
-                text: key.id.clone(),
+                text: key_id(key),
                 what: "the access key ID".into(),
             },
             _ => Reply::Nothing,
@@ -198,10 +205,10 @@ impl Component for SaDetail {
         Some(detail(
             ctx,
             &format!("IAM access key {}", k.name),
-            Some(subject(&k.id, &k.name)),
+            Some(subject(&key_id(k), &k.name)),
             vec![
                 ("Name", k.name.clone()),
-                ("Access key ID", k.id.clone()),
+                ("Access key ID", key_id(k)),
                 ("Description", k.description.clone()),
                 ("Status", key_status(k.status).into()),
                 ("Created at", date(ctx.dates, &k.created_at)),

@@ -5,7 +5,8 @@ use super::{
     accept, date, detail, expect, nothing_selected, offer, subject, Component, Ctx, Offer, Reply, Screen,
 };
 use crate::console::access::Permission;
-use crate::console::{validate, OrgRole, User};
+use crate::console::{validate, OrgRole};
+use crate::org::request::UserView as User;
 use crate::tui::keymap::Action;
 use crate::tui::msg::{Command, Data, Query};
 use crate::tui::popups::{Confirm, Popup};
