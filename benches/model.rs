@@ -102,6 +102,7 @@ fn bulk_audit_events(console: &Console, actor: &Actor, count: usize) {
                         action: "service_account.create".into(),
                         target: format!("bot-{batch}-{i} in {PROJECT}"),
                         outcome: "ok".into(),
+                        count: 1,
                     };
                     tx.put(Table::Audit, &sequence_key(seq), &event)?;
                 }

@@ -45,6 +45,7 @@ fn database_of_10k_records() -> tempfile::TempDir {
                         action: "service_account.create".into(),
                         target: format!("bot-{seq} in web-shop"),
                         outcome: "ok".into(),
+                        count: 1,
                     };
                     tx.put(Table::Audit, &sequence_key(seq), &event)?;
                 }

@@ -38,7 +38,7 @@ pub fn version(base: &str) -> Value {
 
 pub fn token(info: &TokenInfo, base: &str) -> Value {
     json!({"token": {
-        "methods": ["application_credential"],
+        "methods": [info.method.keystone_name()],
         "issued_at": time(&info.issued_at),
         "expires_at": time(&info.expires_at),
         "audit_ids": [&info.key_id[..16.min(info.key_id.len())]],
@@ -134,13 +134,38 @@ pub enum CredentialRef {
     Name { name: String, user_id: String },
 }
 
+impl CredentialRef {
+    /// What failed attempts are counted under: the key ID, or the owner and key name.
+    pub fn throttle_key(&self) -> String {
+        match self {
+            CredentialRef::Id(id) => id.clone(),
+            CredentialRef::Name { name, user_id } => format!("{user_id}/{name}"),
+        }
+    }
+}
+
 pub struct PresentedCredential {
     pub by: CredentialRef,
     pub secret: String,
 }
 
-fn text_field(value: &Value, field: &str) -> Option<String> {
-    value.get(field).and_then(Value::as_str).map(str::to_string)
+/// The longest ID, name or secret accepted in a request; the model's own limits are far
+/// shorter (names 30 characters), this keeps absurd values out of every message and log.
+const MAX_FIELD_BYTES: usize = 256;
+/// The longest description accepted (the model allows 30 characters for keys).
+const MAX_DESCRIPTION_BYTES: usize = 1024;
+
+/// A text field of at most `max` bytes: absent or not text is `None`, longer is an error.
+fn bounded_field(value: &Value, field: &str, max: usize) -> Result<Option<String>, String> {
+    match value.get(field).and_then(Value::as_str) {
+        Some(text) if text.len() > max => Err(format!("{field} is longer than {max} bytes")),
+        Some(text) => Ok(Some(text.to_string())),
+        None => Ok(None),
+    }
+}
+
+fn text_field(value: &Value, field: &str) -> Result<Option<String>, String> {
+    bounded_field(value, field, MAX_FIELD_BYTES)
 }
 
 /// `{"auth": {"identity": {"methods": ["application_credential"], "application_credential": …}}}`.
@@ -159,14 +184,15 @@ pub fn application_credential_request(request: &Value) -> Result<PresentedCreden
     let credential = identity
         .get("application_credential")
         .ok_or("auth.identity.application_credential is required")?;
-    let secret = text_field(credential, "secret").ok_or("application_credential.secret is required")?;
-    let by = match (text_field(credential, "id"), text_field(credential, "name")) {
+    let secret = text_field(credential, "secret")?.ok_or("application_credential.secret is required")?;
+    let by = match (text_field(credential, "id")?, text_field(credential, "name")?) {
         (Some(id), _) => CredentialRef::Id(id),
         (None, Some(name)) => {
-            let user_id = credential
-                .get("user")
-                .and_then(|u| text_field(u, "id"))
-                .ok_or("an application credential named without its id needs user.id")?;
+            let user_id = match credential.get("user") {
+                Some(user) => text_field(user, "id")?,
+                None => None,
+            }
+            .ok_or("an application credential named without its id needs user.id")?;
             CredentialRef::Name { name, user_id }
         }
         (None, None) => return Err("application_credential needs an id, or a name and user.id".into()),
@@ -185,8 +211,8 @@ pub fn new_application_credential(request: &Value) -> Result<(String, String), S
     if credential.get("expires_at").is_some_and(|e| !e.is_null()) {
         return Err("IAM access keys cannot have an expiration date; leave out \"expires_at\"".into());
     }
-    let name = text_field(credential, "name").ok_or("application_credential.name is required")?;
-    let description = text_field(credential, "description").unwrap_or_default();
+    let name = text_field(credential, "name")?.ok_or("application_credential.name is required")?;
+    let description = bounded_field(credential, "description", MAX_DESCRIPTION_BYTES)?.unwrap_or_default();
     Ok((name, description))
 }
 
@@ -194,7 +220,7 @@ pub fn new_application_credential(request: &Value) -> Result<(String, String), S
 /// Keystone's request has none, so a random one is made if not given (names are unique per
 /// user, so two creates at the same moment must not pick the same one).
 pub fn new_ec2_credential(request: &Value) -> Result<(String, String), String> {
-    let project = text_field(request, "tenant_id").ok_or("tenant_id (the project ID) is required")?;
-    let name = text_field(request, "name").unwrap_or_else(|| format!("ec2-{:08x}", rand::random::<u32>()));
+    let project = text_field(request, "tenant_id")?.ok_or("tenant_id (the project ID) is required")?;
+    let name = text_field(request, "name")?.unwrap_or_else(|| format!("ec2-{:08x}", rand::random::<u32>()));
     Ok((project, name))
 }

@@ -18,6 +18,14 @@ pub struct AuditEvent {
     pub target: String,
     /// "ok", or "refused: <why>".
     pub outcome: String,
+    /// How many times this happened from `at` on (token issues and validations are counted,
+    /// not written one by one); 1 for everything else and for records written before counts.
+    #[serde(default = "one")]
+    pub count: u64,
+}
+
+fn one() -> u64 {
+    1
 }
 
 impl AuditEvent {
@@ -42,6 +50,7 @@ fn event(
         action: action.into(),
         target: target.into(),
         outcome: outcome.into(),
+        count: 1,
     }
 }
 
@@ -72,13 +81,41 @@ pub(super) fn append_alone(
     action: &str,
     target: &str,
     outcome: &str,
-) -> Result<()> {
+) -> Result<u64> {
     let seq = store.next_sequence()?;
     store.put(
         Table::Audit,
         &sequence_key(seq),
         &event(seq, at, actor, action, target, outcome),
     )?;
+    Ok(seq)
+}
+
+/// Appends, outside any transaction, one record standing for `count` occurrences of an event
+/// first seen at `at` (the token API's tallies).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn append_counted(
+    store: &Store,
+    at: DateTime<Utc>,
+    actor: &str,
+    via: &str,
+    action: &str,
+    target: &str,
+    outcome: &str,
+    count: u64,
+) -> Result<()> {
+    let seq = store.next_sequence()?;
+    let event = AuditEvent {
+        seq,
+        at,
+        actor: actor.into(),
+        via: via.into(),
+        action: action.into(),
+        target: target.into(),
+        outcome: outcome.into(),
+        count,
+    };
+    store.put(Table::Audit, &sequence_key(seq), &event)?;
     Ok(())
 }
 

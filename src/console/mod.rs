@@ -37,7 +37,7 @@ pub use projects::{Membership, Project, ProjectView};
 pub use secret::Secret;
 pub use service_accounts::{Agent, SaStatus, ServiceAccount};
 pub use sources::{Clock, Entropy, FixedClock, OsEntropy, SeededEntropy, SystemClock};
-pub use tokens::{IssuedToken, TokenInfo};
+pub use tokens::{IssuedToken, TokenInfo, TokenMethod};
 pub use users::User;
 
 /// Why the model refused or failed. Each kind has its exit code in the CLI contract.
@@ -211,7 +211,7 @@ pub struct Console {
     write_lock: Mutex<()>,
     /// Serializes password checks (see `check_password`).
     password_lock: Mutex<()>,
-    token_key: [u8; 32],
+    tokens: tokens::TokenState,
     feed: feed::Feed,
 }
 
@@ -243,7 +243,7 @@ impl Console {
             config,
             write_lock: Mutex::new(()),
             password_lock: Mutex::new(()),
-            token_key,
+            tokens: tokens::TokenState::new(&token_key),
             feed: feed::Feed::new(),
         })
     }
@@ -319,6 +319,8 @@ impl Console {
         });
         match result {
             Ok((value, seq)) => {
+                // Counted token events ride along with the flush (see `tokens`).
+                self.write_token_audit()?;
                 self.store.flush()?;
                 tracing::debug!(actor = %actor.label, action, target, "change done");
                 self.feed.publish(Change {
@@ -353,6 +355,7 @@ impl Console {
         self.store
             .transact(|tx| audit::append(tx, at, actor, action, target, &outcome))
             .map_err(Error::from)?;
+        self.write_token_audit()?;
         self.store.flush()?;
         Ok(())
     }

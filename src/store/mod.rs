@@ -9,6 +9,7 @@ mod lock;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -264,6 +265,8 @@ pub struct Store {
     path: PathBuf,
     /// The data directory's marker says an organization was created here.
     initialized: bool,
+    /// Bumped after every write that lands (see `generation`).
+    generation: AtomicU64,
     _lock: DirLock,
 }
 
@@ -310,6 +313,7 @@ impl Store {
             trees,
             path: dir.to_path_buf(),
             initialized,
+            generation: AtomicU64::new(0),
             _lock: lock,
         };
         store.check_schema()?;
@@ -419,7 +423,10 @@ impl Store {
             })
         });
         match result {
-            Ok(v) => Ok(v),
+            Ok(v) => {
+                self.wrote();
+                Ok(v)
+            }
             Err(TransactionError::Abort(Err(e))) => Err(TxError::Abort(e)),
             Err(TransactionError::Abort(Ok(corrupt))) => Err(TxError::Storage(corrupt)),
             Err(TransactionError::Storage(e)) => Err(TxError::Storage(sled_error(e))),
@@ -432,7 +439,45 @@ impl Store {
         self.trees[table as usize]
             .insert(key.as_bytes(), bytes)
             .map_err(sled_error)?;
+        self.wrote();
         Ok(())
+    }
+
+    /// Removes every record whose key sorts before `end`; returns how many.
+    pub fn remove_before(&self, table: Table, end: &str) -> Result<usize, StoreError> {
+        let tree = &self.trees[table as usize];
+        let mut removed = 0;
+        loop {
+            // In slices, so a large backlog is never held in memory at once.
+            let keys: Vec<sled::IVec> = tree
+                .range(..end.as_bytes())
+                .keys()
+                .take(1024)
+                .collect::<Result<_, _>>()
+                .map_err(sled_error)?;
+            if keys.is_empty() {
+                break;
+            }
+            for key in &keys {
+                tree.remove(key).map_err(sled_error)?;
+            }
+            removed += keys.len();
+        }
+        if removed > 0 {
+            self.wrote();
+        }
+        Ok(removed)
+    }
+
+    /// A number that changes after every write that lands. Whoever derives something from
+    /// the records may keep it while the generation it read *before* reading them is still
+    /// current: every write method here must end with `wrote()`.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn wrote(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// A strictly increasing number, outside any transaction.
