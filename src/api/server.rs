@@ -123,6 +123,17 @@ impl Tracked {
         Some(self.epoch + since + allowed)
     }
 
+    /// When to look again: the deadline, or sooner while waiting, since a head may start (and
+    /// its shorter deadline begin) at any moment without waking the watchdog.
+    fn next_check(&self, limits: &ServerLimits) -> Instant {
+        let soon = Instant::now() + limits.header_read_timeout.min(limits.idle_timeout);
+        match self.deadline(limits) {
+            Some(deadline) if self.state.load(Ordering::Acquire) == WAITING => deadline.min(soon),
+            Some(deadline) => deadline,
+            None => soon,
+        }
+    }
+
     fn stop(&self, fate: u8) {
         self.fate.store(fate, Ordering::Release);
         self.signal.notify_one();
@@ -300,13 +311,7 @@ impl Connection {
         tokio::pin!(conn);
         let mut stopping = false;
         loop {
-            let deadline = tracked.deadline(&limits).map(tokio::time::Instant::from_std);
-            let timer = async {
-                match deadline {
-                    Some(at) => tokio::time::sleep_until(at).await,
-                    None => std::future::pending().await,
-                }
-            };
+            let timer = tokio::time::sleep_until(tokio::time::Instant::from_std(tracked.next_check(&limits)));
             tokio::select! {
                 _ = conn.as_mut() => break,
                 _ = tracked.signal.notified() => {
@@ -324,8 +329,6 @@ impl Connection {
                         break;
                     }
                 }
-                // Busy requests have no deadline here; wake when they end to arm one.
-                _ = tokio::time::sleep(limits.idle_timeout), if deadline.is_none() => {}
             }
         }
         registry.remove(id);

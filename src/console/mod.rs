@@ -355,7 +355,6 @@ impl Console {
         self.store
             .transact(|tx| audit::append(tx, at, actor, action, target, &outcome))
             .map_err(Error::from)?;
-        self.write_token_audit()?;
         self.store.flush()?;
         Ok(())
     }
