@@ -78,6 +78,9 @@ const DEAD_KEY_GRACE: Duration = Duration::from_millis(1500);
 /// the console thread's changes are transactions (~350 in 20 s); revocations and token issues
 /// no longer are. A default 20 s run grows ~5 MiB after warm-up.
 const RSS_GROWTH_BOUND: u64 = 30 * 1024 * 1024;
+/// Allowed RSS rise while the server idles after the load (`KC_SOAK_IDLE_SECONDS`): flat, up to
+/// the allocator's and sled's small background steps.
+const IDLE_GROWTH_BOUND: u64 = 4 * 1024 * 1024;
 
 const OWNER: &str = "owner@pangyo.example";
 const OBSERVER: &str = "observer@pangyo.example";
@@ -1000,6 +1003,19 @@ fn mib(bytes: u64) -> f64 {
 // The soak
 // ---------------------------------------------------------------------------------------------
 
+/// `KC_SOAK_IDLE_SECONDS` (default 0): how long the server idles after the load while its
+/// memory is sampled.
+fn idle_seconds() -> u64 {
+    std::env::var("KC_SOAK_IDLE_SECONDS")
+        .ok()
+        .map(|text| {
+            text.trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("KC_SOAK_IDLE_SECONDS={text:?}: a whole number of seconds"))
+        })
+        .unwrap_or(0)
+}
+
 fn soak_seconds() -> u64 {
     match std::env::var("KC_SOAK_SECONDS") {
         Ok(text) => text
@@ -1265,6 +1281,19 @@ fn token_api_soak_under_console_churn() {
     let rss_end = rss_bytes(page);
     let disk_end = dir_bytes(dir.path());
     let writes_end = shared.writes.load(Ordering::Relaxed);
+    // Idle: the server stays up with nothing to do; its memory must not grow.
+    let idle = idle_seconds();
+    let mut idle_samples = vec![rss_end];
+    for _ in 0..idle {
+        std::thread::sleep(Duration::from_secs(1));
+        idle_samples.push(rss_bytes(page));
+    }
+    let idle_growth = idle_samples
+        .iter()
+        .max()
+        .copied()
+        .unwrap_or(rss_end)
+        .saturating_sub(rss_end);
 
     let _ = stop_server.send(());
     let server_result =
@@ -1343,6 +1372,15 @@ fn token_api_soak_under_console_churn() {
     // Past the harness's capture, so that the figures show without --nocapture.
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "\n{summary}\nsoak RSS samples (MiB): {rss_series}");
+    if idle > 0 {
+        let _ = writeln!(
+            err,
+            "soak idle: {idle} s after the load, RSS {:.1} MiB → {:.1} MiB (largest rise {:.1} MiB)",
+            mib(rss_end),
+            mib(*idle_samples.last().unwrap_or(&rss_end)),
+            mib(idle_growth)
+        );
+    }
     drop(err);
 
     assert!(stalls.is_empty(), "deadlock or stall: {stalls:?}\n{summary}");
@@ -1377,6 +1415,11 @@ fn token_api_soak_under_console_churn() {
             && hostile_tally.many_headers > 0
             && hostile_tally.closed_by_server > 0,
         "the hostile client met every defence: {hostile_tally:?}"
+    );
+    assert!(
+        idle_growth < IDLE_GROWTH_BOUND,
+        "RSS grew by {:.1} MiB while idle",
+        mib(idle_growth)
     );
     assert!(
         growth < RSS_GROWTH_BOUND,

@@ -1,6 +1,7 @@
 //! Keystone's JSON shapes: what requests carry and what responses say.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::console::{AccessKey, KeyKind, NewKey, Project, ProjectRole, TokenInfo};
@@ -8,22 +9,17 @@ use crate::console::{AccessKey, KeyKind, NewKey, Project, ProjectRole, TokenInfo
 const DOMAIN: &str = "default";
 const REGION: &str = "kr-central-2";
 
-/// Keystone writes times in UTC with microseconds.
+/// Keystone writes times in UTC with microseconds: `2025-03-01T09:00:00.123456Z`.
 fn time(at: &DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-fn domain() -> Value {
-    json!({"id": DOMAIN, "name": "Default"})
-}
-
-fn role(role: ProjectRole) -> Value {
-    let (id, name) = match role {
+fn role_names(role: ProjectRole) -> (&'static str, &'static str) {
+    match role {
         ProjectRole::Admin => ("project-admin", "project_admin"),
         ProjectRole::Member => ("project-member", "project_member"),
         ProjectRole::Reader => ("project-reader", "project_reader"),
-    };
-    json!({"id": id, "name": name})
+    }
 }
 
 pub fn version(base: &str) -> Value {
@@ -36,24 +32,120 @@ pub fn version(base: &str) -> Value {
     }})
 }
 
-pub fn token(info: &TokenInfo, base: &str) -> Value {
-    json!({"token": {
-        "methods": [info.method.keystone_name()],
-        "issued_at": time(&info.issued_at),
-        "expires_at": time(&info.expires_at),
-        "audit_ids": [&info.key_id[..16.min(info.key_id.len())]],
-        "user": {"id": info.principal_id, "name": info.principal_name, "domain": domain()},
-        "project": {"id": info.project_id, "name": info.project_name, "domain": domain()},
-        "roles": [role(info.role)],
-        "is_domain": false,
-        "application_credential": {"id": info.key_id, "name": info.key_name, "restricted": true},
-        "catalog": [{
-            "type": "identity",
-            "name": "keystone",
-            "id": "identity",
-            "endpoints": [{"id": "identity-public", "interface": "public", "region": REGION, "region_id": REGION, "url": base}],
-        }],
-    }})
+/// `{"token": {...}}` as Keystone writes it. Typed rather than built as a `Value`: this body
+/// answers every issue and validation, and serializing borrowed fields in place costs a
+/// fraction of building a map of owned ones.
+#[derive(Serialize)]
+pub struct TokenBody<'a> {
+    token: TokenView<'a>,
+}
+
+#[derive(Serialize)]
+struct TokenView<'a> {
+    methods: [&'static str; 1],
+    issued_at: String,
+    expires_at: String,
+    audit_ids: [&'a str; 1],
+    user: Scoped<'a>,
+    project: Scoped<'a>,
+    roles: [RoleRef; 1],
+    is_domain: bool,
+    application_credential: CredentialView<'a>,
+    catalog: [Service<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Scoped<'a> {
+    id: &'a str,
+    name: &'a str,
+    domain: DomainRef,
+}
+
+#[derive(Serialize)]
+struct DomainRef {
+    id: &'static str,
+    name: &'static str,
+}
+
+const DEFAULT_DOMAIN: DomainRef = DomainRef {
+    id: DOMAIN,
+    name: "Default",
+};
+
+#[derive(Serialize)]
+struct RoleRef {
+    id: &'static str,
+    name: &'static str,
+}
+
+#[derive(Serialize)]
+struct CredentialView<'a> {
+    id: &'a str,
+    name: &'a str,
+    restricted: bool,
+}
+
+#[derive(Serialize)]
+struct Service<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: &'static str,
+    id: &'static str,
+    endpoints: [Endpoint<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Endpoint<'a> {
+    id: &'static str,
+    interface: &'static str,
+    region: &'static str,
+    region_id: &'static str,
+    url: &'a str,
+}
+
+fn role_ref(role: ProjectRole) -> RoleRef {
+    let (id, name) = role_names(role);
+    RoleRef { id, name }
+}
+
+pub fn token<'a>(info: &'a TokenInfo, base: &'a str) -> TokenBody<'a> {
+    TokenBody {
+        token: TokenView {
+            methods: [info.method.keystone_name()],
+            issued_at: time(&info.issued_at),
+            expires_at: time(&info.expires_at),
+            audit_ids: [&info.key_id[..16.min(info.key_id.len())]],
+            user: Scoped {
+                id: &info.principal_id,
+                name: &info.principal_name,
+                domain: DEFAULT_DOMAIN,
+            },
+            project: Scoped {
+                id: &info.project_id,
+                name: &info.project_name,
+                domain: DEFAULT_DOMAIN,
+            },
+            roles: [role_ref(info.role)],
+            is_domain: false,
+            application_credential: CredentialView {
+                id: &info.key_id,
+                name: &info.key_name,
+                restricted: true,
+            },
+            catalog: [Service {
+                kind: "identity",
+                name: "keystone",
+                id: "identity",
+                endpoints: [Endpoint {
+                    id: "identity-public",
+                    interface: "public",
+                    region: REGION,
+                    region_id: REGION,
+                    url: base,
+                }],
+            }],
+        },
+    }
 }
 
 pub fn projects(projects: &[Project], base: &str) -> Value {

@@ -279,7 +279,7 @@ impl TokenState {
     fn sign(&self, payload: &str) -> String {
         let mut mac = self.mac.clone();
         mac.update(payload.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        lower_hex(&mac.finalize().into_bytes())
     }
 
     fn verify(&self, parsed: &ParsedToken) -> bool {
@@ -350,6 +350,14 @@ fn presented_key_id(s: &str) -> String {
     } else {
         "<not an access key ID>".into()
     }
+}
+
+/// Lowercase hex of `bytes` (the `hex` crate's `encode` goes a char at a time; this runs on
+/// every token issue).
+fn lower_hex(bytes: &[u8]) -> String {
+    let mut text = vec![0u8; bytes.len() * 2];
+    hex::encode_to_slice(bytes, &mut text).expect("twice as many hex digits as bytes");
+    String::from_utf8(text).expect("hex digits are ASCII")
 }
 
 fn micros(at: DateTime<Utc>) -> u64 {
@@ -465,7 +473,7 @@ impl Console {
             Err(e) => return Err(e),
         };
         let info = self.token_info(&standing, now);
-        let nonce = hex::encode(self.random_bytes::<16>());
+        let nonce = lower_hex(&self.random_bytes::<16>());
         let payload = format!(
             "{TOKEN_VERSION}.{}.{}.{}.{:016x}.{nonce}",
             info.method.tag(),
