@@ -412,6 +412,14 @@ impl Console {
             .store
             .get::<AccessKey>(Table::Keys, key_id)?
             .ok_or_else(|| Error::Auth(UNUSABLE_KEY.into()))?;
+        self.standing_of(key, generation)
+    }
+
+    /// The standing of a key record read at `generation` (read before the record was).
+    fn standing_of(&self, key: AccessKey, generation: u64) -> Result<Arc<Standing>> {
+        if let Some(standing) = self.tokens.remembered(&key.id, generation) {
+            return Ok(standing);
+        }
         let standing = Arc::new(self.key_standing(key)?);
         self.tokens.remember(generation, Arc::clone(&standing));
         Ok(standing)
@@ -437,6 +445,7 @@ impl Console {
     /// Exchanges an IAM access key ID and secret for a token. Unknown ID, wrong secret,
     /// expired key and inactive service account are refused alike, after the same work.
     pub fn issue_token(&self, key_id: &str, secret_text: &str) -> Result<IssuedToken> {
+        let generation = self.store.generation();
         let key = if is_canonical_key_id(key_id) {
             self.store.get::<AccessKey>(Table::Keys, key_id)?
         } else {
@@ -454,7 +463,7 @@ impl Console {
         };
         let now = self.now();
         let standing = match key {
-            Some(_) if secret_ok => self.standing(key_id),
+            Some(key) if secret_ok => self.standing_of(key, generation),
             _ => Err(Error::Auth(UNUSABLE_KEY.into())),
         };
         let standing = match standing {
