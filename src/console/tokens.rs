@@ -72,9 +72,8 @@ const ID_LEN: usize = 32;
 /// refusal costs what a wrong secret costs.
 const DECOY_KEY: &str = r#"{"id":"00000000000000000000000000000000","kind":"iam","owner":{"type":"user","id":"00000000000000000000000000000000"},"project_id":"00000000000000000000000000000000","name":"decoy","description":"","created_at":"2026-01-01T00:00:00Z","status":"Active","secret_digest":"0000000000000000000000000000000000000000000000000000000000000000"}"#;
 const SIGNING_KEY: &str = "token_signing_key";
-/// Key standings remembered at most; the memo is emptied when full (it refills at one read
-/// per key).
-const STANDING_MEMO_MAX: usize = 4096;
+/// Entries a memo keeps at most; it is emptied when full (it refills at one derivation each).
+const MEMO_MAX: usize = 4096;
 /// Distinct token audit tallies held before they are written out on the spot.
 const TALLY_MAX: usize = 4096;
 /// How often touching the revocation table also prunes it.
@@ -235,11 +234,44 @@ struct Standing {
     role: ProjectRole,
 }
 
-/// Key standings, valid for one write generation of the store.
-#[derive(Default)]
-struct StandingMemo {
+/// What was derived at one write generation of the store, by key: key standings (by key ID)
+/// and whole validations (by token).
+struct Memo<T> {
     generation: u64,
-    entries: HashMap<String, Arc<Standing>>,
+    entries: HashMap<String, Arc<T>>,
+}
+
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Memo {
+            generation: 0,
+            entries: HashMap::new(),
+        }
+    }
+}
+
+impl<T> Memo<T> {
+    fn get(&self, key: &str, generation: u64) -> Option<Arc<T>> {
+        if self.generation != generation {
+            return None;
+        }
+        self.entries.get(key).cloned()
+    }
+
+    /// Remembers a value derived at `generation` — unless the store has moved on since.
+    fn put(&mut self, key: String, generation: u64, value: Arc<T>) {
+        if self.generation != generation {
+            if generation < self.generation {
+                return;
+            }
+            self.generation = generation;
+            self.entries.clear();
+        }
+        if self.entries.len() >= MEMO_MAX {
+            self.entries.clear();
+        }
+        self.entries.insert(key, value);
+    }
 }
 
 #[derive(Hash, PartialEq, Eq)]
@@ -261,7 +293,8 @@ struct Tally {
 pub(super) struct TokenState {
     /// HMAC-SHA256 already keyed: cloning it skips the key schedule on every token.
     mac: Hmac<Sha256>,
-    memo: Mutex<StandingMemo>,
+    standings: Mutex<Memo<Standing>>,
+    validations: Mutex<Memo<TokenInfo>>,
     tallies: Mutex<HashMap<TallyKey, Tally>>,
     last_prune_micros: AtomicI64,
 }
@@ -270,7 +303,8 @@ impl TokenState {
     pub(super) fn new(key: &[u8; 32]) -> TokenState {
         TokenState {
             mac: Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length"),
-            memo: Mutex::new(StandingMemo::default()),
+            standings: Mutex::new(Memo::default()),
+            validations: Mutex::new(Memo::default()),
             tallies: Mutex::new(HashMap::new()),
             last_prune_micros: AtomicI64::new(i64::MIN),
         }
@@ -293,28 +327,16 @@ impl TokenState {
     }
 
     fn remembered(&self, key_id: &str, generation: u64) -> Option<Arc<Standing>> {
-        let memo = self.memo.lock().unwrap_or_else(|p| p.into_inner());
-        if memo.generation != generation {
-            return None;
-        }
-        memo.entries.get(key_id).cloned()
+        lock(&self.standings).get(key_id, generation)
     }
 
-    /// Remembers a standing read at `generation` — unless the store has moved on since.
     fn remember(&self, generation: u64, standing: Arc<Standing>) {
-        let mut memo = self.memo.lock().unwrap_or_else(|p| p.into_inner());
-        if memo.generation != generation {
-            if generation < memo.generation {
-                return;
-            }
-            memo.generation = generation;
-            memo.entries.clear();
-        }
-        if memo.entries.len() >= STANDING_MEMO_MAX {
-            memo.entries.clear();
-        }
-        memo.entries.insert(standing.key.id.clone(), standing);
+        lock(&self.standings).put(standing.key.id.clone(), generation, standing);
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 pub(super) fn load_or_create_signing_key(
@@ -524,8 +546,33 @@ impl Console {
         self.issue_token(key_id.as_deref().unwrap_or(""), secret_text)
     }
 
-    /// Checks a token and says what it stands for now.
+    /// Checks a token and says what it stands for now. A token already validated at the
+    /// store's current write generation is only checked against the clock again.
     pub fn validate_token(&self, token: &str) -> Result<TokenInfo> {
+        let generation = self.store.generation();
+        let remembered = lock(&self.tokens.validations).get(token, generation);
+        if let Some(info) = remembered {
+            return if self.within_lifetime(info.issued_at) {
+                Ok((*info).clone())
+            } else {
+                Err(Error::Auth(INVALID_TOKEN.into()))
+            };
+        }
+        let info = self.check_token(token)?;
+        lock(&self.tokens.validations).put(token.to_string(), generation, Arc::new(info.clone()));
+        Ok(info)
+    }
+
+    /// Whether a token issued at `issued_at` is within its lifetime now (with five minutes of
+    /// leeway for a clock that was behind when it was issued).
+    fn within_lifetime(&self, issued_at: DateTime<Utc>) -> bool {
+        let now = self.now();
+        now < issued_at + Duration::hours(self.config.limits.token_hours)
+            && issued_at <= now + Duration::minutes(5)
+    }
+
+    /// The whole check: spelling, signature, lifetime, revocation, and the key's standing.
+    fn check_token(&self, token: &str) -> Result<TokenInfo> {
         let invalid = || Error::Auth(INVALID_TOKEN.into());
         let parsed = ParsedToken::parse(token).ok_or_else(invalid)?;
         if !self.tokens.verify(&parsed) {
@@ -535,10 +582,7 @@ impl Console {
             .ok()
             .and_then(|us| Utc.timestamp_micros(us).single())
             .ok_or_else(invalid)?;
-        let now = self.now();
-        if now >= issued_at + Duration::hours(self.config.limits.token_hours)
-            || issued_at > now + Duration::minutes(5)
-        {
+        if !self.within_lifetime(issued_at) {
             return Err(invalid());
         }
         if self
