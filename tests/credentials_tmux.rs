@@ -87,10 +87,7 @@ fn create_key(tmux: &Tmux, name: &str) -> (String, String) {
     let screen = tmux.wait_for("Secret access key: ");
     let key_id = hex_after(&screen, "Access key ID: ", 32);
     let secret = hex_after(&screen, "Secret access key: ", 64);
-    assert!(
-        screen.contains("can be retrieved after this window closes"),
-        "{screen}"
-    );
+    assert!(screen.contains("will not be able"), "{screen}");
     (key_id, secret)
 }
 
@@ -121,14 +118,15 @@ fn create_a_key_copy_its_secret_once_and_use_it_from_the_cli() {
     let screen = tmux.wait_until("the popup to close", |s| {
         !s.contains("IAM access key created") && s.contains("(1 row)")
     });
+    let hint = format!("{}…{}", &key_id[..4], &key_id[28..]);
     assert!(
-        screen.contains(&key_id[..8]),
-        "the key is listed by ID:\n{screen}"
+        screen.contains(&hint) && !screen.contains(&key_id[..8]),
+        "the key is listed by a hint of its ID only:\n{screen}"
     );
-    // Its detail shows the ID in full (the new key is the selected row).
+    // Its detail shows the hint, never the ID (the new key is the selected row).
     tmux.keys(&["i"]);
     let detail = tmux.wait_for("not retrievable");
-    assert!(detail.contains(&key_id), "{detail}");
+    assert!(detail.contains(&hint) && !detail.contains(&key_id), "{detail}");
     assert!(!detail.contains(&secret[..12]), "{detail}");
     tmux.keys(&["Escape"]);
     tmux.wait_until("the detail to close", |s| !s.contains("not retrievable"));

@@ -167,3 +167,70 @@ fn ctrl_c_over_a_one_time_secret_asks_before_quitting() {
         "the terminal is restored:\n{screen}"
     );
 }
+
+#[test]
+fn a_first_start_offers_the_choice_and_creates_only_what_is_chosen() {
+    let root = tempfile::tempdir().unwrap();
+
+    // q: nothing is created, not even the directory's database.
+    let dir = root.path().join("mistyped");
+    let tmux = Tmux::start_as_is("first-q", 100, 30, &dir);
+    tmux.wait_for("holds no organization yet");
+    tmux.type_text("q");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("EXIT=");
+    assert!(
+        screen.contains("Nothing was created.") && screen.contains("EXIT=0"),
+        "{screen}"
+    );
+    assert!(!dir.join("db").exists(), "q creates no database");
+
+    // 2: a new organization; the owner's password is typed without echo, twice.
+    let dir = root.path().join("new-org");
+    let tmux = Tmux::start_as_is("first-new", 100, 30, &dir);
+    tmux.wait_for("Choose 1, 2 or q");
+    tmux.type_text("2");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Organization name");
+    tmux.type_text("판교 스타트업");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Your e-mail");
+    tmux.type_text("founder@startup.example");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Password:");
+    tmux.type_text("first-start-pw-1");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("The same password again");
+    tmux.type_text("first-start-pw-1");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("Press Enter to open the console");
+    assert!(
+        !screen.contains("first-start-pw-1"),
+        "the password is not echoed:\n{screen}"
+    );
+    assert!(screen.contains("helpdesk@kakaocloud.example"), "{screen}");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("Sign in");
+    assert!(
+        screen.contains("founder@startup.example"),
+        "the owner's e-mail is filled in:\n{screen}"
+    );
+    tmux.type_text("first-start-pw-1");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("판교 스타트업");
+    tmux.keys(&["q"]);
+    assert!(tmux.wait_for("EXIT=").contains("EXIT=0"));
+
+    // 1: the demo organization, whose owner then signs in.
+    let dir = root.path().join("demo");
+    let tmux = Tmux::start_as_is("first-demo", 100, 30, &dir);
+    tmux.wait_for("Choose 1, 2 or q");
+    tmux.type_text("1");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Sign in");
+    tmux.type_text("owner@pangyo.example");
+    tmux.keys(&["Tab"]);
+    tmux.type_text("owner-demo-pw");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Pangyo Demo Co.");
+}

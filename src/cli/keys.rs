@@ -128,11 +128,10 @@ pub(super) fn show_new_key(out: Output, new: &NewKeyView) -> Result<String> {
         };
         let warning = match new.key.owner {
             Owner::User(_) => format!(
-                "Neither the {} nor the secret access key can be shown again (lists show only a hint of the ID): copy both now and keep them safe.",
-                id_label.to_lowercase()
+                "You will not be able to retrieve the {id_label} and Secret access key again (lists show only a hint of the ID): copy both now and keep them safe."
             ),
             Owner::ServiceAccount(_) => {
-                "The secret access key cannot be shown again: copy it now and keep it safe.".to_string()
+                "You will not be able to retrieve the Secret access key again: copy it now and keep it safe.".to_string()
             }
         };
         format!(

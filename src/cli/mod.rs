@@ -3,6 +3,7 @@
 
 mod access;
 mod admin;
+mod first_start;
 mod helpdesk;
 mod keys;
 pub mod output;
@@ -469,7 +470,23 @@ fn tui_command(
     serve: &server::Options,
     no_mouse: bool,
 ) -> Result<String> {
+    let first_start = match target.data_dir.as_deref() {
+        Some(dir) if target.server.is_none() && !crate::store::Store::holds_database(dir) => {
+            match first_start::offer(dir)? {
+                Some(created) => Some(created),
+                None => return Ok("Nothing was created.".into()),
+            }
+        }
+        _ => None,
+    };
     let org = organization(target)?;
+    if let Some(created) = first_start {
+        let email = match created {
+            first_start::Created::Demo => None,
+            first_start::Created::Organization { owner } => Some(owner),
+        };
+        return interactive(org, Start::SignIn { email }, serve, no_mouse);
+    }
     let saved = saved::find(org.location(), user.as_deref(), chrono::Utc::now())?;
     let start = match (user, std::env::var("KC_CONSOLE_PASSWORD"), saved) {
         (Some(email), Ok(password), _) => Start::Password {

@@ -865,8 +865,9 @@ impl Console {
     pub fn write_token_audit(&self) -> Result<()> {
         let tallies = std::mem::take(&mut *self.tokens.tallies.lock().unwrap_or_else(|p| p.into_inner()));
         for (key, tally) in tallies {
-            // The outcome says the count too, so every face that shows outcomes shows it.
-            let outcome = if tally.count == 1 {
+            // A refusal's outcome says the count too, so every face that shows outcomes shows
+            // how many there were; "ok" stays "ok" (the count is in its own field).
+            let outcome = if tally.count == 1 || key.outcome == "ok" {
                 key.outcome
             } else {
                 format!(

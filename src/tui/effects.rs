@@ -277,13 +277,12 @@ fn key_reveal(new: NewKeyView, title: String, mut lines: Vec<(String, String)>) 
         Owner::User(_) => (
             key.name.clone(),
             format!(
-                "Neither the {} nor the secret access key can be retrieved after this window closes (lists show only a hint of the ID). Copy both now and keep them safe.",
-                id_label.to_lowercase()
+                "After closing this popup, you will not be able to retrieve the {id_label} and Secret access key again (lists show only a hint of the ID). Copy both now and keep them safe."
             ),
         ),
         Owner::ServiceAccount(_) => (
             id.clone(),
-            "The secret access key cannot be retrieved after this window closes. Copy it now and keep it safe.".into(),
+            "After closing this popup, you will not be able to retrieve the Secret access key again. Copy it now and keep it safe.".into(),
         ),
     };
     lines.push(("Name".into(), key.name.clone()));

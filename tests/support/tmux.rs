@@ -26,6 +26,12 @@ impl Tmux {
                 .expect("kc-console init --demo");
             assert!(made.status.success(), "init --demo: {made:?}");
         }
+        Tmux::start_as_is(name, width, height, data_dir)
+    }
+
+    /// The console in a tmux session of its own on `data_dir` as it is (perhaps without an
+    /// organization: the console's first start then offers the choice).
+    pub fn start_as_is(name: &str, width: u16, height: u16, data_dir: &Path) -> Tmux {
         let socket = format!("kc-test-{}-{name}", std::process::id());
         let tmux = Tmux { socket };
         // No display: the system clipboard is unavailable, so copying must fall back to OSC 52.

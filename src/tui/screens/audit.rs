@@ -146,6 +146,7 @@ impl Component for Audit {
                 ("Action", e.action.clone()),
                 ("Target", e.target.clone()),
                 ("Outcome", e.outcome.clone()),
+                ("Times (counted from the time above)", e.count.to_string()),
                 ("Sequence number", e.seq.to_string()),
             ],
         ))
