@@ -1201,3 +1201,165 @@ fn text_from_outside_is_drawn_escaped_everywhere() {
     }
     let _ = &world.dir;
 }
+
+// ───────────────────────────── the guides, word for word ─────────────────────────────
+
+fn sa_id(world: &World, name: &str) -> String {
+    let project = world.console.find_project("web-shop").unwrap().id;
+    format!("{name}-{project}@kc.serviceaccount.com")
+}
+
+fn marked(h: &Headless) -> usize {
+    h.app.table(h.app.screen).unwrap().marked()
+}
+
+#[test]
+fn checked_service_accounts_are_deleted_with_one_phrase_and_one_event_each() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "sa");
+    select(&mut h, "deploy-bot");
+    h.keys(&["Space"]);
+    select(&mut h, "batch-sync");
+    h.keys(&["Space"]);
+    assert_eq!(marked(&h), 2);
+    let frame = h.render(120, 40);
+    assert!(
+        frame.contains("(2 rows · 2 checked)") && frame.contains("Space check (2 checked)"),
+        "the count is above the table and in the footer:\n{frame}"
+    );
+    snap(&mut h, "sa_checked");
+    h.keys(&["d"]);
+    snap(&mut h, "sa_delete_checked");
+    h.type_text("Delete service account");
+    h.keys(&["Enter"]);
+    assert!(h.app.popup.is_none(), "{:?}", h.app.popup);
+    assert_eq!(h.app.table(Screen::ServiceAccounts).unwrap().len(), 0);
+    assert!(
+        h.app
+            .log
+            .iter()
+            .any(|e| e.text == "Deleted 2 service accounts: batch-sync, deploy-bot."),
+        "{:?}",
+        h.app.log
+    );
+    let deletes: Vec<String> = world
+        .console
+        .list_audit(&world.actor(OWNER), 10)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "service_account.delete" && e.outcome == "ok")
+        .map(|e| e.target)
+        .collect();
+    assert_eq!(deletes.len(), 2, "one audit event per account: {deletes:?}");
+}
+
+#[test]
+fn checks_survive_reloads_and_go_with_their_rows() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "sa");
+    select(&mut h, "deploy-bot");
+    h.keys(&["Space"]);
+    select(&mut h, "batch-sync");
+    h.keys(&["Space", "Space", "Space"]);
+    assert_eq!(marked(&h), 2, "Space unchecks and checks again");
+    world
+        .console
+        .create_service_account(&world.actor(ADMIN), "web-shop", "aaa-first", "")
+        .unwrap();
+    h.send(Msg::Changed(last_change(&world)));
+    assert_eq!(h.app.table(Screen::ServiceAccounts).unwrap().len(), 3);
+    assert_eq!(marked(&h), 2, "a reload keeps the checks");
+    world
+        .console
+        .delete_service_account(
+            &world.actor(ADMIN),
+            &sa_id(&world, "batch-sync"),
+            "Delete service account",
+        )
+        .unwrap();
+    h.send(Msg::Changed(last_change(&world)));
+    assert_eq!(marked(&h), 1, "a check goes with its row");
+    h.keys(&["d"]);
+    match &h.app.popup {
+        Some(Popup::TypedConfirm(dialog)) => {
+            let text = dialog.lines.join("\n");
+            assert!(text.contains("Delete the 1 checked service accounts?"), "{text}");
+            assert!(text.contains(&sa_id(&world, "deploy-bot")) && !text.contains("batch-sync"));
+        }
+        other => panic!("expected the typed confirmation, found {other:?}"),
+    }
+}
+
+#[test]
+fn a_batch_that_cannot_be_deleted_whole_deletes_nothing_and_says_which() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "sa");
+    select(&mut h, "deploy-bot");
+    h.keys(&["Space"]);
+    select(&mut h, "batch-sync");
+    h.keys(&["Space", "d"]);
+    // batch-sync goes while the dialog is open (and before the change reaches the console).
+    world
+        .console
+        .delete_service_account(
+            &world.actor(ADMIN),
+            &sa_id(&world, "batch-sync"),
+            "Delete service account",
+        )
+        .unwrap();
+    h.type_text("Delete service account");
+    h.keys(&["Enter"]);
+    match &h.app.popup {
+        Some(Popup::TypedConfirm(dialog)) => {
+            let why = dialog.why.clone().unwrap_or_default();
+            assert!(why.contains("nothing was deleted"), "{why}");
+            assert!(
+                why.contains(&sa_id(&world, "batch-sync")),
+                "names the one that blocked it: {why}"
+            );
+        }
+        other => panic!("the dialog stays with the reason, found {other:?}"),
+    }
+    snap(&mut h, "sa_delete_checked_refused");
+    assert!(
+        world
+            .console
+            .list_service_accounts(&world.actor(OWNER), "web-shop")
+            .unwrap()
+            .iter()
+            .any(|sa| sa.name == "deploy-bot"),
+        "all or nothing: deploy-bot is still there"
+    );
+}
+
+#[test]
+fn stopping_a_service_sets_its_agent_inactive_and_it_is_no_longer_in_use() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "services");
+    select(&mut h, "kubernetes-engine");
+    h.keys(&["d"]);
+    snap(&mut h, "services_stop_confirm");
+    h.keys(&["Enter"]);
+    let project = world.console.find_project("web-shop").unwrap();
+    assert_eq!(
+        project.agents["kubernetes-engine"].status,
+        kc_console::console::SaStatus::Inactive,
+        "the same request as `service disable`"
+    );
+    assert!(h.render(120, 40).contains("⚪ stopped (agent Inactive)"));
+    go(&mut h, "agents");
+    snap(&mut h, "agents_inactive");
+    go(&mut h, "dashboard");
+    let frame = h.render(120, 40);
+    assert!(frame.contains("Services in use   none"), "{frame}");
+    // Started again, the same agent is Active.
+    go(&mut h, "services");
+    select(&mut h, "kubernetes-engine");
+    h.keys(&["Enter", "Enter"]);
+    go(&mut h, "agents");
+    assert!(h.render(120, 40).contains("🟢 Active"));
+}

@@ -13,6 +13,7 @@ use kc_console::console::{
     AccessKey, Actor, Config, Console, FixedClock, KeyKind, KeyStatus, Limits, SaStatus, SeededEntropy,
     ServiceAccount,
 };
+use kc_console::org::request::id_hint;
 use kc_console::tui::app::{App, Input};
 use kc_console::tui::config::Settings;
 use kc_console::tui::effects::session_for;
@@ -330,7 +331,10 @@ fn credentials_tabs_create_reveal_and_limit() {
     snap_redacted(&mut h, "cred_iam_reveal", &secret);
     h.keys(&["Space", "Enter"]);
     assert!(h.app.popup.is_none());
-    assert!(listed(&h, &id));
+    assert!(
+        listed(&h, &id_hint(&id)) && !listed(&h, &id),
+        "a hint of the ID, never the ID"
+    );
     assert!(
         listed(&h, "배포 파이프라인용 키"),
         "the Korean description is listed"
@@ -367,7 +371,10 @@ fn credentials_tabs_create_reveal_and_limit() {
     snap_redacted(&mut h, "cred_s3_reveal", &secret);
     h.keys(&["Space", "Enter"]);
     assert!(h.render(120, 40).contains("[ S3 access key ]"));
-    assert!(listed(&h, &id));
+    assert!(
+        listed(&h, &id_hint(&id)) && !listed(&h, &id),
+        "a hint of the ID, never the ID"
+    );
     assert!(world
         .credentials(ADMIN, KeyKind::S3)
         .iter()
@@ -418,7 +425,10 @@ fn service_account_screens() {
     h.keys(&["Right"]);
     let frame = h.render(120, 40);
     assert!(frame.contains("◂ Inactive ▸"), "{frame}");
-    assert!(frame.contains("expires all of its access keys"), "{frame}");
+    assert!(
+        frame.contains("may result in loss of access to certain resources"),
+        "the guide's caution: {frame}"
+    );
     snap(&mut h, "sa_settings_inactive");
     h.keys(&["Esc"]);
 
@@ -521,7 +531,10 @@ fn one_time_secret_copy_close_and_never_again() {
     let (secret, id) = revealed(&h);
     let frame = h.render(120, 40);
     assert!(frame.contains(&secret) && frame.contains(&id), "{frame}");
-    assert!(frame.contains("cannot be shown again"), "{frame}");
+    assert!(
+        frame.contains("Neither the access key id nor the secret access key"),
+        "{frame}"
+    );
 
     // s copies the secret, i the ID; each says so in the popup.
     h.keys(&["s"]);
@@ -554,11 +567,16 @@ fn one_time_secret_copy_close_and_never_again() {
     h.keys(&["Enter"]);
     assert!(h.app.popup.is_none(), "Space then Enter closes");
 
-    // Listed by ID, the secret nowhere: this tab, the other, other screens, help, audit.
-    assert!(listed(&h, &id));
-    // The new key is selected; its detail shows the ID in full.
+    // Listed by a hint of its ID, the secret nowhere: this tab, the other, other screens, help,
+    // audit.
+    assert!(
+        listed(&h, &id_hint(&id)) && !listed(&h, &id),
+        "a hint of the ID, never the ID"
+    );
+    // The new key is selected; its detail shows the hint too, never the ID.
     h.keys(&["i"]);
-    assert!(h.render(120, 40).contains(&id));
+    let frame = h.render(120, 40);
+    assert!(frame.contains(&id_hint(&id)) && !frame.contains(&id), "{frame}");
     assert_secret_gone(&mut h, &secret, "the key's detail");
     h.keys(&["Esc"]);
     assert_secret_gone(&mut h, &secret, "the IAM tab");
@@ -580,7 +598,10 @@ fn one_time_secret_copy_close_and_never_again() {
     assert!(h.app.popup.is_none(), "the gate was passed once this session");
     // The screen kept its tab (S3): back to IAM.
     h.keys(&["Tab"]);
-    assert!(listed(&h, &id));
+    assert!(
+        listed(&h, &id_hint(&id)) && !listed(&h, &id),
+        "a hint of the ID, never the ID"
+    );
     assert_secret_gone(&mut h, &secret, "Credentials again");
     // The model holds only a digest, and the key works with the secret exactly once shown.
     let key = world

@@ -152,8 +152,9 @@ pub struct Form {
     /// What the form is for beyond its fields (the current project's ID, a service account's
     /// ID), read by `submit` and `preview`.
     pub context: String,
-    /// Lines computed live from the values (the service-account ID as the name is typed).
-    pub preview: Option<Preview>,
+    /// Lines computed live from the values (the service-account ID as the name is typed),
+    /// drawn after the field with this index, where the guide's form has them.
+    pub preview: Option<(usize, Preview)>,
     pub subject: Option<Subject>,
     /// The model's refusal of the last submit, shown until the next edit.
     pub error: Option<String>,
@@ -222,8 +223,8 @@ impl Form {
         self
     }
 
-    pub fn with_preview(mut self, preview: Preview) -> Form {
-        self.preview = Some(preview);
+    pub fn with_preview(mut self, after: usize, preview: Preview) -> Form {
+        self.preview = Some((after, preview));
         self
     }
 
