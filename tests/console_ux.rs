@@ -1363,3 +1363,84 @@ fn stopping_a_service_sets_its_agent_inactive_and_it_is_no_longer_in_use() {
     go(&mut h, "agents");
     assert!(h.render(120, 40).contains("🟢 Active"));
 }
+
+fn choice_options(h: &Headless, label: &str) -> Vec<String> {
+    match &h.app.popup {
+        Some(Popup::Form(form)) => match &form.fields.iter().find(|f| f.label == label).unwrap().input {
+            FieldInput::Choice { options, .. } => options.clone(),
+            other => panic!("{label} is not a choice: {other:?}"),
+        },
+        other => panic!("expected a form, found {other:?}"),
+    }
+}
+
+#[test]
+fn the_help_desk_form_offers_detailed_types_and_reads_an_attachment() {
+    let world = World::new();
+    let mut h = world.signed_in(DEV);
+    go(&mut h, "helpdesk");
+    h.keys(&["c"]);
+    assert_eq!(
+        choice_options(&h, "Detailed type"),
+        [
+            "Customer support › Account",
+            "Customer support › Billing",
+            "Customer support › Other"
+        ]
+    );
+    h.keys(&["Right"]);
+    assert_eq!(
+        choice_options(&h, "Detailed type")[0],
+        "Service › Project deletion",
+        "the choices follow the inquiry type"
+    );
+    h.keys(&["Tab", "Right", "Tab", "Tab"]);
+    h.type_text("API 응답이 느립니다");
+    h.keys(&["Tab"]);
+    h.type_text("details");
+    h.keys(&["Tab", "Tab"]);
+    let missing = world.dir.path().join("no-such-file.txt");
+    h.type_text(missing.to_str().unwrap());
+    h.keys(&["Enter"]);
+    assert!(
+        matches!(h.app.popup, Some(Popup::Form(_))),
+        "a bad path keeps the form open"
+    );
+    let frame = h.render(120, 40);
+    assert!(frame.contains("✗ cannot attach"), "{frame}");
+    let good = world.dir.path().join("trace.log");
+    std::fs::write(&good, "0123456789").unwrap();
+    h.press(ctrl('u'));
+    h.type_text(good.to_str().unwrap());
+    h.keys(&["Enter"]);
+    assert!(h.app.popup.is_none(), "{:?}", h.app.popup);
+    let inquiry = world
+        .console
+        .list_inquiries(&world.actor(DEV))
+        .unwrap()
+        .into_iter()
+        .find(|i| i.title == "API 응답이 느립니다")
+        .expect("submitted");
+    assert_eq!(inquiry.detail_type, "Usage");
+    assert_eq!(
+        inquiry.attachment.map(|a| (a.name, a.size)),
+        Some(("trace.log".into(), 10))
+    );
+}
+
+#[test]
+fn a_deletion_request_is_service_project_deletion() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "projects");
+    select(&mut h, "data-lake");
+    h.keys(&["d"]);
+    match &h.app.popup {
+        Some(Popup::Form(form)) => {
+            assert_eq!(form.value("Inquiry type"), "Technical");
+            assert_eq!(form.value("Detailed type"), "Service › Project deletion");
+        }
+        other => panic!("expected the inquiry form, found {other:?}"),
+    }
+    snap(&mut h, "request_deletion_detailed_type");
+}
