@@ -2433,3 +2433,37 @@ fn a_corrupted_data_file_is_not_mistaken_for_an_empty_directory() {
     let line = boss.refused(7);
     assert!(line.to_lowercase().contains("database"), "{line}");
 }
+
+#[test]
+fn inquiry_detailed_types_are_the_consoles_choices() {
+    let kc = Kc::demo();
+    let submit = |kind: &str, detail: &str| -> Vec<String> {
+        [
+            "inquiry",
+            "submit",
+            "--type",
+            kind,
+            "--detail-type",
+            detail,
+            "--title",
+            "A question",
+            "--details",
+            "D",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let args = submit("general", "Billing");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let inquiry = kc.json(DEV, &args);
+    assert_eq!(inquiry["detail_type"], "Billing");
+    // Free text is refused with the choices the console offers, and nothing is filed.
+    let args = submit("technical", "Something else");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let line = kc.refused_unchanged(DEV, &["--json", "inquiry", "list"], DEV, &args, 2);
+    assert!(
+        line.contains("Service › Project deletion") && line.contains("Service › Usage"),
+        "{line}"
+    );
+}

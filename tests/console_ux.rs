@@ -1202,3 +1202,246 @@ fn text_from_outside_is_drawn_escaped_everywhere() {
     }
     let _ = &world.dir;
 }
+
+// ───────────────────────────── the guides, word for word ─────────────────────────────
+
+fn sa_id(world: &World, name: &str) -> String {
+    let project = world.console.find_project("web-shop").unwrap().id;
+    format!("{name}-{project}@kc.serviceaccount.com")
+}
+
+fn marked(h: &Headless) -> usize {
+    h.app.table(h.app.screen).unwrap().marked()
+}
+
+#[test]
+fn checked_service_accounts_are_deleted_with_one_phrase_and_one_event_each() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "sa");
+    select(&mut h, "deploy-bot");
+    h.keys(&["Space"]);
+    select(&mut h, "batch-sync");
+    h.keys(&["Space"]);
+    assert_eq!(marked(&h), 2);
+    let frame = h.render(120, 40);
+    assert!(
+        frame.contains("(2 rows · 2 checked)") && frame.contains("Space check (2 checked)"),
+        "the count is above the table and in the footer:\n{frame}"
+    );
+    snap(&mut h, "sa_checked");
+    h.keys(&["d"]);
+    snap(&mut h, "sa_delete_checked");
+    h.type_text("Delete service account");
+    h.keys(&["Enter"]);
+    assert!(h.app.popup.is_none(), "{:?}", h.app.popup);
+    assert_eq!(h.app.table(Screen::ServiceAccounts).unwrap().len(), 0);
+    assert!(
+        h.app
+            .log
+            .iter()
+            .any(|e| e.text == "Deleted 2 service accounts: batch-sync, deploy-bot."),
+        "{:?}",
+        h.app.log
+    );
+    let deletes: Vec<String> = world
+        .console
+        .list_audit(&world.actor(OWNER), 10)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "service_account.delete" && e.outcome == "ok")
+        .map(|e| e.target)
+        .collect();
+    assert_eq!(deletes.len(), 2, "one audit event per account: {deletes:?}");
+}
+
+#[test]
+fn checks_survive_reloads_and_go_with_their_rows() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "sa");
+    select(&mut h, "deploy-bot");
+    h.keys(&["Space"]);
+    select(&mut h, "batch-sync");
+    h.keys(&["Space", "Space", "Space"]);
+    assert_eq!(marked(&h), 2, "Space unchecks and checks again");
+    world
+        .console
+        .create_service_account(&world.actor(ADMIN), "web-shop", "aaa-first", "")
+        .unwrap();
+    h.send(Msg::Changed(last_change(&world)));
+    assert_eq!(h.app.table(Screen::ServiceAccounts).unwrap().len(), 3);
+    assert_eq!(marked(&h), 2, "a reload keeps the checks");
+    world
+        .console
+        .delete_service_account(
+            &world.actor(ADMIN),
+            &sa_id(&world, "batch-sync"),
+            "Delete service account",
+        )
+        .unwrap();
+    h.send(Msg::Changed(last_change(&world)));
+    assert_eq!(marked(&h), 1, "a check goes with its row");
+    h.keys(&["d"]);
+    match &h.app.popup {
+        Some(Popup::TypedConfirm(dialog)) => {
+            let text = dialog.lines.join("\n");
+            assert!(text.contains("Delete the 1 checked service accounts?"), "{text}");
+            assert!(text.contains(&sa_id(&world, "deploy-bot")) && !text.contains("batch-sync"));
+        }
+        other => panic!("expected the typed confirmation, found {other:?}"),
+    }
+}
+
+#[test]
+fn a_batch_that_cannot_be_deleted_whole_deletes_nothing_and_says_which() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "sa");
+    select(&mut h, "deploy-bot");
+    h.keys(&["Space"]);
+    select(&mut h, "batch-sync");
+    h.keys(&["Space", "d"]);
+    // batch-sync goes while the dialog is open (and before the change reaches the console).
+    world
+        .console
+        .delete_service_account(
+            &world.actor(ADMIN),
+            &sa_id(&world, "batch-sync"),
+            "Delete service account",
+        )
+        .unwrap();
+    h.type_text("Delete service account");
+    h.keys(&["Enter"]);
+    match &h.app.popup {
+        Some(Popup::TypedConfirm(dialog)) => {
+            let why = dialog.why.clone().unwrap_or_default();
+            assert!(why.contains("nothing was deleted"), "{why}");
+            assert!(
+                why.contains(&sa_id(&world, "batch-sync")),
+                "names the one that blocked it: {why}"
+            );
+        }
+        other => panic!("the dialog stays with the reason, found {other:?}"),
+    }
+    snap(&mut h, "sa_delete_checked_refused");
+    assert!(
+        world
+            .console
+            .list_service_accounts(&world.actor(OWNER), "web-shop")
+            .unwrap()
+            .iter()
+            .any(|sa| sa.name == "deploy-bot"),
+        "all or nothing: deploy-bot is still there"
+    );
+}
+
+#[test]
+fn stopping_a_service_sets_its_agent_inactive_and_it_is_no_longer_in_use() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "services");
+    select(&mut h, "kubernetes-engine");
+    h.keys(&["d"]);
+    snap(&mut h, "services_stop_confirm");
+    h.keys(&["Enter"]);
+    let project = world.console.find_project("web-shop").unwrap();
+    assert_eq!(
+        project.agents["kubernetes-engine"].status,
+        kc_console::console::SaStatus::Inactive,
+        "the same request as `service disable`"
+    );
+    assert!(h.render(120, 40).contains("⚪ stopped (agent Inactive)"));
+    go(&mut h, "agents");
+    snap(&mut h, "agents_inactive");
+    go(&mut h, "dashboard");
+    let frame = h.render(120, 40);
+    assert!(frame.contains("Services in use   none"), "{frame}");
+    // Started again, the same agent is Active.
+    go(&mut h, "services");
+    select(&mut h, "kubernetes-engine");
+    h.keys(&["Enter", "Enter"]);
+    go(&mut h, "agents");
+    assert!(h.render(120, 40).contains("🟢 Active"));
+}
+
+fn choice_options(h: &Headless, label: &str) -> Vec<String> {
+    match &h.app.popup {
+        Some(Popup::Form(form)) => match &form.fields.iter().find(|f| f.label == label).unwrap().input {
+            FieldInput::Choice { options, .. } => options.clone(),
+            other => panic!("{label} is not a choice: {other:?}"),
+        },
+        other => panic!("expected a form, found {other:?}"),
+    }
+}
+
+#[test]
+fn the_help_desk_form_offers_detailed_types_and_reads_an_attachment() {
+    let world = World::new();
+    let mut h = world.signed_in(DEV);
+    go(&mut h, "helpdesk");
+    h.keys(&["c"]);
+    assert_eq!(
+        choice_options(&h, "Detailed type"),
+        [
+            "Customer support › Account",
+            "Customer support › Billing",
+            "Customer support › Other"
+        ]
+    );
+    h.keys(&["Right"]);
+    assert_eq!(
+        choice_options(&h, "Detailed type")[0],
+        "Service › Project deletion",
+        "the choices follow the inquiry type"
+    );
+    h.keys(&["Tab", "Right", "Tab", "Tab"]);
+    h.type_text("API 응답이 느립니다");
+    h.keys(&["Tab"]);
+    h.type_text("details");
+    h.keys(&["Tab", "Tab"]);
+    let missing = world.dir.path().join("no-such-file.txt");
+    h.type_text(missing.to_str().unwrap());
+    h.keys(&["Enter"]);
+    assert!(
+        matches!(h.app.popup, Some(Popup::Form(_))),
+        "a bad path keeps the form open"
+    );
+    let frame = h.render(120, 40);
+    assert!(frame.contains("✗ cannot attach"), "{frame}");
+    let good = world.dir.path().join("trace.log");
+    std::fs::write(&good, "0123456789").unwrap();
+    h.press(ctrl('u'));
+    h.type_text(good.to_str().unwrap());
+    h.keys(&["Enter"]);
+    assert!(h.app.popup.is_none(), "{:?}", h.app.popup);
+    let inquiry = world
+        .console
+        .list_inquiries(&world.actor(DEV))
+        .unwrap()
+        .into_iter()
+        .find(|i| i.title == "API 응답이 느립니다")
+        .expect("submitted");
+    assert_eq!(inquiry.detail_type, "Usage");
+    assert_eq!(
+        inquiry.attachment.map(|a| (a.name, a.size)),
+        Some(("trace.log".into(), 10))
+    );
+}
+
+#[test]
+fn a_deletion_request_is_service_project_deletion() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "projects");
+    select(&mut h, "data-lake");
+    h.keys(&["d"]);
+    match &h.app.popup {
+        Some(Popup::Form(form)) => {
+            assert_eq!(form.value("Inquiry type"), "Technical");
+            assert_eq!(form.value("Detailed type"), "Service › Project deletion");
+        }
+        other => panic!("expected the inquiry form, found {other:?}"),
+    }
+    snap(&mut h, "request_deletion_detailed_type");
+}

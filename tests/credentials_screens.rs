@@ -423,7 +423,10 @@ fn service_account_screens() {
     h.keys(&["Right"]);
     let frame = h.render(120, 40);
     assert!(frame.contains("◂ Inactive ▸"), "{frame}");
-    assert!(frame.contains("expires all of its access keys"), "{frame}");
+    assert!(
+        frame.contains("may result in loss of access to certain resources"),
+        "the guide's caution: {frame}"
+    );
     snap(&mut h, "sa_settings_inactive");
     h.keys(&["Esc"]);
 

@@ -289,7 +289,7 @@ fn project_popups() {
     match &h.app.popup {
         Some(Popup::Form(form)) => {
             assert_eq!(form.value("Inquiry type"), "Technical");
-            assert_eq!(form.value("Detailed type"), "Project deletion");
+            assert_eq!(form.value("Detailed type"), "Service › Project deletion");
             assert_eq!(form.value("Project name"), "web-shop");
         }
         other => panic!("request deletion opens the Help Desk form, found {other:?}"),

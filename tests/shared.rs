@@ -2,6 +2,8 @@
 //! directory, and real command processes become its clients — through the data directory's
 //! Unix socket, or over TCP (plain on loopback, TLS with a pinned certificate elsewhere).
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -750,4 +752,84 @@ fn http_status(base: &str, method: &str, path: &str, headers: &[(&str, &str)]) -
     let mut reply = String::new();
     stream.read_to_string(&mut reply).unwrap();
     reply.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// The seeds' flow across faces, in a real terminal: a console open on the organization (a
+/// client of its server) requests a project's deletion; the Help Desk operator approves it from
+/// the command line while the console stays open; the project leaves the console's list on its
+/// own, and its key stops working at that moment.
+#[test]
+fn a_console_in_a_terminal_sees_the_operator_approve_its_deletion_request() {
+    let org = Org::demo();
+    let server = org.serve(&["--listen", "127.0.0.1:0"]);
+    let key = org.json(
+        ADMIN,
+        &[
+            "credential",
+            "create",
+            "--kind",
+            "iam",
+            "--project",
+            "data-lake",
+            "--name",
+            "etl",
+        ],
+    );
+    let (id, secret) = (key["id"].as_str().unwrap(), key["secret"].as_str().unwrap());
+
+    let tmux = support::tmux::Tmux::start("shared", 120, 40, &org.dir);
+    tmux.wait_for("Sign in");
+    tmux.type_text(OWNER);
+    tmux.keys(&["Tab"]);
+    tmux.type_text(password(OWNER));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Go to Project Management");
+    tmux.type_text(":projects");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("data-lake");
+    tmux.type_text("/data-lake");
+    tmux.keys(&["Enter"]);
+    tmux.keys(&["d"]);
+    tmux.wait_for("Request project deletion");
+    tmux.type_text("Moved to ml-lab");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Submitted inquiry");
+
+    // The operator, from another process, while the console stays open.
+    let queue = org.json(OPERATOR, &["helpdesk", "list"]);
+    let inquiry = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["project_name"] == "data-lake" && i["state"] == "Pending")
+        .unwrap_or_else(|| panic!("the console's request is in the queue: {queue}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let approved = org.json(OPERATOR, &["helpdesk", "approve", &inquiry]);
+    assert_eq!(approved["state"], "Approved");
+
+    // The console follows on its own: no key pressed.
+    tmux.keys(&["Escape"]);
+    let screen = tmux.wait_until("data-lake to leave the console", |s| {
+        s.contains("IAM › Projects") && !s.contains("data-lake")
+    });
+    assert!(screen.contains("web-shop"), "{screen}");
+    let token = org.run(
+        &[
+            "--json",
+            "token",
+            "issue",
+            "--access-key-id",
+            id,
+            "--secret-stdin",
+        ],
+        None,
+        Some(&format!("{secret}\n")),
+    );
+    assert_ne!(
+        token.code, 0,
+        "the deleted project's key still issues tokens: {token:?}"
+    );
+    drop(server);
 }

@@ -20,8 +20,9 @@ pub enum InquiryCmd {
         /// general or technical
         #[arg(long = "type", value_name = "TYPE")]
         kind: String,
-        /// The detailed type, e.g. "Billing" or "Project deletion"
-        #[arg(long)]
+        /// The detailed type's sub-type, as the console offers them: Account, Billing, Other
+        /// (general: Customer support › …); Project deletion, Usage, Error (technical: Service › …)
+        #[arg(long, value_name = "SUB-TYPE")]
         detail_type: String,
         #[arg(long)]
         project: Option<String>,

@@ -111,13 +111,6 @@ fn agent_json(a: &Agent) -> Value {
     json!({"service": a.service, "id": a.id(), "status": a.status.label(), "created_at": a.created_at})
 }
 
-fn status_dot(s: SaStatus) -> String {
-    match s {
-        SaStatus::Active => "● Active".into(),
-        SaStatus::Inactive => "○ Inactive".into(),
-    }
-}
-
 pub fn sa(ctx: &mut Context, out: Output, cmd: SaCmd) -> Result<String> {
     match cmd {
         SaCmd::List { project } => {
@@ -129,7 +122,7 @@ pub fn sa(ctx: &mut Context, out: Output, cmd: SaCmd) -> Result<String> {
                         vec![
                             sa.id(),
                             sa.name.clone(),
-                            status_dot(sa.status),
+                            sa.status.dotted().into(),
                             local_time(&sa.created_at),
                         ]
                     })
@@ -279,7 +272,7 @@ pub fn agent(ctx: &mut Context, out: Output, cmd: AgentCmd) -> Result<String> {
                 vec![
                     a.service.clone(),
                     a.id(),
-                    status_dot(a.status),
+                    a.status.dotted().into(),
                     local_time(&a.created_at),
                 ]
             })

@@ -10,6 +10,60 @@ use crate::store::Table;
 
 pub const PROJECT_DELETION: &str = "Project deletion";
 
+/// A detailed type of inquiry: a category and its sub-type, under one inquiry type. An inquiry
+/// stores the sub-type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DetailedType {
+    pub kind: InquiryKind,
+    pub category: &'static str,
+    pub sub_type: &'static str,
+}
+
+impl DetailedType {
+    /// "Service › Project deletion", as the form offers it.
+    pub fn label(&self) -> String {
+        format!("{} › {}", self.category, self.sub_type)
+    }
+}
+
+const fn detailed(kind: InquiryKind, category: &'static str, sub_type: &'static str) -> DetailedType {
+    DetailedType {
+        kind,
+        category,
+        sub_type,
+    }
+}
+
+/// The detailed types every face offers. Service › Project deletion is the project guide's;
+/// the others are the replica's (the guides list no more).
+pub const DETAILED_TYPES: &[DetailedType] = &[
+    detailed(InquiryKind::General, "Customer support", "Account"),
+    detailed(InquiryKind::General, "Customer support", "Billing"),
+    detailed(InquiryKind::General, "Customer support", "Other"),
+    detailed(InquiryKind::Technical, "Service", PROJECT_DELETION),
+    detailed(InquiryKind::Technical, "Service", "Usage"),
+    detailed(InquiryKind::Technical, "Service", "Error"),
+];
+
+/// The detailed types of one inquiry type.
+pub fn detailed_types(kind: InquiryKind) -> impl Iterator<Item = &'static DetailedType> {
+    DETAILED_TYPES.iter().filter(move |d| d.kind == kind)
+}
+
+/// The detailed type `sub_type` names under `kind`, or why there is none.
+pub fn detailed_type(kind: InquiryKind, sub_type: &str) -> Result<&'static DetailedType> {
+    detailed_types(kind)
+        .find(|d| d.sub_type == sub_type)
+        .ok_or_else(|| {
+            let choices: Vec<String> = detailed_types(kind).map(|d| d.label()).collect();
+            Error::Invalid(format!(
+                "detailed type {sub_type:?} is not one of the {} inquiry's: {}",
+                kind.label(),
+                choices.join(", ")
+            ))
+        })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InquiryKind {
     General,
@@ -22,6 +76,13 @@ impl InquiryKind {
             "general" => Some(InquiryKind::General),
             "technical" => Some(InquiryKind::Technical),
             _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            InquiryKind::General => "General",
+            InquiryKind::Technical => "Technical",
         }
     }
 }
@@ -201,7 +262,7 @@ impl Console {
                 }
                 load_project(tx, &project.id)?;
             }
-            validate::text("detailed type", &draft.detail_type, 50, true)?;
+            detailed_type(draft.kind, &draft.detail_type)?;
             validate::text("title", &draft.title, validate::INQUIRY_TITLE_MAX, true)?;
             if let Some(attachment) = &draft.attachment {
                 validate::text(

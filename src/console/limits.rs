@@ -1,23 +1,29 @@
-//! The console's limits, in one place. The defaults are the real console's (seed documents);
-//! tests and benchmarks may raise them, and an operator may set the audit log's retention with
-//! the environment (see `with_env`).
+//! The console's limits, in one place. The key and service-account limits are the guides' (2
+//! IAM/S3 keys per user per project, 100 service accounts per project, 2 keys per service
+//! account); the others are the replica's choices, marked below. Tests and benchmarks may raise
+//! them, and an operator may set the audit log's retention with the environment (see
+//! `with_env`).
 
 use super::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
+    /// Projects in one organization *(replica: the guides name no limit)*.
     pub projects_per_org: usize,
     pub keys_per_user_per_project: usize,
     pub service_accounts_per_project: usize,
     pub keys_per_service_account: usize,
     /// Wrong password answers in a row before verification is locked *(replica)*.
     pub password_failures_before_lockout: u32,
+    /// How long the lockout lasts *(replica)*.
     pub lockout_minutes: i64,
-    /// How long an API token lasts *(replica: the seeds name no lifetime; Keystone's default)*.
+    /// How long an API token lasts *(replica: the guides name no lifetime; 12 hours is this
+    /// replica's choice, not a documented KakaoCloud value)*.
     pub token_hours: i64,
     /// How long a sign-in session lasts *(replica: a working day)*.
     pub session_hours: i64,
-    /// Audit events older than this are pruned (KakaoCloud's Cloud Trail keeps 90 days).
+    /// Audit events older than this are pruned *(replica: the guides do not cover the audit
+    /// log; 90 days follows KakaoCloud's Cloud Trail)*.
     pub audit_retention_days: i64,
     /// At most this many audit events are kept, the oldest pruned first: a cap on the disk the
     /// log takes and on the memory sled holds from its start (a record is at most

@@ -36,6 +36,14 @@ impl SaStatus {
             SaStatus::Inactive => "Inactive",
         }
     }
+
+    /// The status as the guides show it, with its dot (one spelling for every face).
+    pub fn dotted(self) -> &'static str {
+        match self {
+            SaStatus::Active => "🟢 Active",
+            SaStatus::Inactive => "⚪ Inactive",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

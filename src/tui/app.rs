@@ -1427,6 +1427,7 @@ impl App {
                         | Action::Edit
                         | Action::Settings
                         | Action::Delete
+                        | Action::Mark
                         | Action::Copy
                         | Action::Detail
                 );
@@ -1524,6 +1525,7 @@ impl App {
                 Action::Create,
                 Action::Edit,
                 Action::Settings,
+                Action::Mark,
                 Action::Delete,
                 Action::Copy,
             ] {
@@ -1533,7 +1535,12 @@ impl App {
                 if (offer.on_row && !has_row) || offer.refusal(ctx.session).is_some() {
                     continue;
                 }
-                hints.push((keymap.key(action), offer.label.to_string()));
+                let marked = self.component(self.screen).table().map_or(0, |t| t.marked());
+                let label = match action {
+                    Action::Mark if marked > 0 => format!("{} ({marked} checked)", offer.label),
+                    _ => offer.label.to_string(),
+                };
+                hints.push((keymap.key(action), label));
             }
         }
         for action in [

@@ -466,17 +466,20 @@ fn run(org: &dyn Org, auth: &Auth, command: Command) -> Result<Done> {
                 ask(org, auth, Request::SaSetStatus { sa: sa_id, status })?;
             done(format!("{} is {}.", sa.name, sa.status.label()))
         }
-        Command::DeleteServiceAccount { sa_id, confirmation } => {
+        Command::DeleteServiceAccounts { sa_ids, confirmation } => {
             let deleted: Vec<crate::console::ServiceAccount> = ask(
                 org,
                 auth,
                 Request::SaDelete {
-                    sas: vec![sa_id],
+                    sas: sa_ids,
                     confirmation,
                 },
             )?;
             let names: Vec<String> = deleted.iter().map(|sa| sa.name.clone()).collect();
-            done(format!("Deleted service account {}.", names.join(", ")))
+            done(match names.len() {
+                1 => format!("Deleted service account {}.", names[0]),
+                n => format!("Deleted {n} service accounts: {}.", names.join(", ")),
+            })
         }
         Command::CreateCredential {
             kind,
@@ -572,6 +575,21 @@ fn run(org: &dyn Org, auth: &Auth, command: Command) -> Result<Done> {
                 format!("Started {}; its service agent is {}.", agent.service, agent.id()),
                 service,
             )
+        }
+        Command::DisableService { project_id, service } => {
+            let agent: crate::console::Agent = ask(
+                org,
+                auth,
+                Request::ServiceDisable {
+                    project: project_id,
+                    service,
+                },
+            )?;
+            done(format!(
+                "Stopped using {}; its service agent {} is Inactive.",
+                agent.service,
+                agent.id()
+            ))
         }
     })
 }

@@ -213,7 +213,11 @@ fn draw_content(app: &App, frame: &mut Frame, crumb: Rect, context_area: Rect, b
             } else {
                 format!("{} of {n} rows match /{}", table.shown(), shown(table.filter()))
             };
-            spans.push(Span::styled(format!("  ({count})"), app.theme.dim));
+            let checked = match table.marked() {
+                0 => String::new(),
+                n => format!(" · {n} checked"),
+            };
+            spans.push(Span::styled(format!("  ({count}{checked})"), app.theme.dim));
         }
         if let Some((column, order)) = table.sort() {
             let title = table.titles()[column].0;

@@ -80,6 +80,7 @@ pub enum Action {
     Edit,
     Settings,
     Delete,
+    Mark,
     Copy,
     Detail,
     SortNext,
@@ -178,6 +179,13 @@ pub const DEFAULTS: &[Binding] = &[
     bind(L::Global, A::Edit, "edit", &["e"], "edit"),
     bind(L::Global, A::Settings, "settings", &["s"], "settings / status"),
     bind(L::Global, A::Delete, "delete", &["d"], "delete"),
+    bind(
+        L::Global,
+        A::Mark,
+        "mark",
+        &["Space"],
+        "check / uncheck the row's box (for a batch)",
+    ),
     bind(L::Global, A::Copy, "copy", &["y"], "copy the selected ID"),
     bind(
         L::Global,

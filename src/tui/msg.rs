@@ -202,11 +202,17 @@ pub enum Command {
         sa_id: String,
         status: SaStatus,
     },
-    DeleteServiceAccount {
-        sa_id: String,
+    /// The checked service accounts (or the selected one), after one typed phrase.
+    DeleteServiceAccounts {
+        sa_ids: Vec<String>,
         confirmation: String,
     },
     EnableService {
+        project_id: String,
+        service: String,
+    },
+    /// Stops using a service: its agent becomes Inactive.
+    DisableService {
         project_id: String,
         service: String,
     },
@@ -237,8 +243,8 @@ impl Command {
     /// the phrase itself.
     pub fn confirmed(self, typed: &str) -> Command {
         match self {
-            Command::DeleteServiceAccount { sa_id, .. } => Command::DeleteServiceAccount {
-                sa_id,
+            Command::DeleteServiceAccounts { sa_ids, .. } => Command::DeleteServiceAccounts {
+                sa_ids,
                 confirmation: typed.into(),
             },
             Command::DeleteSaKey { sa_id, key_id, .. } => Command::DeleteSaKey {

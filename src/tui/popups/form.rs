@@ -1,5 +1,6 @@
-//! Drawing a form: intro lines, each field with its counter and the rule it breaks, the
-//! model's refusal, and the hints — with the seed's name for the submit button.
+//! Drawing a form: intro lines, each field with its counter and the rule it breaks (and the
+//! values computed from it), the model's refusal, and the hints — with the seed's name for the
+//! submit button.
 
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -49,6 +50,14 @@ pub fn draw_fields(theme: &Theme, form: &Form, inner: usize) -> (Vec<Para>, usiz
         if let Some(problem) = form.shown_problem(i) {
             paras.push(text(format!("  ✗ {problem}"), theme.error));
         }
+        match form.preview {
+            Some((after, preview)) if after == i => {
+                for (label, value) in preview(form) {
+                    paras.push(text(format!("  {label}: {}", shown(&value)), theme.base));
+                }
+            }
+            _ => {}
+        }
     }
     (paras, focused_at)
 }
@@ -58,11 +67,6 @@ pub fn draw(ctx: &Ctx, form: &Form, frame: &mut Frame, area: Rect) {
     let max = 66u16;
     let inner = (max.min(area.width).saturating_sub(2) as usize).max(1);
     let mut body: Vec<Para> = form.intro.iter().map(|l| text(l.clone(), theme.dim)).collect();
-    if let Some(preview) = form.preview {
-        for (label, value) in preview(form) {
-            body.push(text(format!("{label}: {}", shown(&value)), theme.base));
-        }
-    }
     if !body.is_empty() {
         body.push(Para::Blank);
     }

@@ -5,23 +5,16 @@ use super::{
     accept, date, detail, expect, offer, subject, view_refusal, Component, Ctx, Offer, Reply, Screen,
 };
 use crate::console::access::Permission;
-use crate::console::{Agent, SaStatus};
+use crate::console::Agent;
 use crate::tui::keymap::Action;
 use crate::tui::msg::{Data, Query};
 use crate::tui::popups::Popup;
 use crate::tui::widgets::table::{col, time, Column, Table, TableNav};
 
-pub fn status_dot(s: SaStatus) -> &'static str {
-    match s {
-        SaStatus::Active => "● Active",
-        SaStatus::Inactive => "○ Inactive",
-    }
-}
-
 const COLUMNS: &[Column<Agent>] = &[
     col("SERVICE", 7, 0, |a| a.service.clone()),
     col("ID", 8, 0, |a| a.id()),
-    col("STATUS", 8, 0, |a| status_dot(a.status).into()),
+    col("STATUS", 8, 0, |a| a.status.dotted().into()),
     time("CREATED AT", 10, 0, |a| a.created_at),
 ];
 
@@ -111,7 +104,7 @@ impl Component for Agents {
             vec![
                 ("Service", a.service.clone()),
                 ("ID", a.id()),
-                ("Status", status_dot(a.status).into()),
+                ("Status", a.status.dotted().into()),
                 ("Created at", date(ctx.dates, &a.created_at)),
                 ("Project ID", a.project_id.clone()),
             ],

@@ -134,21 +134,25 @@ impl Component for Audit {
 
     fn detail(&self, ctx: &Ctx) -> Option<Popup> {
         let e = self.table.selected_row()?;
+        let mut fields = vec![
+            ("Time", date(ctx.dates, &e.at)),
+            ("Time (UTC)", e.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+            ("Actor", e.actor.clone()),
+            ("Signed in with", e.via.clone()),
+            ("Action", e.action.clone()),
+            ("Target", e.target.clone()),
+            ("Outcome", e.outcome.clone()),
+        ];
+        // Token events are counted into one record; others happened once.
+        if e.count > 1 {
+            fields.push(("Times (counted from the time above)", e.count.to_string()));
+        }
+        fields.push(("Sequence number", e.seq.to_string()));
         Some(detail(
             ctx,
             &format!("Audit event {}", e.seq),
             Some(subject(&e.seq.to_string(), &e.action)),
-            vec![
-                ("Time", date(ctx.dates, &e.at)),
-                ("Time (UTC)", e.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
-                ("Actor", e.actor.clone()),
-                ("Signed in with", e.via.clone()),
-                ("Action", e.action.clone()),
-                ("Target", e.target.clone()),
-                ("Outcome", e.outcome.clone()),
-                ("Times (counted from the time above)", e.count.to_string()),
-                ("Sequence number", e.seq.to_string()),
-            ],
+            fields,
         ))
     }
 }

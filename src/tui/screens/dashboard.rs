@@ -2,7 +2,7 @@
 //! rows are a table like any other, so `/` filters them and `i` shows them all.
 
 use super::{detail, offer, Component, Ctx, Offer, Reply, Screen};
-use crate::console::ProjectRole;
+use crate::console::{ProjectRole, SaStatus};
 use crate::tui::keymap::Action;
 use crate::tui::msg::{DashboardData, Data, Query};
 use crate::tui::popups::Popup;
@@ -59,15 +59,20 @@ fn items(d: DashboardData) -> Vec<Item> {
     if !project.description.is_empty() {
         rows.push(item("description", "Description", project.description.clone()));
     }
-    rows.push(item(
-        "services",
-        "Services in use",
-        if project.agents.is_empty() {
+    rows.push(item("services", "Services in use", {
+        // In use while its agent is Active; a stopped service keeps an Inactive agent.
+        let used: Vec<&str> = project
+            .agents
+            .iter()
+            .filter(|(_, a)| a.status == SaStatus::Active)
+            .map(|(s, _)| s.as_str())
+            .collect();
+        if used.is_empty() {
             "none".into()
         } else {
-            project.agents.keys().cloned().collect::<Vec<_>>().join(", ")
-        },
-    ));
+            used.join(", ")
+        }
+    }));
     rows.push(item("members", "Members", d.members.to_string()));
     if let Some(count) = d.service_accounts {
         rows.push(item("sas", "Service accounts", count.to_string()));

@@ -1,12 +1,18 @@
 //! Help Desk: the user's inquiries (the organization's, for Org Admin) with their state, each
 //! one's detail (every field, its history and its ID), and the inquiry form, which "Request
-//! deletion" on IAM › Projects opens pre-filled.
+//! deletion" on IAM › Projects opens pre-filled: Detailed type is a choice of the model's
+//! categories (Service › Project deletion for a deletion request), Attachment a file path read
+//! here, as the CLI's `--attachment` is.
 
 use std::collections::BTreeMap;
 
 use super::{date, detail, nothing_selected, offer, subject, Component, Ctx, Offer, Reply, Screen};
-use crate::console::inquiries::{InquiryDraft, InquiryKind, InquiryState, PROJECT_DELETION};
-use crate::console::{validate, Inquiry};
+use std::path::Path;
+
+use crate::console::inquiries::{
+    detailed_types, InquiryDraft, InquiryKind, InquiryState, DETAILED_TYPES, PROJECT_DELETION,
+};
+use crate::console::{validate, Attachment, Inquiry};
 use crate::tui::keymap::Action;
 use crate::tui::msg::{Command, Data, Query};
 use crate::tui::popups::Popup;
@@ -60,21 +66,48 @@ impl Default for HelpDesk {
     }
 }
 
+fn inquiry_kind(f: &Form) -> InquiryKind {
+    InquiryKind::parse(f.value("Inquiry type")).unwrap_or(InquiryKind::General)
+}
+
+/// The Detailed type choice offers the categories of the chosen inquiry type.
+fn follow_kind(f: &mut Form) {
+    let options = detailed_types(inquiry_kind(f)).map(|d| d.label()).collect();
+    if let Some(field) = f.field_mut("Detailed type") {
+        field.set_options(options);
+    }
+}
+
+/// A path that names no readable file is the field's own error, before anything is sent.
+fn attachment_rule(v: &str) -> crate::console::Result<()> {
+    if v.is_empty() {
+        return Ok(());
+    }
+    Attachment::from_file(Path::new(v)).map(drop)
+}
+
 fn submit_inquiry(f: &mut Form) -> Result<Request, String> {
-    let kind = if f.value("Inquiry type") == "Technical" {
-        InquiryKind::Technical
-    } else {
-        InquiryKind::General
-    };
+    let kind = inquiry_kind(f);
+    let label = f.value("Detailed type");
+    let detail = DETAILED_TYPES
+        .iter()
+        .find(|d| d.kind == kind && d.label() == label)
+        .ok_or("choose a detailed type")?;
     let project = f.value("Project name").to_string();
+    let path = f.value("Attachment (optional)");
+    let attachment = if path.is_empty() {
+        None
+    } else {
+        Some(Attachment::from_file(Path::new(path)).map_err(|e| e.message().to_string())?)
+    };
     Ok(Request::Run(Command::SubmitInquiry(InquiryDraft {
         kind,
-        detail_type: f.value("Detailed type").into(),
+        detail_type: detail.sub_type.into(),
         project: (!project.is_empty()).then_some(project),
         title: f.value("Title").into(),
         details: f.value("Inquiry details").into(),
         private: f.value("Private") == "yes",
-        attachment: None,
+        attachment,
     })))
 }
 
@@ -82,8 +115,12 @@ fn submit_inquiry(f: &mut Form) -> Result<Request, String> {
 pub fn inquiry_form(project: Option<&str>) -> Form {
     let draft = project.map(InquiryDraft::project_deletion);
     let (kind, detail, title) = match &draft {
-        Some(d) => ("Technical", d.detail_type.as_str(), d.title.as_str()),
-        None => ("General", "", ""),
+        Some(d) => (
+            "Technical",
+            format!("Service › {}", d.detail_type),
+            d.title.as_str(),
+        ),
+        None => ("General", String::new(), ""),
     };
     let mut form = Form::new(
         if project.is_some() {
@@ -95,10 +132,7 @@ pub fn inquiry_form(project: Option<&str>) -> Form {
         submit_inquiry,
         vec![
             Field::choice("Inquiry type", ["General", "Technical"]).with_value(kind),
-            Field::text("Detailed type", 50, |v| {
-                validate::text("detailed type", v, 50, true)
-            })
-            .with_value(detail),
+            Field::choice("Detailed type", Vec::<String>::new()),
             Field::text("Project name", validate::PROJECT_NAME_MAX, |v| {
                 validate::text("project name", v, validate::PROJECT_NAME_MAX, false)
             })
@@ -115,8 +149,13 @@ pub fn inquiry_form(project: Option<&str>) -> Form {
                 }
             }),
             Field::choice("Private", ["no", "yes"]),
+            Field::text("Attachment (optional)", validate::PATH_INPUT_MAX, attachment_rule),
         ],
-    );
+    )
+    .with_on_edit(follow_kind);
+    if let Some(field) = form.field_mut("Detailed type") {
+        *field = field.clone().with_value(&detail);
+    }
     if let Some(project) = project {
         form.intro = vec![
             format!("Detailed type \"{PROJECT_DELETION}\" under Service, for project {project}."),

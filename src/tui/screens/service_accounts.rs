@@ -1,9 +1,8 @@
 //! Project Management › Service Account: the current project's service accounts (seed columns
 //! ID / Name / Status / Created at, all kept at 80 columns); create with the ID previewed live,
-//! [More] › Settings (Active / Inactive), delete with the typed phrase, Enter for the account's
-//! page.
+//! [More] › Settings (Active / Inactive), delete the checked accounts (Space checks a box) or
+//! the selected one with one typed phrase, Enter for the account's page.
 
-use super::agents::status_dot;
 use super::{
     accept, date, detail, expect, nothing_selected, offer, subject, view_refusal, Component, Ctx, Offer,
     Reply, Screen,
@@ -20,7 +19,7 @@ use crate::tui::widgets::table::{col, time, Column, Table, TableNav};
 const COLUMNS: &[Column<ServiceAccount>] = &[
     col("ID", 10, 0, |sa| sa.id()),
     col("NAME", 6, 0, |sa| sa.name.clone()),
-    col("STATUS", 8, 0, |sa| status_dot(sa.status).into()),
+    col("STATUS", 8, 0, |sa| sa.status.dotted().into()),
     time("CREATED AT", 10, 0, |sa| sa.created_at),
 ];
 
@@ -32,13 +31,15 @@ pub struct ServiceAccounts {
 impl Default for ServiceAccounts {
     fn default() -> ServiceAccounts {
         ServiceAccounts {
-            table: Table::new(COLUMNS, ServiceAccount::id),
+            table: Table::new(COLUMNS, ServiceAccount::id).checkable(),
             asked: None,
         }
     }
 }
 
 fn create_form(ctx: &Ctx) -> Form {
+    // The guide's field order: Project, Service account name, Service account ID, Project role
+    // (the description is the replica's addition, last).
     let project = match &ctx.session.current {
         Some(c) => format!(
             "Project: {} ({}) (auto-filled)",
@@ -68,18 +69,23 @@ fn create_form(ctx: &Ctx) -> Form {
         ],
     )
     .with_context(ctx.project_id().unwrap_or_default())
-    .with_preview(|f| {
+    .with_preview(0, |f| {
         let name = f.value("Service account name");
         let name = if name.is_empty() { "{name}" } else { name };
-        vec![(
-            "Service account ID".into(),
-            ServiceAccount::id_for(name, &f.context),
-        )]
+        vec![
+            (
+                "Service account ID".into(),
+                ServiceAccount::id_for(name, &f.context),
+            ),
+            (
+                "Project role".into(),
+                "Project Member (automatically assigned)".into(),
+            ),
+        ]
     })
     .with_intro(vec![
-        project,
-        "Project role: Project Member".into(),
         "Each project can have up to 100 service accounts, including inactive ones.".into(),
+        project,
     ])
 }
 
@@ -99,8 +105,45 @@ fn settings_form(sa: &ServiceAccount) -> Form {
     .about(sa.id(), sa.name.clone())
     .with_intro(vec![
         format!("Service account: {}", sa.id()),
-        "Inactive expires all of its access keys and API tokens at once; setting it Active again does not bring them back. This may cut off access to resources: proceed with caution.".into(),
+        "When a service account is set to inactive, all issued access keys and API authentication tokens are immediately expired. This may result in loss of access to certain resources, so please proceed with caution when changing the account state.".into(),
+        "Setting it Active again does not bring them back.".into(),
     ])
+}
+
+/// How many of a batch's IDs the dialog lists before "…and N more".
+const LISTED: usize = 8;
+
+/// One typed phrase for the checked accounts, or for the selected one when none is checked.
+fn delete_dialog(marked: Vec<&ServiceAccount>, selected: &ServiceAccount) -> TypedConfirm {
+    let caution = "When a service account is deleted, all associated access keys and API tokens are immediately expired. Please proceed with caution.";
+    if marked.is_empty() {
+        return TypedConfirm::new(
+            "Delete service account",
+            vec![format!("Delete {}?", selected.id()), caution.into()],
+            DELETE_SA_PHRASE,
+            Command::DeleteServiceAccounts {
+                sa_ids: vec![selected.id()],
+                confirmation: String::new(),
+            },
+        )
+        .about(subject(&selected.id(), &selected.name));
+    }
+    let mut lines = vec![format!("Delete the {} checked service accounts?", marked.len())];
+    lines.extend(marked.iter().take(LISTED).map(|sa| format!("  [x] {}", sa.id())));
+    if marked.len() > LISTED {
+        lines.push(format!("  …and {} more", marked.len() - LISTED));
+    }
+    lines.push(caution.into());
+    lines.push("If any of them cannot be deleted, none is: the console says which one and why.".into());
+    TypedConfirm::new(
+        "Delete service account",
+        lines,
+        DELETE_SA_PHRASE,
+        Command::DeleteServiceAccounts {
+            sa_ids: marked.iter().map(|sa| sa.id()).collect(),
+            confirmation: String::new(),
+        },
+    )
 }
 
 impl Component for ServiceAccounts {
@@ -139,6 +182,7 @@ impl Component for ServiceAccounts {
             Action::Settings => offer("More › Settings")
                 .needs(Permission::ManageServiceAccounts)
                 .on_row(),
+            Action::Mark => offer("check").needs(Permission::ManageServiceAccounts).on_row(),
             Action::Delete => offer("Delete").needs(Permission::ManageServiceAccounts).on_row(),
             Action::Copy => offer("copy ID").on_row(),
             Action::Detail => offer("details").on_row(),
@@ -150,27 +194,17 @@ impl Component for ServiceAccounts {
         if action == Action::Create {
             return Reply::Popup(Popup::Form(create_form(ctx)));
         }
+        if action == Action::Mark {
+            self.table.toggle_mark();
+            return Reply::Nothing;
+        }
         let Some(sa) = self.table.selected_row() else {
             return nothing_selected();
         };
         match action {
             Action::Open => Reply::Open(Screen::ServiceAccountDetail, sa.id()),
             Action::Settings => Reply::Popup(Popup::Form(settings_form(sa))),
-            Action::Delete => Reply::Popup(Popup::TypedConfirm(
-                TypedConfirm::new(
-                    "Delete service account",
-                    vec![
-                        format!("Delete {}?", sa.id()),
-                        "Its access keys and API tokens expire at once. This cannot be undone.".into(),
-                    ],
-                    DELETE_SA_PHRASE,
-                    Command::DeleteServiceAccount {
-                        sa_id: sa.id(),
-                        confirmation: String::new(),
-                    },
-                )
-                .about(subject(&sa.id(), &sa.name)),
-            )),
+            Action::Delete => Reply::Popup(Popup::TypedConfirm(delete_dialog(self.table.marked_rows(), sa))),
             Action::Copy => Reply::Copy {
                 text: sa.id(),
                 what: "the service account ID".into(),
@@ -200,7 +234,7 @@ impl Component for ServiceAccounts {
             vec![
                 ("ID", sa.id()),
                 ("Name", sa.name.clone()),
-                ("Status", status_dot(sa.status).into()),
+                ("Status", sa.status.dotted().into()),
                 ("Description", sa.description.clone()),
                 ("Project role", sa.role().label().into()),
                 ("Project ID", sa.project_id.clone()),

@@ -1,11 +1,12 @@
 //! Services *(replica)*: start using a service in the current project, which creates its
-//! service agent.
+//! service agent, or stop using it, which sets its agent ⚪ Inactive (the guide's agents can be
+//! Inactive; a service is in use only while its agent is Active).
 
-use super::agents::status_dot;
 use super::{
     accept, date, detail, expect, nothing_selected, offer, subject, Component, Ctx, Offer, Reply, Screen,
 };
 use crate::console::access::Permission;
+use crate::console::SaStatus;
 use crate::tui::keymap::Action;
 use crate::tui::msg::{Command, Data, Query, ServiceUse};
 use crate::tui::popups::{Confirm, Popup};
@@ -13,14 +14,20 @@ use crate::tui::widgets::table::{col, Column, Table, TableNav};
 
 const COLUMNS: &[Column<ServiceUse>] = &[
     col("SERVICE", 10, 0, |s| s.service.clone()),
-    col("IN THIS PROJECT", 10, 0, |s| {
-        if s.agent.is_some() {
-            "● in use".into()
-        } else {
-            "○ not used".into()
-        }
-    }),
+    col("IN THIS PROJECT", 10, 0, |s| use_label(s).into()),
 ];
+
+fn in_use(s: &ServiceUse) -> bool {
+    s.agent.as_ref().is_some_and(|a| a.status == SaStatus::Active)
+}
+
+fn use_label(s: &ServiceUse) -> &'static str {
+    match &s.agent {
+        Some(a) if a.status == SaStatus::Active => "🟢 in use",
+        Some(_) => "⚪ stopped (agent Inactive)",
+        None => "not used",
+    }
+}
 
 pub struct Services {
     table: Table<ServiceUse>,
@@ -64,6 +71,7 @@ impl Component for Services {
     fn offer(&self, action: Action, _ctx: &Ctx) -> Option<Offer> {
         Some(match action {
             Action::Open => offer("start using").needs(Permission::UseService).on_row(),
+            Action::Delete => offer("stop using").needs(Permission::UseService).on_row(),
             Action::Detail => offer("details").on_row(),
             Action::Copy => offer("copy name").on_row(),
             _ => return None,
@@ -82,7 +90,7 @@ impl Component for Services {
                     .as_ref()
                     .map(|c| c.project.name.clone())
                     .unwrap_or_default();
-                if row.agent.is_some() {
+                if in_use(row) {
                     return Reply::Info(format!("{} is already in use in {project}.", row.service));
                 }
                 Reply::Popup(Popup::Confirm(Confirm {
@@ -97,6 +105,34 @@ impl Component for Services {
                         service: row.service.clone(),
                     },
                     subject: None,
+                }))
+            }
+            Action::Delete => {
+                let project = ctx
+                    .session
+                    .current
+                    .as_ref()
+                    .map(|c| c.project.name.clone())
+                    .unwrap_or_default();
+                let Some(agent) = row.agent.as_ref().filter(|_| in_use(row)) else {
+                    return Reply::Info(format!("{} is not in use in {project}.", row.service));
+                };
+                Reply::Popup(Popup::Confirm(Confirm {
+                    title: "Stop using a service".into(),
+                    lines: vec![
+                        format!("Stop using {} in project {project}?", row.service),
+                        format!(
+                            "Its service agent {} becomes ⚪ Inactive: the service can no longer reach this project's resources through it. This may result in loss of access to certain resources, so please proceed with caution.",
+                            agent.id()
+                        ),
+                        "Starting to use it again brings the same agent back 🟢 Active.".into(),
+                    ],
+                    yes_label: "OK",
+                    command: Command::DisableService {
+                        project_id: ctx.project_id().unwrap_or_default(),
+                        service: row.service.clone(),
+                    },
+                    subject: Some(subject(&row.service, &row.service)),
                 }))
             }
             Action::Copy => Reply::Copy {
@@ -124,9 +160,9 @@ impl Component for Services {
         let mut fields = vec![("Service", s.service.clone())];
         match &s.agent {
             Some(a) => {
-                fields.push(("In this project", "in use".into()));
+                fields.push(("In this project", use_label(s).into()));
                 fields.push(("Service agent ID", a.id()));
-                fields.push(("Service agent status", status_dot(a.status).into()));
+                fields.push(("Service agent status", a.status.dotted().into()));
                 fields.push(("Started at", date(ctx.dates, &a.created_at)));
             }
             None => fields.push(("In this project", "not used".into())),

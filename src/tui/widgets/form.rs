@@ -107,6 +107,15 @@ impl Field {
         (self.max > 0).then(|| format!("{}/{}", self.value().chars().count(), self.max))
     }
 
+    /// New options for a choice field, keeping the chosen one where it is still offered.
+    pub fn set_options(&mut self, new: Vec<String>) {
+        if let Input::Choice { options, at } = &mut self.input {
+            let keep = options.get(*at).and_then(|o| new.iter().position(|n| n == o));
+            *options = new;
+            *at = keep.unwrap_or(0);
+        }
+    }
+
     fn cycle(&mut self, step: isize) {
         if let Input::Choice { options, at } = &mut self.input {
             if !options.is_empty() {
@@ -152,8 +161,9 @@ pub struct Form {
     /// What the form is for beyond its fields (the current project's ID, a service account's
     /// ID), read by `submit` and `preview`.
     pub context: String,
-    /// Lines computed live from the values (the service-account ID as the name is typed).
-    pub preview: Option<Preview>,
+    /// Lines computed live from the values (the service-account ID as the name is typed),
+    /// drawn after the field with this index, where the guide's form has them.
+    pub preview: Option<(usize, Preview)>,
     pub subject: Option<Subject>,
     /// The model's refusal of the last submit, shown until the next edit.
     pub error: Option<String>,
@@ -161,6 +171,8 @@ pub struct Form {
     pub notice: Option<String>,
     /// Field problems show once the user has tried to submit or typed in the field.
     pub touched: Vec<bool>,
+    /// Runs after every edit: fields whose options follow another field's value.
+    pub on_edit: Option<fn(&mut Form)>,
 }
 
 impl fmt::Debug for Form {
@@ -203,7 +215,18 @@ impl Form {
             error: None,
             notice: None,
             touched,
+            on_edit: None,
         }
+    }
+
+    pub fn with_on_edit(mut self, on_edit: fn(&mut Form)) -> Form {
+        on_edit(&mut self);
+        self.on_edit = Some(on_edit);
+        self
+    }
+
+    pub fn field_mut(&mut self, label: &str) -> Option<&mut Field> {
+        self.fields.iter_mut().find(|f| f.label == label)
     }
 
     /// Starts with the cursor on field `index`.
@@ -222,8 +245,8 @@ impl Form {
         self
     }
 
-    pub fn with_preview(mut self, preview: Preview) -> Form {
-        self.preview = Some(preview);
+    pub fn with_preview(mut self, after: usize, preview: Preview) -> Form {
+        self.preview = Some((after, preview));
         self
     }
 
@@ -280,6 +303,9 @@ impl Form {
         self.touched[self.focus] = true;
         self.error = None;
         self.notice = None;
+        if let Some(on_edit) = self.on_edit {
+            on_edit(self);
+        }
     }
 
     /// Handles a key: the form layer's actions, else editing the focused field.

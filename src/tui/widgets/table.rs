@@ -4,10 +4,14 @@
 //! identity across reloads. Only the rows on screen are drawn (ratatui#1004: handing 100k rows
 //! to `Table` costs ~70 ms a frame; windowing costs well under a millisecond).
 //!
+//! A table may offer checkboxes (Space marks a row, for a batch action); marks follow their
+//! rows by identity across reloads and go with rows that are gone.
+//!
 //! Cells are computed once when rows arrive, through `text::visible`, so nothing raw from
 //! outside is ever drawn and a frame costs the same whatever the row count.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use ratatui::layout::Rect;
@@ -22,6 +26,8 @@ use crate::tui::theme::Theme;
 
 /// Columns left of the first cell: the selection marker.
 const MARKER: usize = 2;
+/// The checkbox after the marker, on tables that offer marks: "[x] ".
+const CHECKBOX: usize = 4;
 /// Columns between two cells.
 const GAP: usize = 2;
 /// No column asks for more than this when the terminal is wide; the detail view shows the rest.
@@ -115,6 +121,10 @@ pub struct Table<T: 'static> {
     error: Option<String>,
     /// The row to select once the next rows arrive (a row just created).
     want: Option<String>,
+    /// Whether rows have checkboxes.
+    checkable: bool,
+    /// The keys of the marked rows.
+    marks: BTreeSet<String>,
 }
 
 impl<T: 'static> Table<T> {
@@ -135,7 +145,26 @@ impl<T: 'static> Table<T> {
             loading: false,
             error: None,
             want: None,
+            checkable: false,
+            marks: BTreeSet::new(),
         }
+    }
+
+    /// Rows get checkboxes (Space marks them for a batch action).
+    pub fn checkable(mut self) -> Table<T> {
+        self.checkable = true;
+        self
+    }
+
+    /// The marked rows, in the model's order (marked rows the filter hides count too: the
+    /// dialog that acts on them lists each).
+    pub fn marked_rows(&self) -> Vec<&T> {
+        self.rows
+            .iter()
+            .zip(&self.keys)
+            .filter(|(_, key)| self.marks.contains(*key))
+            .map(|(row, _)| row)
+            .collect()
     }
 
     /// New rows (a load or a reload): the selection stays on the same row, by identity, where
@@ -175,6 +204,9 @@ impl<T: 'static> Table<T> {
         self.rows = rows;
         self.loading = false;
         self.error = None;
+        // A mark goes with its row: a batch never acts on something no longer listed.
+        let keys = &self.keys;
+        self.marks.retain(|k| keys.contains(k));
         self.apply();
         match keep {
             Some(key) if self.select_key(&key) => {}
@@ -295,6 +327,14 @@ pub trait TableNav {
     fn want(&mut self, key: String);
     fn loading(&self) -> bool;
     fn error(&self) -> Option<&str>;
+    /// Columns left of the first cell: the selection marker, and the checkbox if any.
+    fn marker_width(&self) -> usize;
+    /// Whether rows have checkboxes.
+    fn is_checkable(&self) -> bool;
+    fn is_marked(&self, position: usize) -> bool;
+    /// Marks or unmarks the selected row.
+    fn toggle_mark(&mut self);
+    fn marked(&self) -> usize;
 }
 
 impl<T: 'static> TableNav for Table<T> {
@@ -435,6 +475,33 @@ impl<T: 'static> TableNav for Table<T> {
     fn error(&self) -> Option<&str> {
         self.error.as_deref()
     }
+
+    fn marker_width(&self) -> usize {
+        MARKER + if self.checkable { CHECKBOX } else { 0 }
+    }
+
+    fn is_checkable(&self) -> bool {
+        self.checkable
+    }
+
+    fn is_marked(&self, position: usize) -> bool {
+        self.marks.contains(self.key_at(position))
+    }
+
+    fn toggle_mark(&mut self) {
+        if !self.checkable {
+            return;
+        }
+        if let Some(key) = self.selected_key().map(str::to_string) {
+            if !self.marks.remove(&key) {
+                self.marks.insert(key);
+            }
+        }
+    }
+
+    fn marked(&self) -> usize {
+        self.marks.len()
+    }
 }
 
 /// Which columns are drawn and how wide, for `width` columns of terminal. Columns of priority
@@ -446,7 +513,8 @@ pub fn layout(table: &dyn TableNav, width: usize) -> Vec<(usize, usize)> {
     let titles = table.titles();
     let natural = table.natural();
     let mut shown: Vec<usize> = (0..titles.len()).collect();
-    let gaps = |shown: &[usize]| MARKER + GAP * shown.len().saturating_sub(1);
+    let marker = table.marker_width();
+    let gaps = |shown: &[usize]| marker + GAP * shown.len().saturating_sub(1);
     let whole = |shown: &[usize]| gaps(shown) + shown.iter().map(|&i| natural[i]).sum::<usize>();
     let least = |shown: &[usize]| gaps(shown) + shown.iter().map(|&i| titles[i].1 as usize).sum::<usize>();
     for (floor, need) in [(2u8, &whole as &dyn Fn(&[usize]) -> usize), (1, &least)] {
@@ -492,7 +560,7 @@ pub fn hit(table: &dyn TableNav, area: Rect, x: u16, y: u16) -> Hit {
     }
     let row = (y - area.y) as usize;
     if row == 0 {
-        let mut left = area.x as usize + MARKER;
+        let mut left = area.x as usize + table.marker_width();
         for (column, w) in layout(table, area.width as usize) {
             if (x as usize) >= left && (x as usize) < left + w + GAP {
                 return Hit::Header(column);
@@ -530,8 +598,9 @@ pub fn draw(table: &dyn TableNav, theme: &Theme, focused: bool, empty: &str, fra
         line
     };
     let sort = table.sort();
+    let blank = " ".repeat(table.marker_width());
     let header = render(
-        "  ",
+        &blank,
         widths
             .iter()
             .map(|(i, _)| match sort {
@@ -549,10 +618,11 @@ pub fn draw(table: &dyn TableNav, theme: &Theme, focused: bool, empty: &str, fra
     for position in offset..end {
         let selected = position == table.selected();
         let cells = table.cells_at(position);
-        let text = render(
-            if selected { "▶ " } else { "  " },
-            widths.iter().map(|(i, _)| cells[*i].clone()).collect(),
-        );
+        let mut marker = String::from(if selected { "▶ " } else { "  " });
+        if table.is_checkable() {
+            marker.push_str(if table.is_marked(position) { "[x] " } else { "[ ] " });
+        }
+        let text = render(&marker, widths.iter().map(|(i, _)| cells[*i].clone()).collect());
         let style = if selected && focused {
             theme.selected
         } else if selected {
