@@ -833,3 +833,44 @@ fn a_console_in_a_terminal_sees_the_operator_approve_its_deletion_request() {
     );
     drop(server);
 }
+
+/// Fifty consoles sign in to one server and subscribe to its feed: the server's memory stays
+/// bounded (argon2's 19 MiB work area is reused, not left in every worker thread's heap).
+#[test]
+fn fifty_consoles_signing_in_keep_the_server_small() {
+    use kc_console::org::{self, Auth, Request};
+    let org = Org::demo();
+    let server = org.serve(&[]);
+    let target = org::Target {
+        data_dir: Some(org.dir.clone()),
+        ..Default::default()
+    };
+    let consoles: Vec<_> = (0..50)
+        .map(|_| {
+            let client = org::connect(&target, kc_console::console::Config::default()).unwrap();
+            let grant: org::request::SessionGrant = org::call(
+                client.as_ref(),
+                &Auth::Password {
+                    email: OWNER.into(),
+                    password: kc_console::console::Secret::new(password(OWNER).into()),
+                },
+                Request::SessionOpen,
+            )
+            .unwrap();
+            let feed = client.changes(&Auth::Session { token: grant.token }).unwrap();
+            (client, feed)
+        })
+        .collect();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
+    let rss_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    assert!(
+        rss_kib < 200 * 1024,
+        "the server holds {} MiB with 50 consoles",
+        rss_kib / 1024
+    );
+    drop(consoles);
+}
