@@ -115,6 +115,7 @@ fn bulk_audit_events(console: &Console, owner: &Actor, dev: &Actor, count: usize
                 action: "service_account.create".into(),
                 target: format!("bot-{i} in {PROJECT}"),
                 outcome: "ok".into(),
+                count: 1,
             };
             let digest = layout::actor_digest(&event.actor);
             batch.put(&layout::event_key(seq), &event);

@@ -48,6 +48,7 @@ fn database_of_10k_records() -> tempfile::TempDir {
                         action: "service_account.create".into(),
                         target: format!("bot-{seq} in web-shop"),
                         outcome: "ok".into(),
+                        count: 1,
                     };
                     tx.put(Table::Audit, &sequence_key(seq), &event)?;
                 }
@@ -91,6 +92,7 @@ fn events(count: usize) -> Vec<AuditEvent> {
                 .into(),
             target: format!("bot-{seq} in web-shop"),
             outcome: "ok".into(),
+            count: 1,
         })
         .collect()
 }

@@ -15,7 +15,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use kc_console::api;
 use kc_console::console::{
-    Actor, Config, Console, FixedClock, KeyKind, Limits, NewKey, SaStatus, SeededEntropy, ServiceAccount,
+    Actor, Config, Console, FixedClock, KeyKind, Limits, NewKey, OrgRole, ProjectRole, SaStatus,
+    SeededEntropy, ServiceAccount,
 };
 use reqwest::header::{HeaderMap, CONTENT_TYPE, WWW_AUTHENTICATE};
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
@@ -28,6 +29,7 @@ const OWNER: &str = "owner@pangyo.example";
 const ADMIN: &str = "admin@pangyo.example";
 const DEV: &str = "dev@pangyo.example";
 const VIEWER: &str = "viewer@pangyo.example";
+const OBSERVER: &str = "observer@pangyo.example";
 const WEB_SHOP: &str = "web-shop";
 const DATA_LAKE: &str = "data-lake";
 const SA_PHRASE: &str = "Delete service account";
@@ -49,8 +51,9 @@ struct Server {
     client: Client,
     /// `http://127.0.0.1:PORT/identity/v3`: what the catalog must name.
     base: String,
-    /// A Project Reader of web-shop, untouched by every cascade the tests cause: the caller
-    /// (`X-Auth-Token`) of validations, and the "valid request" after each bad one.
+    /// An Org Admin who is a Project Reader of web-shop, untouched by every cascade the tests
+    /// cause: the caller (`X-Auth-Token`) of validations of other principals' tokens (which
+    /// needs an Org Admin), and the "valid request" after each bad one.
     observer_key: NewKey,
     observer: String,
     stop: Option<oneshot::Sender<()>>,
@@ -90,9 +93,12 @@ impl Server {
             .timeout(std::time::Duration::from_secs(20))
             .build()
             .expect("reqwest client");
-        let observer_key = console
-            .create_credential(&actor(&console, VIEWER), KeyKind::Iam, WEB_SHOP, "observer", "")
-            .expect("the viewer creates an IAM key");
+        let observer_key = {
+            let console = console.clone();
+            tokio::task::spawn_blocking(move || observer_key(&console))
+                .await
+                .expect("setup thread")
+        };
         let mut server = Server {
             console,
             clock,
@@ -313,6 +319,26 @@ impl Drop for Server {
 
 fn actor(console: &Console, email: &str) -> Actor {
     Console::actor_for(&console.user_by_email(email).expect("demo user"))
+}
+
+/// The observer: an Org Admin added for the tests, Project Reader of web-shop, and its key.
+fn observer_key(console: &Console) -> NewKey {
+    let owner = actor(console, OWNER);
+    console
+        .add_user_with_password(
+            &owner,
+            OBSERVER,
+            "Observer",
+            Some(OrgRole::Admin),
+            "observer-test-pw",
+        )
+        .expect("the owner adds an Org Admin");
+    console
+        .add_member(&owner, WEB_SHOP, OBSERVER, ProjectRole::Reader)
+        .expect("the observer joins web-shop");
+    console
+        .create_credential(&actor(console, OBSERVER), KeyKind::Iam, WEB_SHOP, "observer", "")
+        .expect("the observer creates an IAM key")
 }
 
 fn by_id(key_id: &str, secret: &str) -> Value {
@@ -657,7 +683,7 @@ async fn validate_get_and_head() {
     let token = subject_token(issued.headers());
     let issued_body = json_of(issued, StatusCode::CREATED, "token issue").await;
 
-    // Any valid token may validate another: here the viewer validates dev's token.
+    // An Org Admin's token may validate another principal's: the observer validates dev's.
     let response = server.validate(&server.observer, &token).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
@@ -700,7 +726,7 @@ async fn validate_invalid_subject_is_404() {
     let candidates = [
         forged,
         payload.to_string(),
-        token.replacen("kct1", "kct2", 1),
+        token.replacen("kct2", "kct9", 1),
         other_key,
         "gAAAAABnot-a-token".to_string(),
         "x".repeat(300),
@@ -754,7 +780,7 @@ async fn validate_without_or_with_a_bad_auth_token_is_401() {
     )
     .await;
 
-    for bad in ["not-a-token", token.replacen("kct1", "kct2", 1).as_str()] {
+    for bad in ["not-a-token", token.replacen("kct2", "kct9", 1).as_str()] {
         let response = server.validate(bad, &token).await;
         expect_error(
             response,

@@ -1154,6 +1154,7 @@ fn text_from_outside_is_drawn_escaped_everywhere() {
         action: "service_account.create".into(),
         target: hostile.into(),
         outcome: "ok".into(),
+        count: 1,
     };
     world
         .console

@@ -165,6 +165,11 @@ fn listed(h: &Headless, needle: &str) -> bool {
         .is_some_and(|t| t.all_cells().iter().any(|r| r.iter().any(|c| c.contains(needle))))
 }
 
+/// How lists show a user's access key ID: its first and last four characters.
+fn id_hint(id: &str) -> String {
+    format!("{}…{}", &id[..4], &id[id.len() - 4..])
+}
+
 /// The one-time secret and ID a reveal popup holds.
 fn revealed(h: &Headless) -> (String, String) {
     match &h.app.popup {
@@ -330,7 +335,7 @@ fn credentials_tabs_create_reveal_and_limit() {
     snap_redacted(&mut h, "cred_iam_reveal", &secret);
     h.keys(&["Space", "Enter"]);
     assert!(h.app.popup.is_none());
-    assert!(listed(&h, &id));
+    assert!(listed(&h, &id_hint(&id)) && !listed(&h, &id));
     assert!(
         listed(&h, "배포 파이프라인용 키"),
         "the Korean description is listed"
@@ -367,7 +372,7 @@ fn credentials_tabs_create_reveal_and_limit() {
     snap_redacted(&mut h, "cred_s3_reveal", &secret);
     h.keys(&["Space", "Enter"]);
     assert!(h.render(120, 40).contains("[ S3 access key ]"));
-    assert!(listed(&h, &id));
+    assert!(listed(&h, &id_hint(&id)) && !listed(&h, &id));
     assert!(world
         .credentials(ADMIN, KeyKind::S3)
         .iter()
@@ -521,7 +526,10 @@ fn one_time_secret_copy_close_and_never_again() {
     let (secret, id) = revealed(&h);
     let frame = h.render(120, 40);
     assert!(frame.contains(&secret) && frame.contains(&id), "{frame}");
-    assert!(frame.contains("cannot be shown again"), "{frame}");
+    assert!(
+        frame.contains("can be retrieved after this window closes"),
+        "{frame}"
+    );
 
     // s copies the secret, i the ID; each says so in the popup.
     h.keys(&["s"]);
@@ -554,11 +562,16 @@ fn one_time_secret_copy_close_and_never_again() {
     h.keys(&["Enter"]);
     assert!(h.app.popup.is_none(), "Space then Enter closes");
 
-    // Listed by ID, the secret nowhere: this tab, the other, other screens, help, audit.
-    assert!(listed(&h, &id));
-    // The new key is selected; its detail shows the ID in full.
+    // Listed by a hint of the ID only (the guide: neither can be retrieved after the popup),
+    // the secret nowhere: this tab, the other, other screens, help, audit.
+    assert!(listed(&h, &id_hint(&id)) && !listed(&h, &id));
+    // The new key is selected; its detail shows the hint, not the ID.
     h.keys(&["i"]);
-    assert!(h.render(120, 40).contains(&id));
+    let detail = h.render(120, 40);
+    assert!(
+        detail.contains(&id_hint(&id)) && !detail.contains(&id),
+        "{detail}"
+    );
     assert_secret_gone(&mut h, &secret, "the key's detail");
     h.keys(&["Esc"]);
     assert_secret_gone(&mut h, &secret, "the IAM tab");
@@ -580,7 +593,7 @@ fn one_time_secret_copy_close_and_never_again() {
     assert!(h.app.popup.is_none(), "the gate was passed once this session");
     // The screen kept its tab (S3): back to IAM.
     h.keys(&["Tab"]);
-    assert!(listed(&h, &id));
+    assert!(listed(&h, &id_hint(&id)));
     assert_secret_gone(&mut h, &secret, "Credentials again");
     // The model holds only a digest, and the key works with the secret exactly once shown.
     let key = world

@@ -87,7 +87,10 @@ fn create_key(tmux: &Tmux, name: &str) -> (String, String) {
     let screen = tmux.wait_for("Secret access key: ");
     let key_id = hex_after(&screen, "Access key ID: ", 32);
     let secret = hex_after(&screen, "Secret access key: ", 64);
-    assert!(screen.contains("cannot be shown again"), "{screen}");
+    assert!(
+        screen.contains("can be retrieved after this window closes"),
+        "{screen}"
+    );
     (key_id, secret)
 }
 

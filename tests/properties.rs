@@ -1426,7 +1426,7 @@ fn key_storms_never_panic_at_any_size() {
 // ---------------------------------------------------------------------------------------------
 
 /// The statuses `spec/api.md` documents for its POST endpoints.
-const DOCUMENTED: &[u16] = &[201, 400, 401, 403, 404, 409, 413, 415];
+const DOCUMENTED: &[u16] = &[201, 400, 401, 403, 404, 409, 413, 414, 415, 429, 431];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Endpoint {

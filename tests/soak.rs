@@ -5,8 +5,14 @@
 //! For `KC_SOAK_SECONDS` (default 20) seconds, concurrently:
 //!
 //! * 8 API clients (reqwest, one keep-alive connection pool each) issue tokens by key ID +
-//!   secret, validate them (GET and HEAD, as an unrelated observer or as themselves), revoke
-//!   some, and check that revoked tokens stay dead;
+//!   secret, validate them (GET and HEAD, as an observer — an Org Admin, as validating another
+//!   principal's token requires — or as themselves), revoke some, and check that revoked tokens
+//!   stay dead. Issues that may name a key the console has just killed come from a loopback
+//!   address of their own (127.0.0.3), whose failures may be throttled (429);
+//! * one hostile client from 127.0.0.2 (issue 14's attacker): token issues for random key IDs
+//!   (401, then 429 once its address is throttled), DELETEs with a 60,000-character key ID
+//!   (414), requests with 150 headers (431), and a few dozen half-open connections that it
+//!   reopens as the server closes them;
 //! * one thread drives the model directly as the console would: it creates and deletes service
 //!   accounts and their keys, deactivates and reactivates them, removes and re-adds a project
 //!   member, and creates and deletes user keys. Those cascades kill keys and tokens the clients
@@ -37,8 +43,8 @@ use std::time::{Duration, Instant};
 
 use kc_console::api;
 use kc_console::console::{
-    Actor, Config, Console, KeyKind, Limits, NewKey, OsEntropy, ProjectRole, SaStatus, ServiceAccount,
-    SystemClock,
+    Actor, Config, Console, KeyKind, Limits, NewKey, OrgRole, OsEntropy, ProjectRole, SaStatus,
+    ServiceAccount, SystemClock,
 };
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
@@ -62,22 +68,22 @@ const DEAD_KEY_GRACE: Duration = Duration::from_millis(1500);
 ///
 /// Why 30 MiB. Everything the test itself keeps is bounded (32 live + 8 revoked tokens per
 /// client, a pool of a few dozen keys, counters), and so are the server's per-connection
-/// buffers. What legitimately grows is the data: every token issue, granted or refused, appends
-/// an audit event, and every revocation a record (~0.25 KiB of JSON each), and sled keeps what
-/// it writes in its page cache (up to its default `cache_capacity`, 1 GiB). At the ~1,000
-/// writes/s a debug build reaches on two cores, that is ~0.5 KiB × ~13,000 writes ≈ 6 MiB in
-/// the 13 s after warm-up; 30 MiB is five times that, which also absorbs the allocator's steps
-/// (glibc returning or taking ~15 MiB at once). A leak of ≥ 2 KiB per request (a response body
-/// with its headers, a connection's buffers) — ≥ 45 MiB over the ~24,000 requests after
-/// warm-up — exceeds it.
+/// buffers (16 KiB heads, at most 1,024 connections). What legitimately grows is the data:
+/// every revocation writes a record and an audit event (~0.3 KiB of JSON), token issues one
+/// counted audit record per key and second, and sled keeps what it writes in its page cache
+/// (64 MiB at most). A leak of ≥ 2 KiB per request (a response body with its headers, a
+/// connection's buffers) — ≥ 45 MiB over the ~24,000 requests after warm-up — exceeds it.
 ///
-/// Known today: the server's memory does not level off. sled 0.34.7 keeps ~0.8–2.5 KiB per
-/// transaction, and every token issue is one (its audit event): a default 20 s run grows
-/// ~8–20 MiB after warm-up and passes, a 90 s run grows ~35 MiB and fails. The summary's
-/// "bytes per write" figure shows the rate.
+/// Known today: sled 0.34.7 keeps ~0.8–2.5 KiB per transaction until the database closes, and
+/// the console thread's changes are transactions (~350 in 20 s); revocations and token issues
+/// no longer are. A default 20 s run grows ~5 MiB after warm-up.
 const RSS_GROWTH_BOUND: u64 = 30 * 1024 * 1024;
+/// Allowed RSS rise while the server idles after the load (`KC_SOAK_IDLE_SECONDS`): flat, up to
+/// the allocator's and sled's small background steps.
+const IDLE_GROWTH_BOUND: u64 = 4 * 1024 * 1024;
 
 const OWNER: &str = "owner@pangyo.example";
+const OBSERVER: &str = "observer@pangyo.example";
 const ADMIN: &str = "admin@pangyo.example";
 const DEV: &str = "dev@pangyo.example";
 const VIEWER: &str = "viewer@pangyo.example";
@@ -154,8 +160,9 @@ struct Shared {
     pool: Mutex<Vec<Arc<KeyEntry>>>,
     clients: Vec<Progress>,
     console_progress: Progress,
-    /// Requests that write to the database (token issues, granted or refused, are audited;
-    /// revocations are recorded).
+    /// Requests that write to the database: revocations (one record and one audit event
+    /// each). Token issues are counted in memory and written as one audit record per key and
+    /// second.
     writes: AtomicU64,
     /// Unexpected outcomes: a count and the first few descriptions.
     unexpected: AtomicU64,
@@ -274,6 +281,8 @@ struct ApiClient {
     rng: Rng,
     /// A token of a key no one touches, used as the caller (`X-Auth-Token`) of validations.
     observer: Held,
+    /// Connections from 127.0.0.3, for issues that may name a key just killed.
+    risky: Client,
     live: VecDeque<Held>,
     revoked: VecDeque<Held>,
     tally: Tally,
@@ -341,10 +350,14 @@ impl ApiClient {
     }
 
     async fn issue(&mut self) {
-        let key = self.shared.pick_key(self.rng.next());
+        let roll = self.rng.next();
+        let key = self.shared.pick_key(roll);
         let dead_before = key.dead();
-        let sent = self
-            .http
+        // `pick_key` may pick a killed key when the roll is a multiple of 4: those issues come
+        // from the address whose failures may spend its budget.
+        let risky = roll.is_multiple_of(4);
+        let http = if risky { &self.risky } else { &self.http };
+        let sent = http
             .post(self.url())
             .json(&by_id(&key.id, &key.secret))
             .send()
@@ -377,6 +390,8 @@ impl ApiClient {
                         Outcome::Unexpected("201 without X-Subject-Token".into())
                     }
                     (StatusCode::UNAUTHORIZED, _, Ok(_)) if key.doomed() => Outcome::Refused,
+                    // A killed key's failures spend its budget, and the risky address's.
+                    (StatusCode::TOO_MANY_REQUESTS, _, Ok(_)) if key.doomed() || risky => Outcome::Refused,
                     (status, _, Ok(body)) => Outcome::Unexpected(format!(
                         "key {} (doomed: {}): {status} {}",
                         key.label,
@@ -386,7 +401,6 @@ impl ApiClient {
                 }
             }
         };
-        self.shared.writes.fetch_add(1, Ordering::Relaxed);
         self.record(Kind::Issue, outcome);
     }
 
@@ -543,6 +557,161 @@ impl ApiClient {
             }
         };
         self.record(Kind::ValidateGet, outcome);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The hostile client (issue 14)
+// ---------------------------------------------------------------------------------------------
+
+/// A reqwest client whose connections come from `source`, a loopback address.
+fn loopback_client(source: &str) -> Client {
+    Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .local_address(source.parse::<std::net::IpAddr>().expect("a loopback address"))
+        .build()
+        .expect("reqwest client")
+}
+
+/// Half-open connections the hostile client keeps.
+const HALF_OPEN: usize = 48;
+const HOSTILE_SOURCE: &str = "127.0.0.2";
+
+#[derive(Default, Debug)]
+struct HostileTally {
+    /// Token issues for random key IDs: refused (401), throttled (429).
+    refused: u64,
+    throttled: u64,
+    /// DELETEs with a 60,000-character key ID (414) and requests with 150 headers (431).
+    long_deletes: u64,
+    many_headers: u64,
+    /// Half-open connections opened, and seen closed by the server.
+    half_open: u64,
+    closed_by_server: u64,
+}
+
+struct Hostile {
+    http: Client,
+    addr: SocketAddr,
+    token: String,
+    user_id: String,
+    shared: Arc<Shared>,
+    rng: Rng,
+    slow: Vec<tokio::net::TcpStream>,
+    tally: HostileTally,
+}
+
+impl Hostile {
+    async fn new(addr: SocketAddr, key: &NewKey, user_id: &str, shared: Arc<Shared>) -> Hostile {
+        let http = loopback_client(HOSTILE_SOURCE);
+        let token = first_token(
+            &http,
+            &format!("http://{addr}/identity/v3"),
+            &KeyEntry::new(key, "hostile".into()),
+        )
+        .await;
+        Hostile {
+            http,
+            addr,
+            token,
+            user_id: user_id.to_string(),
+            shared,
+            rng: Rng(0x0BAD_5EED_0BAD_5EED),
+            slow: Vec::new(),
+            tally: HostileTally::default(),
+        }
+    }
+
+    fn unexpected(&self, what: String) {
+        self.shared.unexpected(format!("hostile client: {what}"));
+    }
+
+    async fn run(mut self) -> HostileTally {
+        let base = format!("http://{}/identity/v3", self.addr);
+        let long_id = "A".repeat(60_000);
+        let mut many_headers =
+            String::from("GET /identity/v3 HTTP/1.1\r\nHost: soak\r\nConnection: close\r\n");
+        for n in 0..150 {
+            many_headers.push_str(&format!("X-Filler-{n}: {n}\r\n"));
+        }
+        many_headers.push_str("\r\n");
+        while !self.shared.stop.load(Ordering::Relaxed) {
+            match self.rng.next() % 8 {
+                0..=4 => {
+                    let random_id = format!("{:016x}{:016x}", self.rng.next(), self.rng.next());
+                    let sent = self
+                        .http
+                        .post(format!("{base}/auth/tokens"))
+                        .json(&by_id(&random_id, "guess"))
+                        .send()
+                        .await;
+                    match sent.map(|r| r.status()) {
+                        Ok(StatusCode::UNAUTHORIZED) => self.tally.refused += 1,
+                        Ok(StatusCode::TOO_MANY_REQUESTS) => self.tally.throttled += 1,
+                        other => self.unexpected(format!("a random key ID answered {other:?}")),
+                    }
+                }
+                5 => {
+                    let url = format!("{base}/users/{}/application_credentials/{long_id}", self.user_id);
+                    let sent = self
+                        .http
+                        .delete(url)
+                        .header("X-Auth-Token", &self.token)
+                        .send()
+                        .await;
+                    match sent.map(|r| r.status()) {
+                        Ok(StatusCode::URI_TOO_LONG) => self.tally.long_deletes += 1,
+                        other => self.unexpected(format!("a 60,000-character key ID answered {other:?}")),
+                    }
+                }
+                6 => match self.raw(many_headers.as_bytes()).await {
+                    Some(431) => self.tally.many_headers += 1,
+                    other => self.unexpected(format!("150 headers answered {other:?}")),
+                },
+                _ => self.keep_half_open().await,
+            }
+        }
+        self.tally
+    }
+
+    /// Sends `request` on a new connection; the status of the answer.
+    async fn raw(&self, request: &[u8]) -> Option<u16> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = self.connect().await?;
+        let _ = stream.write_all(request).await;
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(REQUEST_TIMEOUT, stream.read_to_end(&mut answer)).await;
+        String::from_utf8_lossy(&answer).split(' ').nth(1)?.parse().ok()
+    }
+
+    async fn connect(&self) -> Option<tokio::net::TcpStream> {
+        let socket = tokio::net::TcpSocket::new_v4().ok()?;
+        socket.bind(format!("{HOSTILE_SOURCE}:0").parse().ok()?).ok()?;
+        socket.connect(self.addr).await.ok()
+    }
+
+    /// Drops the half-open connections the server has closed; opens new ones up to
+    /// `HALF_OPEN`, each with part of a request head.
+    async fn keep_half_open(&mut self) {
+        use tokio::io::AsyncWriteExt;
+        let before = self.slow.len();
+        self.slow.retain(|stream| {
+            // Still open exactly when there is nothing to read: the server closes (or answers
+            // and closes) a connection whose head never completes.
+            let mut probe = [0u8; 64];
+            matches!(stream.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+        });
+        self.tally.closed_by_server += (before - self.slow.len()) as u64;
+        while self.slow.len() < HALF_OPEN {
+            let Some(mut stream) = self.connect().await else {
+                return;
+            };
+            let _ = stream
+                .write_all(b"POST /identity/v3/auth/tokens HTTP/1.1\r\nHost: soak\r\n")
+                .await;
+            self.slow.push(stream);
+            self.tally.half_open += 1;
+        }
     }
 }
 
@@ -810,6 +979,22 @@ fn rss_bytes(page: u64) -> u64 {
     resident * page
 }
 
+/// Bytes of the files under `dir`.
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
 fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
@@ -817,6 +1002,19 @@ fn mib(bytes: u64) -> f64 {
 // ---------------------------------------------------------------------------------------------
 // The soak
 // ---------------------------------------------------------------------------------------------
+
+/// `KC_SOAK_IDLE_SECONDS` (default 0): how long the server idles after the load while its
+/// memory is sampled.
+fn idle_seconds() -> u64 {
+    std::env::var("KC_SOAK_IDLE_SECONDS")
+        .ok()
+        .map(|text| {
+            text.trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("KC_SOAK_IDLE_SECONDS={text:?}: a whole number of seconds"))
+        })
+        .unwrap_or(0)
+}
 
 fn soak_seconds() -> u64 {
     match std::env::var("KC_SOAK_SECONDS") {
@@ -876,17 +1074,40 @@ fn token_api_soak_under_console_churn() {
         actor(&console, VIEWER),
     );
     let web_shop_id = console.find_project(WEB_SHOP).expect("web-shop").id;
+    console
+        .add_user_with_password(
+            &owner,
+            OBSERVER,
+            "Observer",
+            Some(OrgRole::Admin),
+            "observer-soak-pw",
+        )
+        .expect("an Org Admin for the observers");
+    console
+        .add_member(&owner, WEB_SHOP, OBSERVER, ProjectRole::Reader)
+        .expect("the observer joins web-shop");
+    let observer_actor = actor(&console, OBSERVER);
 
-    // Two keys of the web-shop Project Reader that nothing touches: the observers' keys, and
-    // part of the pool the clients issue from.
+    // Two keys of an Org Admin (a Project Reader of web-shop) that nothing touches: the
+    // observers' keys, and part of the pool the clients issue from.
     let stable: Vec<Arc<KeyEntry>> = (0..2)
         .map(|n| {
             let key = console
-                .create_credential(&viewer, KeyKind::Iam, WEB_SHOP, &format!("soak-observer-{n}"), "")
-                .expect("the viewer's IAM key");
-            KeyEntry::new(&key, format!("viewer's soak-observer-{n} (never touched)"))
+                .create_credential(
+                    &observer_actor,
+                    KeyKind::Iam,
+                    WEB_SHOP,
+                    &format!("soak-observer-{n}"),
+                    "",
+                )
+                .expect("the observer's IAM key");
+            KeyEntry::new(&key, format!("observer's soak-observer-{n} (never touched)"))
         })
         .collect();
+    // The hostile client's token: a Project Reader's, as in the attack of issue 14.
+    let hostile_key = console
+        .create_credential(&viewer, KeyKind::Iam, WEB_SHOP, "soak-hostile", "")
+        .expect("the viewer's IAM key");
 
     // The server on its own runtime, two workers like the two-core budget machine.
     let server_rt = runtime("soak-server", 2);
@@ -932,6 +1153,7 @@ fn token_api_soak_under_console_churn() {
                 token: observer,
                 key: observer_key,
             },
+            risky: loopback_client("127.0.0.3"),
             live: VecDeque::new(),
             revoked: VecDeque::new(),
             tally: Tally::default(),
@@ -946,6 +1168,13 @@ fn token_api_soak_under_console_churn() {
         .into_iter()
         .map(|client| client_rt.spawn(client.run()))
         .collect();
+    let hostile = client_rt.block_on(Hostile::new(
+        addr,
+        &hostile_key,
+        viewer.user_id().expect("a user"),
+        shared.clone(),
+    ));
+    let hostile_task = client_rt.spawn(hostile.run());
     let driver = ConsoleDriver {
         console: console.clone(),
         shared: shared.clone(),
@@ -1033,6 +1262,15 @@ fn token_api_soak_under_console_churn() {
         }
         Err(_) => stalls.push("the clients did not stop within 15 s of the end".into()),
     }
+    let hostile_tally = client_rt
+        .block_on(async {
+            tokio::time::timeout(REQUEST_TIMEOUT + Duration::from_secs(5), hostile_task).await
+        })
+        .map(|t| t.expect("the hostile task panicked"))
+        .unwrap_or_else(|_| {
+            stalls.push("the hostile client did not stop within 15 s of the end".into());
+            HostileTally::default()
+        });
     let (console_tally, console_errors) = match console_done.recv_timeout(Duration::from_secs(15)) {
         Ok(done) => done,
         Err(_) => {
@@ -1041,7 +1279,21 @@ fn token_api_soak_under_console_churn() {
         }
     };
     let rss_end = rss_bytes(page);
+    let disk_end = dir_bytes(dir.path());
     let writes_end = shared.writes.load(Ordering::Relaxed);
+    // Idle: the server stays up with nothing to do; its memory must not grow.
+    let idle = idle_seconds();
+    let mut idle_samples = vec![rss_end];
+    for _ in 0..idle {
+        std::thread::sleep(Duration::from_secs(1));
+        idle_samples.push(rss_bytes(page));
+    }
+    let idle_growth = idle_samples
+        .iter()
+        .max()
+        .copied()
+        .unwrap_or(rss_end)
+        .saturating_sub(rss_end);
 
     let _ = stop_server.send(());
     let server_result =
@@ -1087,7 +1339,9 @@ fn token_api_soak_under_console_churn() {
     let summary = format!(
         "soak summary: {:.1} s, {CLIENTS} clients, {total} requests ({:.0} req/s): {by_kind}\
          console thread: {} changes ({} service accounts created and deleted, {} keys created, {} killed by cascades, {} member remove/re-add cycles); \
+         hostile client: {hostile_tally:?}; \
          unexpected errors: {unexpected}; \
+         data directory {:.1} MiB ({} revocation records); \
          RSS start {:.1} MiB, after warm-up ({:.0} s) {:.1} MiB, end {:.1} MiB, growth after warm-up {:.1} MiB (bound {:.0} MiB; {:.0} bytes per database write over {} writes); \
          longest pause without progress: clients {} ms, console thread {} ms",
         elapsed.as_secs_f64(),
@@ -1097,6 +1351,8 @@ fn token_api_soak_under_console_churn() {
         console_tally.keys_created,
         console_tally.keys_killed,
         console_tally.member_cycles,
+        mib(disk_end),
+        console.revocation_count(),
         mib(rss_start),
         warm_up.as_secs_f64(),
         mib(rss_warm),
@@ -1116,6 +1372,15 @@ fn token_api_soak_under_console_churn() {
     // Past the harness's capture, so that the figures show without --nocapture.
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "\n{summary}\nsoak RSS samples (MiB): {rss_series}");
+    if idle > 0 {
+        let _ = writeln!(
+            err,
+            "soak idle: {idle} s after the load, RSS {:.1} MiB → {:.1} MiB (largest rise {:.1} MiB)",
+            mib(rss_end),
+            mib(*idle_samples.last().unwrap_or(&rss_end)),
+            mib(idle_growth)
+        );
+    }
     drop(err);
 
     assert!(stalls.is_empty(), "deadlock or stall: {stalls:?}\n{summary}");
@@ -1142,6 +1407,19 @@ fn token_api_soak_under_console_churn() {
     assert!(
         console_tally.member_cycles > 0 && console_tally.keys_killed > 0,
         "the console thread completed at least one full round of changes"
+    );
+    assert!(
+        hostile_tally.refused > 0
+            && hostile_tally.throttled > 0
+            && hostile_tally.long_deletes > 0
+            && hostile_tally.many_headers > 0
+            && hostile_tally.closed_by_server > 0,
+        "the hostile client met every defence: {hostile_tally:?}"
+    );
+    assert!(
+        idle_growth < IDLE_GROWTH_BOUND,
+        "RSS grew by {:.1} MiB while idle",
+        mib(idle_growth)
     );
     assert!(
         growth < RSS_GROWTH_BOUND,

@@ -1,6 +1,7 @@
 //! Keystone's JSON shapes: what requests carry and what responses say.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::console::{AccessKey, KeyKind, NewKey, Project, ProjectRole, TokenInfo, TokenMethod};
@@ -8,22 +9,17 @@ use crate::console::{AccessKey, KeyKind, NewKey, Project, ProjectRole, TokenInfo
 const DOMAIN: &str = "default";
 const REGION: &str = "kr-central-2";
 
-/// Keystone writes times in UTC with microseconds.
+/// Keystone writes times in UTC with microseconds: `2025-03-01T09:00:00.123456Z`.
 fn time(at: &DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-fn domain() -> Value {
-    json!({"id": DOMAIN, "name": "Default"})
-}
-
-fn role(role: ProjectRole) -> Value {
-    let (id, name) = match role {
+fn role_names(role: ProjectRole) -> (&'static str, &'static str) {
+    match role {
         ProjectRole::Admin => ("project-admin", "project_admin"),
         ProjectRole::Member => ("project-member", "project_member"),
         ProjectRole::Reader => ("project-reader", "project_reader"),
-    };
-    json!({"id": id, "name": name})
+    }
 }
 
 pub fn version(base: &str) -> Value {
@@ -36,32 +32,124 @@ pub fn version(base: &str) -> Value {
     }})
 }
 
-pub fn token(info: &TokenInfo, base: &str) -> Value {
-    let mut token = json!({"token": {
-        "methods": [info.method.keystone_name()],
-        "issued_at": time(&info.issued_at),
-        "expires_at": time(&info.expires_at),
-        "audit_ids": [&info.key_id[..16.min(info.key_id.len())]],
-        "user": {"id": info.principal_id, "name": info.principal_name, "domain": domain()},
-        "project": {"id": info.project_id, "name": info.project_name, "domain": domain()},
-        "roles": [role(info.role)],
-        "is_domain": false,
-        "application_credential": {"id": info.key_id, "name": info.key_name, "restricted": true},
-        "catalog": [{
-            "type": "identity",
-            "name": "keystone",
-            "id": "identity",
-            "endpoints": [{"id": "identity-public", "interface": "public", "region": REGION, "region_id": REGION, "url": base}],
-        }],
-    }});
-    // Keystone names the application credential only in the tokens made from one.
-    if info.method != TokenMethod::ApplicationCredential {
-        token["token"]
-            .as_object_mut()
-            .expect("the token body is an object")
-            .remove("application_credential");
+/// `{"token": {...}}` as Keystone writes it. Typed rather than built as a `Value`: this body
+/// answers every issue and validation, and serializing borrowed fields in place costs a
+/// fraction of building a map of owned ones.
+#[derive(Serialize)]
+pub struct TokenBody<'a> {
+    token: TokenView<'a>,
+}
+
+#[derive(Serialize)]
+struct TokenView<'a> {
+    methods: [&'static str; 1],
+    issued_at: String,
+    expires_at: String,
+    audit_ids: [&'a str; 1],
+    user: Scoped<'a>,
+    project: Scoped<'a>,
+    roles: [RoleRef; 1],
+    is_domain: bool,
+    /// Keystone names the application credential only in the tokens made from one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    application_credential: Option<CredentialView<'a>>,
+    catalog: [Service<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Scoped<'a> {
+    id: &'a str,
+    name: &'a str,
+    domain: DomainRef,
+}
+
+#[derive(Serialize)]
+struct DomainRef {
+    id: &'static str,
+    name: &'static str,
+}
+
+const DEFAULT_DOMAIN: DomainRef = DomainRef {
+    id: DOMAIN,
+    name: "Default",
+};
+
+#[derive(Serialize)]
+struct RoleRef {
+    id: &'static str,
+    name: &'static str,
+}
+
+#[derive(Serialize)]
+struct CredentialView<'a> {
+    id: &'a str,
+    name: &'a str,
+    restricted: bool,
+}
+
+#[derive(Serialize)]
+struct Service<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: &'static str,
+    id: &'static str,
+    endpoints: [Endpoint<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Endpoint<'a> {
+    id: &'static str,
+    interface: &'static str,
+    region: &'static str,
+    region_id: &'static str,
+    url: &'a str,
+}
+
+fn role_ref(role: ProjectRole) -> RoleRef {
+    let (id, name) = role_names(role);
+    RoleRef { id, name }
+}
+
+pub fn token<'a>(info: &'a TokenInfo, base: &'a str) -> TokenBody<'a> {
+    TokenBody {
+        token: TokenView {
+            methods: [info.method.keystone_name()],
+            issued_at: time(&info.issued_at),
+            expires_at: time(&info.expires_at),
+            audit_ids: [&info.key_id[..16.min(info.key_id.len())]],
+            user: Scoped {
+                id: &info.principal_id,
+                name: &info.principal_name,
+                domain: DEFAULT_DOMAIN,
+            },
+            project: Scoped {
+                id: &info.project_id,
+                name: &info.project_name,
+                domain: DEFAULT_DOMAIN,
+            },
+            roles: [role_ref(info.role)],
+            is_domain: false,
+            application_credential: (info.method == TokenMethod::ApplicationCredential).then_some(
+                CredentialView {
+                    id: &info.key_id,
+                    name: &info.key_name,
+                    restricted: true,
+                },
+            ),
+            catalog: [Service {
+                kind: "identity",
+                name: "keystone",
+                id: "identity",
+                endpoints: [Endpoint {
+                    id: "identity-public",
+                    interface: "public",
+                    region: REGION,
+                    region_id: REGION,
+                    url: base,
+                }],
+            }],
+        },
     }
-    token
 }
 
 pub fn projects(projects: &[Project], base: &str) -> Value {
@@ -142,13 +230,38 @@ pub enum CredentialRef {
     Name { name: String, user_id: String },
 }
 
+impl CredentialRef {
+    /// What failed attempts are counted under: the key ID, or the owner and key name.
+    pub fn throttle_key(&self) -> String {
+        match self {
+            CredentialRef::Id(id) => id.clone(),
+            CredentialRef::Name { name, user_id } => format!("{user_id}/{name}"),
+        }
+    }
+}
+
 pub struct PresentedCredential {
     pub by: CredentialRef,
     pub secret: String,
 }
 
-fn text_field(value: &Value, field: &str) -> Option<String> {
-    value.get(field).and_then(Value::as_str).map(str::to_string)
+/// The longest ID, name or secret accepted in a request; the model's own limits are far
+/// shorter (names 30 characters), this keeps absurd values out of every message and log.
+const MAX_FIELD_BYTES: usize = 256;
+/// The longest description accepted (the model allows 30 characters for keys).
+const MAX_DESCRIPTION_BYTES: usize = 1024;
+
+/// A text field of at most `max` bytes: absent or not text is `None`, longer is an error.
+fn bounded_field(value: &Value, field: &str, max: usize) -> Result<Option<String>, String> {
+    match value.get(field).and_then(Value::as_str) {
+        Some(text) if text.len() > max => Err(format!("{field} is longer than {max} bytes")),
+        Some(text) => Ok(Some(text.to_string())),
+        None => Ok(None),
+    }
+}
+
+fn text_field(value: &Value, field: &str) -> Result<Option<String>, String> {
+    bounded_field(value, field, MAX_FIELD_BYTES)
 }
 
 /// `{"auth": {"identity": {"methods": ["application_credential"], "application_credential": …}}}`.
@@ -167,14 +280,15 @@ pub fn application_credential_request(request: &Value) -> Result<PresentedCreden
     let credential = identity
         .get("application_credential")
         .ok_or("auth.identity.application_credential is required")?;
-    let secret = text_field(credential, "secret").ok_or("application_credential.secret is required")?;
-    let by = match (text_field(credential, "id"), text_field(credential, "name")) {
+    let secret = text_field(credential, "secret")?.ok_or("application_credential.secret is required")?;
+    let by = match (text_field(credential, "id")?, text_field(credential, "name")?) {
         (Some(id), _) => CredentialRef::Id(id),
         (None, Some(name)) => {
-            let user_id = credential
-                .get("user")
-                .and_then(|u| text_field(u, "id"))
-                .ok_or("an application credential named without its id needs user.id")?;
+            let user_id = match credential.get("user") {
+                Some(user) => text_field(user, "id")?,
+                None => None,
+            }
+            .ok_or("an application credential named without its id needs user.id")?;
             CredentialRef::Name { name, user_id }
         }
         (None, None) => return Err("application_credential needs an id, or a name and user.id".into()),
@@ -193,8 +307,8 @@ pub fn new_application_credential(request: &Value) -> Result<(String, String), S
     if credential.get("expires_at").is_some_and(|e| !e.is_null()) {
         return Err("IAM access keys cannot have an expiration date; leave out \"expires_at\"".into());
     }
-    let name = text_field(credential, "name").ok_or("application_credential.name is required")?;
-    let description = text_field(credential, "description").unwrap_or_default();
+    let name = text_field(credential, "name")?.ok_or("application_credential.name is required")?;
+    let description = bounded_field(credential, "description", MAX_DESCRIPTION_BYTES)?.unwrap_or_default();
     Ok((name, description))
 }
 
@@ -202,7 +316,7 @@ pub fn new_application_credential(request: &Value) -> Result<(String, String), S
 /// Keystone's request has none, so a random one is made if not given (names are unique per
 /// user, so two creates at the same moment must not pick the same one).
 pub fn new_ec2_credential(request: &Value) -> Result<(String, String), String> {
-    let project = text_field(request, "tenant_id").ok_or("tenant_id (the project ID) is required")?;
-    let name = text_field(request, "name").unwrap_or_else(|| format!("ec2-{:08x}", rand::random::<u32>()));
+    let project = text_field(request, "tenant_id")?.ok_or("tenant_id (the project ID) is required")?;
+    let name = text_field(request, "name")?.unwrap_or_else(|| format!("ec2-{:08x}", rand::random::<u32>()));
     Ok((project, name))
 }

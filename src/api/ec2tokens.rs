@@ -123,7 +123,7 @@ async fn ec2tokens(State(api): State<Api>, headers: HeaderMap, request: Body) ->
     Ok(response)
 }
 
-async fn s3tokens(State(api): State<Api>, headers: HeaderMap, request: Body) -> ApiResult<Json<Value>> {
+async fn s3tokens(State(api): State<Api>, headers: HeaderMap, request: Body) -> ApiResult<Response> {
     let gateway = caller(&api, &headers)?;
     let request = json_body(&headers, request).await?;
     let credentials = credentials(&request)?;
@@ -133,5 +133,5 @@ async fn s3tokens(State(api): State<Api>, headers: HeaderMap, request: Body) -> 
         signature: text(&credentials, "signature", MAX_FIELD_BYTES)?,
     };
     let info = api.console.s3_token(&gateway.actor(), &s3)?;
-    Ok(Json(body::token(&info, &base_url(&headers))))
+    Ok(Json(body::token(&info, &base_url(&headers))).into_response())
 }

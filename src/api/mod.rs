@@ -1,31 +1,57 @@
 //! The Keystone v3 subset of `spec/api.md`: IAM access keys are application credentials, S3
 //! access keys are EC2 credentials, and tokens come from the model — so every rule, limit and
 //! cascade of the console holds here too. Errors have Keystone's shape.
+//!
+//! Everything a client sends is bounded before it reaches the model or a log: the request
+//! head by the connection layer (`server`: 16 KiB and 100 headers, then 431; a slow or idle
+//! connection is closed), the request line (2 KiB, then 414), each path segment (128 bytes,
+//! then 400), `Host` and `Content-Type` (then 400), the body (64 KiB, then 413) and each JSON
+//! field (`body`, then 400). Tokens and key IDs have one canonical spelling; anything else is a
+//! bad credential (401, or 404 for the token being checked). Failed token issues are
+//! throttled per key and per client address (`throttle`, then 429 with `Retry-After`).
 
 mod body;
 mod ec2tokens;
+mod server;
+mod throttle;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{MatchedPath, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
 use crate::console::{Console, Error, KeyKind, Result as ModelResult, TokenInfo};
+use server::Peer;
+pub use server::ServerLimits;
+pub use throttle::Budget;
+use throttle::{Throttle, Throttled};
 
 /// The largest request body accepted; Keystone requests are a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The longest request target (path and query) accepted.
+pub const MAX_URI_BYTES: usize = 2048;
+/// The longest path segment accepted (a service account's ID is the longest real one).
+pub const MAX_SEGMENT_BYTES: usize = 128;
+const MAX_HOST_BYTES: usize = 255;
+const MAX_CONTENT_TYPE_BYTES: usize = 128;
+/// How often counted token events are written to the audit log.
+const AUDIT_EVERY: Duration = Duration::from_secs(1);
+/// How often expired revocations are pruned and refilled throttle states dropped.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 struct Api {
     console: Arc<Console>,
+    throttle: Arc<Throttle>,
 }
 
 /// A Keystone-shaped error: `{"error": {"code", "title", "message"}}`.
@@ -33,6 +59,7 @@ struct Api {
 pub struct ApiError {
     status: StatusCode,
     message: String,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -40,6 +67,7 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -48,6 +76,22 @@ impl ApiError {
             StatusCode::UNAUTHORIZED,
             "The request you have made requires authentication.",
         )
+    }
+
+    fn bad_subject() -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "the token is invalid or has expired")
+    }
+
+    fn throttled(throttled: Throttled) -> ApiError {
+        let message = match throttled {
+            Throttled::Key(_) => "too many failed attempts for this access key; try again later",
+            Throttled::Address(_) => "too many failed attempts from your address; try again later",
+        };
+        ApiError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            message: message.into(),
+            retry_after: Some(throttled.retry_after_seconds()),
+        }
     }
 }
 
@@ -80,6 +124,11 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Keystone uri=\"/identity/v3\""),
             );
         }
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }
@@ -105,8 +154,8 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-/// The caller, from `X-Auth-Token`. A token that authorizes nothing (an EC2 credential's) is
-/// 403, as in Keystone.
+/// The caller, from `X-Auth-Token`. Any spelling but a valid token's one is a 401; a token
+/// that authorizes nothing (an EC2 credential's) is 403, as in Keystone.
 fn caller(api: &Api, headers: &HeaderMap) -> ApiResult<TokenInfo> {
     let token = header_text(headers, "x-auth-token").ok_or_else(ApiError::unauthenticated)?;
     api.console.caller_token(token).map_err(|e| match e {
@@ -153,7 +202,7 @@ async fn json_body(headers: &HeaderMap, body: Body) -> ApiResult<Value> {
     })
 }
 
-/// This server's identity endpoint, as clients reached it.
+/// This server's identity endpoint, as clients reached it (`Host` was checked by `bounds`).
 fn base_url(headers: &HeaderMap) -> String {
     let host = header_text(headers, "host").unwrap_or("localhost");
     format!("http://{host}/identity/v3")
@@ -163,16 +212,36 @@ async fn version(headers: HeaderMap) -> Json<Value> {
     Json(body::version(&base_url(&headers)))
 }
 
-async fn issue_token(State(api): State<Api>, headers: HeaderMap, request: Body) -> ApiResult<Response> {
+async fn issue_token(
+    State(api): State<Api>,
+    Extension(Peer(peer)): Extension<Peer>,
+    headers: HeaderMap,
+    request: Body,
+) -> ApiResult<Response> {
     let request = json_body(&headers, request).await?;
     let credential = body::application_credential_request(&request)
         .map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, m))?;
+    let throttle_key = credential.by.throttle_key();
+    if let Err(throttled) = api.throttle.admit(Some(&throttle_key), peer.ip()) {
+        record_throttled(&api, throttled, &credential.by, peer)?;
+        return Err(ApiError::throttled(throttled));
+    }
     let issued = match &credential.by {
         body::CredentialRef::Id(id) => api.console.issue_token(id, &credential.secret),
         body::CredentialRef::Name { name, user_id } => {
             api.console.issue_token_by_name(user_id, name, &credential.secret)
         }
-    }?;
+    };
+    let issued = match issued {
+        Ok(issued) => issued,
+        Err(e @ Error::Auth(_)) => {
+            return Err(match api.throttle.failed(Some(&throttle_key), peer.ip()) {
+                Some(throttled) => ApiError::throttled(throttled),
+                None => e.into(),
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
     let token = HeaderValue::from_str(issued.token.expose()).map_err(|_| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -188,26 +257,47 @@ async fn issue_token(State(api): State<Api>, headers: HeaderMap, request: Body) 
     Ok(response)
 }
 
-/// The token being checked, from `X-Subject-Token`: 404 when invalid or expired.
-fn subject(api: &Api, headers: &HeaderMap) -> ApiResult<(String, TokenInfo)> {
-    let token = header_text(headers, "x-subject-token")
-        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "the X-Subject-Token header is required"))?;
-    let info = api
-        .console
-        .validate_token(token)
-        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "the token is invalid or has expired"))?;
-    Ok((token.to_string(), info))
+/// Counts a throttled issue into the audit log (one record per key or address and window).
+fn record_throttled(
+    api: &Api,
+    throttled: Throttled,
+    by: &body::CredentialRef,
+    peer: SocketAddr,
+) -> ApiResult<()> {
+    let recorded = match (throttled, by) {
+        (Throttled::Address(_), _) => api.console.record_throttled_client(&peer.ip().to_string()),
+        (Throttled::Key(_), body::CredentialRef::Id(id)) => api.console.record_throttled_key(id),
+        (Throttled::Key(_), body::CredentialRef::Name { .. }) => api.console.record_throttled_key(""),
+    };
+    recorded.map_err(ApiError::from)
 }
 
+/// The token being checked, from `X-Subject-Token`.
+fn subject_token(headers: &HeaderMap) -> ApiResult<&str> {
+    header_text(headers, "x-subject-token")
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "the X-Subject-Token header is required"))
+}
+
+/// `GET`/`HEAD /auth/tokens`: 404 for an invalid subject, 403 for another principal's token
+/// unless the caller is an Org Admin (the model's `validate_token_for`).
 async fn validate_token(State(api): State<Api>, method: Method, headers: HeaderMap) -> ApiResult<Response> {
-    caller(&api, &headers)?;
-    let (token, info) = subject(&api, &headers)?;
+    let who = caller(&api, &headers)?;
+    let token = subject_token(&headers)?;
+    let info = if header_text(&headers, "x-auth-token") == Some(token) {
+        // A token checking itself: it was validated a moment ago as the caller.
+        who
+    } else {
+        api.console.validate_token_for(&who, token).map_err(|e| match e {
+            Error::NotFound(_) => ApiError::bad_subject(),
+            other => other.into(),
+        })?
+    };
     let mut response = if method == Method::HEAD {
         StatusCode::OK.into_response()
     } else {
         Json(body::token(&info, &base_url(&headers))).into_response()
     };
-    if let Ok(value) = HeaderValue::from_str(&token) {
+    if let Ok(value) = HeaderValue::from_str(token) {
         response.headers_mut().insert("x-subject-token", value);
     }
     Ok(response)
@@ -215,8 +305,13 @@ async fn validate_token(State(api): State<Api>, method: Method, headers: HeaderM
 
 async fn revoke_token(State(api): State<Api>, headers: HeaderMap) -> ApiResult<StatusCode> {
     let who = caller(&api, &headers)?;
-    let (token, _) = subject(&api, &headers)?;
-    blocking(&api, move |console| console.revoke_token(&who.actor(), &token)).await?;
+    let token = subject_token(&headers)?.to_string();
+    blocking(&api, move |console| console.revoke_token(&who.actor(), &token))
+        .await
+        .map_err(|e| match e.status {
+            StatusCode::UNAUTHORIZED => ApiError::bad_subject(),
+            _ => e,
+        })?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -265,7 +360,8 @@ async fn create_application_credential(
     Ok((StatusCode::CREATED, Json(value)).into_response())
 }
 
-/// Deletes one of the caller's own keys of `kind`; its tokens die with it.
+/// Deletes one of the caller's own keys of `kind`; its tokens die with it. A key ID in any
+/// spelling but its canonical one names no key (404) and never reaches the model.
 async fn delete_key(
     api: &Api,
     headers: &HeaderMap,
@@ -274,6 +370,12 @@ async fn delete_key(
     id: String,
 ) -> ApiResult<StatusCode> {
     let who = acting_for(api, headers, user_id)?;
+    if !crate::console::tokens::is_canonical_key_id(&id) {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("you have no {} with that ID", kind.label()),
+        ));
+    }
     blocking(api, move |console| {
         console.delete_credential(&who.actor(), kind, &id)
     })
@@ -336,16 +438,91 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-/// Logs each request's method, path and status — never its headers (tokens) or body (secrets).
-async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+/// A `Host` header is echoed into catalogs and links: a host name or address and a port.
+fn valid_host(host: &[u8]) -> bool {
+    !host.is_empty()
+        && host.len() <= MAX_HOST_BYTES
+        && host
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(b))
+}
+
+/// Refuses what is too long to handle before routing, so no handler, model call or log line
+/// sees it: the request target (414), a path segment, `Host` or `Content-Type` (400).
+async fn bounds(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let uri = request.uri();
+    let target_len = uri.path().len() + uri.query().map_or(0, |q| q.len() + 1);
+    if target_len > MAX_URI_BYTES {
+        return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            format!("the request target is longer than {MAX_URI_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    if uri.path().split('/').any(|s| s.len() > MAX_SEGMENT_BYTES) {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("a path segment is longer than {MAX_SEGMENT_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    let headers = request.headers();
+    if headers
+        .get(header::HOST)
+        .is_some_and(|h| !valid_host(h.as_bytes()))
+    {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "the Host header is not a host name (or address) and port",
+        )
+        .into_response();
+    }
+    if headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|c| c.len() > MAX_CONTENT_TYPE_BYTES)
+    {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("the Content-Type header is longer than {MAX_CONTENT_TYPE_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Gives every error response Keystone's JSON body (the 408 of the request timeout, axum's
+/// own rejections), and logs each request's method, route and status at debug level — the
+/// route template, never the path as sent (it may be anything), nor headers (tokens) or
+/// bodies (secrets).
+async fn finish(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let logged = tracing::enabled!(tracing::Level::DEBUG).then(|| {
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or("<no route>", |m| m.as_str())
+            .to_string();
+        (request.method().clone(), route)
+    });
     let response = next.run(request).await;
-    tracing::debug!(%method, %path, status = response.status().as_u16(), "api request");
+    let status = response.status();
+    let keystone = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|c| c.as_bytes().starts_with(b"application/json"));
+    let response = if status.as_u16() >= 400 && !keystone {
+        let message = status.canonical_reason().unwrap_or("the request failed");
+        ApiError::new(status, message.to_lowercase()).into_response()
+    } else {
+        response
+    };
+    if let Some((method, route)) = logged {
+        tracing::debug!(%method, %route, status = status.as_u16(), "api request");
+    }
     response
 }
 
 /// The routes of `spec/api.md`.
-pub fn router(console: Arc<Console>) -> Router {
+fn router(api: Api, limits: &ServerLimits) -> Router {
     let users = "/identity/v3/users/{user_id}";
     Router::new()
         .route("/identity/v3", get(version))
@@ -378,25 +555,90 @@ pub fn router(console: Arc<Console>) -> Router {
         .merge(ec2tokens::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn(log_request))
-        .with_state(Api { console })
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
+        .layer(axum::middleware::from_fn(bounds))
+        .layer(axum::middleware::from_fn(finish))
+        .with_state(api)
 }
 
-/// Serves on `listener` until `shutdown` completes.
+/// Serves on `listener` with the default limits until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
     console: Arc<Console>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(console))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, console, ServerLimits::default(), shutdown).await
 }
 
-async fn bind(addr: &str) -> ModelResult<TcpListener> {
-    TcpListener::bind(addr)
+/// Serves on `listener` with `limits` until `shutdown` completes; meanwhile writes the counted
+/// token events to the audit log every second and prunes expired revocations every minute.
+pub async fn serve_with(
+    listener: TcpListener,
+    console: Arc<Console>,
+    limits: ServerLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let api = Api {
+        console: Arc::clone(&console),
+        throttle: Arc::new(Throttle::new(
+            limits.failures_per_key,
+            limits.failures_per_address,
+        )),
+    };
+    let housekeeping = tokio::spawn(housekeeping(api.clone()));
+    let router = router(api, &limits);
+    let served = server::run(listener, router, limits, shutdown).await;
+    housekeeping.abort();
+    let _ = housekeeping.await;
+    let written = tokio::task::spawn_blocking(move || console.write_token_audit()).await;
+    if let Ok(Err(e)) = written {
+        tracing::error!(error = %e, "could not write the last token audit records");
+    }
+    served
+}
+
+/// The server's timers: token audit tallies out every second; expired revocations and
+/// refilled throttle states dropped every minute.
+async fn housekeeping(api: Api) {
+    let mut audit = tokio::time::interval(AUDIT_EVERY);
+    let mut prune = tokio::time::interval(HOUSEKEEPING_EVERY);
+    audit.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    prune.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let console = Arc::clone(&api.console);
+        let outcome = tokio::select! {
+            _ = audit.tick() => tokio::task::spawn_blocking(move || console.write_token_audit()).await,
+            _ = prune.tick() => {
+                api.throttle.sweep();
+                tokio::task::spawn_blocking(move || console.prune_revocations().map(|_| ())).await
+            }
+        };
+        if let Ok(Err(e)) = outcome {
+            tracing::error!(error = %e, "token housekeeping failed");
+        }
+    }
+}
+
+/// Binds `addr` with the bounded accept backlog of `limits`.
+async fn bind(addr: &str, limits: &ServerLimits) -> ModelResult<TcpListener> {
+    let cannot = |e: std::io::Error| Error::Invalid(format!("cannot listen on {addr}: {e}"));
+    let resolved = tokio::net::lookup_host(addr)
         .await
-        .map_err(|e| Error::Invalid(format!("cannot listen on {addr}: {e}")))
+        .map_err(cannot)?
+        .next()
+        .ok_or_else(|| Error::Invalid(format!("cannot listen on {addr}: no such address")))?;
+    let socket = if resolved.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    }
+    .map_err(cannot)?;
+    socket.set_reuseaddr(true).map_err(cannot)?;
+    socket.bind(resolved).map_err(cannot)?;
+    socket.listen(limits.accept_backlog).map_err(cannot)
 }
 
 fn runtime() -> ModelResult<tokio::runtime::Runtime> {
@@ -409,7 +651,8 @@ fn runtime() -> ModelResult<tokio::runtime::Runtime> {
 /// `kc-console serve`: serves in the foreground until Ctrl-C.
 pub fn run(console: Console, addr: &str) -> ModelResult<()> {
     runtime()?.block_on(async {
-        let listener = bind(addr).await?;
+        let limits = ServerLimits::default();
+        let listener = bind(addr, &limits).await?;
         let local = listener
             .local_addr()
             .map_err(|e| Error::Internal(e.to_string()))?;
@@ -417,7 +660,7 @@ pub fn run(console: Console, addr: &str) -> ModelResult<()> {
         let stop = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        serve(listener, Arc::new(console), stop)
+        serve_with(listener, Arc::new(console), limits, stop)
             .await
             .map_err(|e| Error::Internal(format!("the server stopped: {e}")))
     })
@@ -427,12 +670,13 @@ pub fn run(console: Console, addr: &str) -> ModelResult<()> {
 /// sharing its model. Returns the address actually bound.
 pub fn spawn(console: Arc<Console>, addr: &str) -> ModelResult<SocketAddr> {
     let runtime = runtime()?;
-    let listener = runtime.block_on(bind(addr))?;
+    let limits = ServerLimits::default();
+    let listener = runtime.block_on(bind(addr, &limits))?;
     let local = listener
         .local_addr()
         .map_err(|e| Error::Internal(e.to_string()))?;
     std::thread::spawn(move || {
-        let _ = runtime.block_on(serve(listener, console, std::future::pending()));
+        let _ = runtime.block_on(serve_with(listener, console, limits, std::future::pending()));
     });
     Ok(local)
 }

@@ -43,8 +43,8 @@ pub const TARGET_MAX: usize = 512;
 pub const OUTCOME_MAX: usize = 1024;
 /// The most one event's record takes: every field at its maximum with every byte escaped by
 /// JSON (visible text has no control characters, so only `"` and `\` grow, to two bytes), plus
-/// the field names, the sequence number and the time.
-pub const EVENT_MAX_BYTES: usize = 2 * (ACTOR_MAX + VIA_MAX + ACTION_MAX + TARGET_MAX + OUTCOME_MAX) + 160;
+/// the field names, the sequence number, the time and a count.
+pub const EVENT_MAX_BYTES: usize = 2 * (ACTOR_MAX + VIA_MAX + ACTION_MAX + TARGET_MAX + OUTCOME_MAX) + 192;
 /// The most events one page holds.
 pub const PAGE_MAX: usize = 10_000;
 /// Every this many appends, one batch is pruned: with a batch eight times as large, pruning
@@ -66,6 +66,18 @@ pub struct AuditEvent {
     pub target: String,
     /// "ok", or "refused: <why>".
     pub outcome: String,
+    /// How many times this happened from `at` on (token issues and validations are counted,
+    /// not written one by one); 1 for everything else and for records written before counts.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(count: &u64) -> bool {
+    *count == 1
 }
 
 impl AuditEvent {
@@ -159,14 +171,15 @@ fn event(
         action: excerpt(action, ACTION_MAX),
         target: excerpt(target, TARGET_MAX),
         outcome: excerpt(outcome, OUTCOME_MAX),
+        count: 1,
     }
 }
 
 /// The keys an event adds to besides its own: the counts to raise, and the index entry when
 /// its actor is a user (who may later read their own events).
-fn derived_keys(actor: &Actor, event: &AuditEvent) -> (Vec<String>, Option<String>) {
+fn derived_keys(by_user: bool, event: &AuditEvent) -> (Vec<String>, Option<String>) {
     let mut counts = vec![layout::COUNT.to_string()];
-    if actor.user_id().is_none() {
+    if !by_user {
         return (counts, None);
     }
     let digest = layout::actor_digest(&event.actor);
@@ -186,7 +199,7 @@ pub(super) fn append(
 ) -> TxResult<u64> {
     let seq = tx.next_sequence()?;
     let event = event(seq, at, actor, action, target, outcome);
-    let (counts, index) = derived_keys(actor, &event);
+    let (counts, index) = derived_keys(actor.user_id().is_some(), &event);
     tx.put(Table::Audit, &layout::event_key(seq), &event)?;
     if let Some(index) = index {
         tx.put(Table::Audit, &index, &seq)?;
@@ -198,32 +211,6 @@ pub(super) fn append(
     Ok(seq)
 }
 
-/// Writes a counted record that is rewritten as its count grows (refused S3 signature checks,
-/// one record per caller, key and reason per minute): the first write adds its index entry and
-/// counts like any event, later ones replace the record alone.
-pub(super) fn put_counted(console: &Console, actor: &Actor, event: &AuditEvent, first: bool) -> Result<()> {
-    let store = &console.store;
-    store.exclusive(|| {
-        let mut batch = Batch::default();
-        batch.put(&layout::event_key(event.seq), event);
-        if first {
-            let (counts, index) = derived_keys(actor, event);
-            if let Some(index) = index {
-                batch.put(&index, &event.seq);
-            }
-            for key in counts {
-                let count: u64 = store.get(Table::Audit, &key)?.unwrap_or(0);
-                batch.put(&key, &(count + 1));
-            }
-        }
-        store.apply_in_order(Table::Audit, batch)
-    })?;
-    if first {
-        console.audit_appended();
-    }
-    Ok(())
-}
-
 /// Appends an event on its own, outside any transaction: for the token API's hot path, where
 /// sled 0.34's transactions keep memory for every one run. The event, its index entry and the
 /// counts are written in that order (see the module's notes).
@@ -233,26 +220,59 @@ pub(super) fn append_alone(
     action: &str,
     target: &str,
     outcome: &str,
-) -> Result<()> {
+) -> Result<u64> {
+    let event = event(0, console.now(), actor, action, target, outcome);
+    append_event(console, actor.user_id().is_some(), event)
+}
+
+/// Appends, outside any transaction, one record standing for `count` occurrences of an event
+/// first seen at `at` (the token API's tallies), bounded like every event.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn append_counted(
+    console: &Console,
+    at: DateTime<Utc>,
+    actor: &str,
+    by_user: bool,
+    via: &str,
+    action: &str,
+    target: &str,
+    outcome: &str,
+    count: u64,
+) -> Result<u64> {
+    let event = AuditEvent {
+        seq: 0,
+        at,
+        actor: excerpt(actor, ACTOR_MAX),
+        via: excerpt(via, VIA_MAX),
+        action: excerpt(action, ACTION_MAX),
+        target: excerpt(target, TARGET_MAX),
+        outcome: excerpt(outcome, OUTCOME_MAX),
+        count,
+    };
+    append_event(console, by_user, event)
+}
+
+/// Writes `event` under the next sequence number with its index entry and counts, in that
+/// order (see the module's notes); returns the sequence number.
+fn append_event(console: &Console, by_user: bool, mut event: AuditEvent) -> Result<u64> {
     let store = &console.store;
-    let at = console.now();
-    store.exclusive(|| {
-        let seq = store.next_sequence()?;
-        let event = event(seq, at, actor, action, target, outcome);
-        let (counts, index) = derived_keys(actor, &event);
+    let seq = store.exclusive(|| {
+        event.seq = store.next_sequence()?;
+        let (counts, index) = derived_keys(by_user, &event);
         let mut batch = Batch::default();
-        batch.put(&layout::event_key(seq), &event);
+        batch.put(&layout::event_key(event.seq), &event);
         if let Some(index) = index {
-            batch.put(&index, &seq);
+            batch.put(&index, &event.seq);
         }
         for key in counts {
             let count: u64 = store.get(Table::Audit, &key)?.unwrap_or(0);
             batch.put(&key, &(count + 1));
         }
-        store.apply_in_order(Table::Audit, batch)
+        store.apply_in_order(Table::Audit, batch)?;
+        Ok(event.seq)
     })?;
     console.audit_appended();
-    Ok(())
+    Ok(seq)
 }
 
 /// Builds the index entries and counts a version-1 log lacks, a batch at a time. Starting from
@@ -401,6 +421,8 @@ impl Console {
                 "a page of the audit log holds 1 to {PAGE_MAX} events (asked for {limit}); read further pages with the cursor"
             )));
         }
+        // A reader sees the token events counted so far, not only those already written.
+        self.write_token_audit()?;
         let mut events: Vec<AuditEvent> = match self.audit_scope(actor)? {
             Scope::All => {
                 let mut range = layout::events();
@@ -442,6 +464,7 @@ impl Console {
 
     /// How many events `actor` may see, read from the count kept beside them.
     pub fn audit_count(&self, actor: &Actor) -> Result<u64> {
+        self.write_token_audit()?;
         let key = match self.audit_scope(actor)? {
             Scope::All => layout::COUNT.to_string(),
             Scope::Own(digest) => layout::count_key(&digest),

@@ -13,12 +13,11 @@
 //! for a service), and only for the S3 keys of that service account's project, so one project's
 //! gateway cannot turn another project's signatures into tokens.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
-use std::sync::Mutex;
 
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -34,7 +33,7 @@ use zeroize::Zeroizing;
 use super::keys::{AccessKey, KeyKind};
 use super::signature::{self, Scope, V4Request, V4_ALGORITHM};
 use super::tokens::{IssuedToken, TokenInfo};
-use super::{Actor, AuditEvent, Console, Error, Principal, Result, Via};
+use super::{Actor, Console, Error, Principal, Result, Via};
 use crate::store::{StoreError, Table};
 
 /// The sealing key's file in the data directory.
@@ -60,11 +59,6 @@ const SIGNATURE_WINDOW_MINUTES: i64 = 15;
 const PRESIGNED_MAX_DAYS: i64 = 7;
 /// Services an S3 Signature Version 4 may be scoped to (Keystone's list: RGW's STS and IAM too).
 const S3_SERVICES: [&str; 3] = ["s3", "iam", "sts"];
-
-/// Failed checks within this window share one audit record per (caller, key, reason).
-const TALLY_WINDOW_SECONDS: i64 = 60;
-/// The most tally buckets kept in memory; the oldest are let go beyond it.
-const TALLY_BUCKETS: usize = 4096;
 
 /// One message for every credential failure — unknown, deleted or expired key, a key of
 /// another project, a wrong signature — so a caller learns nothing about which it was.
@@ -607,23 +601,6 @@ fn plan_s3(request: &S3Credentials) -> Result<(Expected, SignedAt)> {
     Ok((Expected::S3V2 { string_to_sign }, signed_at))
 }
 
-/// Failed checks, counted: the first failure of a window writes an audit record, the later ones
-/// of that window rewrite it with their count, so a flood of failures costs one record per
-/// (caller, key, reason) per minute rather than one per attempt.
-#[derive(Default)]
-pub(super) struct FailureTally {
-    buckets: Mutex<HashMap<TallyBucket, Tally>>,
-}
-
-/// What failures are counted by: (caller, action, target, reason).
-type TallyBucket = (String, &'static str, String, String);
-
-struct Tally {
-    started: DateTime<Utc>,
-    count: u64,
-    seq: u64,
-}
-
 impl Console {
     /// Seals a new S3 key's secret for its record.
     pub(super) fn seal_s3_secret(&self, key_id: &str, secret: &str) -> SealedSecret {
@@ -766,6 +743,8 @@ impl Console {
         }
     }
 
+    /// Counted with the token API's refusals: one audit record per (caller, key, reason) for
+    /// as many failures as arrive between two writes of the tallies.
     fn tally_failure(
         &self,
         caller: &Actor,
@@ -773,61 +752,13 @@ impl Console {
         target: String,
         reason: &str,
     ) -> Result<()> {
-        let now = self.now();
-        let mut buckets = self
-            .failure_tally
-            .buckets
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        let window = Duration::seconds(TALLY_WINDOW_SECONDS);
-        if buckets.len() >= TALLY_BUCKETS {
-            buckets.retain(|_, t| now - t.started < window);
-            if buckets.len() >= TALLY_BUCKETS {
-                let oldest = buckets
-                    .iter()
-                    .min_by_key(|(_, t)| t.started)
-                    .map(|(k, _)| k.clone());
-                if let Some(oldest) = oldest {
-                    buckets.remove(&oldest);
-                }
-            }
-        }
-        let bucket = (caller.label.clone(), action, target.clone(), reason.to_string());
-        let (started, count, seq) = match buckets.get_mut(&bucket) {
-            Some(tally) if now - tally.started < window => {
-                tally.count += 1;
-                (tally.started, tally.count, tally.seq)
-            }
-            _ => {
-                let seq = self.store.next_sequence()?;
-                buckets.insert(
-                    bucket,
-                    Tally {
-                        started: now,
-                        count: 1,
-                        seq,
-                    },
-                );
-                (now, 1, seq)
-            }
-        };
-        let outcome = if count == 1 {
-            format!("refused: {reason}")
-        } else {
-            format!(
-                "refused: {reason} ({count} times from {})",
-                started.format("%H:%M:%S UTC")
-            )
-        };
-        let event = AuditEvent {
-            seq,
-            at: started,
-            actor: caller.label.clone(),
-            via: caller.via_label().into(),
-            action: action.into(),
+        self.tally(
+            &caller.label,
+            caller.user_id().is_some(),
+            caller.via_label(),
+            action,
             target,
-            outcome,
-        };
-        super::audit::put_counted(self, caller, &event, count == 1)
+            format!("refused: {reason}"),
+        )
     }
 }

@@ -225,10 +225,10 @@ pub struct Console {
     password_lock: Mutex<()>,
     /// Failed sign-ins of unknown emails (see `Console::sign_in`).
     unknown_lockouts: Mutex<std::collections::HashMap<String, users::Lockout>>,
-    token_key: [u8; 32],
+    /// The signing key (tokens and sessions), memos and audit tallies of the token machinery.
+    tokens: tokens::TokenState,
     /// Seals S3 secrets; its key file is read once, here.
     sealer: ec2::Sealer,
-    failure_tally: ec2::FailureTally,
     feed: feed::Feed,
     /// Audit events appended by this console, which paces pruning (see `audit_appended`).
     audit_appends: AtomicU64,
@@ -269,9 +269,8 @@ impl Console {
             write_lock: Mutex::new(()),
             password_lock: Mutex::new(()),
             unknown_lockouts: Mutex::default(),
-            token_key,
+            tokens: tokens::TokenState::new(&token_key),
             sealer,
-            failure_tally: ec2::FailureTally::default(),
             feed: feed::Feed::new(),
             audit_appends: AtomicU64::new(0),
         };
@@ -366,7 +365,7 @@ impl Console {
         });
         match result {
             Ok((value, seqs)) => {
-                self.store.flush()?;
+                self.flush()?;
                 for (seq, target) in seqs.into_iter().zip(targets) {
                     self.audit_appended();
                     tracing::debug!(actor = %actor.label, action, target = %audit::excerpt(target, audit::TARGET_MAX), "change done");
@@ -411,9 +410,15 @@ impl Console {
         self.store
             .transact(|tx| audit::append(tx, at, actor, action, target, &outcome))
             .map_err(Error::from)?;
-        self.store.flush()?;
+        self.flush()?;
         self.audit_appended();
         Ok(())
+    }
+
+    /// Makes every write so far durable, the counted token events with them (see `tokens`).
+    fn flush(&self) -> Result<()> {
+        self.write_token_audit()?;
+        Ok(self.store.flush()?)
     }
 
     /// Refuses, and audits, the first argument longer than its kind of input allows: checked

@@ -10,8 +10,6 @@
 //! Only the canonical spelling is accepted (lowercase hex, no padding).
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use super::operator::OPERATOR_EMAIL;
@@ -49,10 +47,8 @@ fn canonical_micros(s: &str) -> Option<i64> {
 }
 
 impl Console {
-    fn sign_session(&self, payload: &str) -> Vec<u8> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.token_key).expect("HMAC takes any key length");
-        mac.update(payload.as_bytes());
-        mac.finalize().into_bytes().to_vec()
+    fn sign_session(&self, payload: &str) -> [u8; 32] {
+        self.tokens.mac(payload)
     }
 
     /// Opens a session for an actor who has just signed in with a password.

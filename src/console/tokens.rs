@@ -1,41 +1,113 @@
 //! API tokens: issued for an IAM access key ID + secret, scoped to the key's project, valid
 //! for 12 hours.
 //!
-//! A token is signed, not stored: `kct1.{key}.{issued µs}.{nonce}.{HMAC-SHA256}`. Validation
-//! re-reads the key, its owner and the project every time, so every cascade of the rules — a
-//! deleted or expired key, a removed member, an inactive or deleted service account, a deleted
-//! project — invalidates the key's tokens on the very next request without touching them.
-//! Explicit revocations are the only token state kept (until the token would have expired).
+//! # Format
+//!
+//! A token is signed, not stored. It has exactly one spelling:
+//!
+//! ```text
+//! kct2.{method}.{subject}.{scope}.{issued}.{nonce}.{mac}
+//! ```
+//!
+//! | field | what | form |
+//! |---|---|---|
+//! | `kct2` | format version | literal |
+//! | `method` | how the token was earned | `ac` (application credential, subject an IAM key), `ec2` (`ec2credential`, subject an S3 key); reserved: `pw` (Keystone's `password`, subject a user ID) |
+//! | `subject` | whose proof it is | 32 lowercase hex: the access key ID (`ac`, `ec2`) or the user ID (`pw`) |
+//! | `scope` | the project it acts in | 32 lowercase hex project ID, or `-` for an unscoped token |
+//! | `issued` | issue time | 16 lowercase hex: microseconds since the Unix epoch |
+//! | `nonce` | uniqueness | 32 lowercase hex (128 random bits) |
+//! | `mac` | HMAC-SHA256 of everything before its `.` with the database's signing key | 64 lowercase hex |
+//!
+//! Anything else — upper case, padding, whitespace, percent-encoding, extra or missing dots,
+//! another length — is not a token and is refused exactly like a forged one, before any lookup.
+//! So revocation, which keys on the canonical text, cannot be dodged by respelling a token.
+//! The method tag and the scope are inside the signed payload: adding the `password` and
+//! `ec2credential` methods needed no format change. `ac` and `ec2` tokens are always scoped to
+//! their key's project.
+//!
+//! # Validity
+//!
+//! Validation re-derives what a token stands for from the current state — the key, its owner,
+//! the membership and the project — so every cascade of the rules (a deleted or expired key, a
+//! removed member, an inactive or deleted service account, a deleted project) ends the key's
+//! tokens on the very next request. That derivation is memoized per key, tagged with the
+//! store's write generation: any committed write makes every memo stale, so nothing is cached
+//! past a change. Explicit revocations are the only token state kept, one record each, keyed by
+//! issue time so that expired ones are pruned with one range removal.
+//!
+//! # Audit of token issues
+//!
+//! Issues (granted, refused or throttled) and refused validations are not changes: they are
+//! counted in memory per (actor, target, outcome) and written as one audit event with a `count`
+//! when a change is flushed, when the server's timer fires (every second), when the tally is
+//! full, and when the console closes. A crash can lose the last second of these counts — never
+//! a change, nor its audit event — which is what the old per-issue append already risked (it
+//! was not flushed either), and it is what keeps 300,000 refused issues a minute from becoming
+//! 300,000 records.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use super::access::{Permission, ProjectRole};
+use super::access::{self, OrgRole, Permission, ProjectRole};
+use super::feed::Change;
 use super::keys::{AccessKey, KeyKind, KeyStatus, Owner};
 use super::projects::Project;
-use super::service_accounts::SaStatus;
+use super::service_accounts::{project_of, SaStatus};
 use super::{audit, secret, Actor, Console, Entropy, Error, Principal, Result, Secret, Via};
-use crate::store::{Store, StoreError, Table};
+use crate::store::{Batch, Store, StoreError, Table};
 
-const TOKEN_PREFIX: &str = "kct1";
+const TOKEN_VERSION: &str = "kct2";
+/// The longest canonical token (the `ec2` tag is the longest method tag).
+pub const MAX_TOKEN_LEN: usize = 4 + 1 + 3 + 1 + 32 + 1 + 32 + 1 + 16 + 1 + 32 + 1 + 64;
+/// Access key IDs, user IDs and project IDs: 32 lowercase hex.
+const ID_LEN: usize = 32;
 /// A key record nobody holds, decoded when a request names an unknown key ID so that the
 /// refusal costs what a wrong secret costs.
 const DECOY_KEY: &str = r#"{"id":"00000000000000000000000000000000","kind":"iam","owner":{"type":"user","id":"00000000000000000000000000000000"},"project_id":"00000000000000000000000000000000","name":"decoy","description":"","created_at":"2026-01-01T00:00:00Z","status":"Active","secret_digest":"0000000000000000000000000000000000000000000000000000000000000000"}"#;
 const SIGNING_KEY: &str = "token_signing_key";
+/// Entries a memo keeps at most; it is emptied when full (it refills at one derivation each).
+const MEMO_MAX: usize = 4096;
+/// Distinct token audit tallies held before they are written out on the spot.
+const TALLY_MAX: usize = 4096;
+/// How often touching the revocation table also prunes it.
+const PRUNE_EVERY_SECONDS: i64 = 60;
+const UNUSABLE_KEY: &str = "the access key is invalid, expired or wrong";
+const INVALID_TOKEN: &str = "the token is invalid or has expired";
 
-/// How a token was obtained: Keystone's `methods`.
+/// How a token was earned: the `method` tag of the format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenMethod {
-    /// From an IAM access key's ID and secret.
+    /// An IAM access key (Keystone's `application_credential`).
     ApplicationCredential,
-    /// From an AWS signature made with an S3 access key (`ec2tokens`).
+    /// An AWS signature made with an S3 access key (`ec2tokens`).
     Ec2Credential,
 }
 
 impl TokenMethod {
+    fn tag(self) -> &'static str {
+        match self {
+            TokenMethod::ApplicationCredential => "ac",
+            TokenMethod::Ec2Credential => "ec2",
+        }
+    }
+
+    fn from_tag(tag: &str) -> Option<TokenMethod> {
+        match tag {
+            "ac" => Some(TokenMethod::ApplicationCredential),
+            "ec2" => Some(TokenMethod::Ec2Credential),
+            _ => None,
+        }
+    }
+
+    /// Keystone's name of the method, as `token.methods` lists it.
     pub fn keystone_name(self) -> &'static str {
         match self {
             TokenMethod::ApplicationCredential => "application_credential",
@@ -43,8 +115,8 @@ impl TokenMethod {
         }
     }
 
-    /// A token names its key, and only `ec2tokens` mints tokens for S3 keys, so the key's kind
-    /// says by which method a token was issued.
+    /// A key-based token names its key, and only `ec2tokens` mints tokens for S3 keys, so the
+    /// key's kind says by which method a token was earned.
     fn of(kind: KeyKind) -> TokenMethod {
         match kind {
             KeyKind::Iam => TokenMethod::ApplicationCredential,
@@ -64,6 +136,8 @@ pub struct TokenInfo {
     /// The user's email, or the service account's name.
     pub principal_name: String,
     pub from_service_account: bool,
+    /// The principal's organization role now (users only).
+    pub org_role: Option<OrgRole>,
     pub project_id: String,
     pub project_name: String,
     pub role: ProjectRole,
@@ -99,6 +173,194 @@ pub struct IssuedToken {
     pub info: TokenInfo,
 }
 
+/// Whether `s` is a canonical ID: exactly `len` lowercase hex digits.
+fn is_lower_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Whether `s` is an access key ID in its one canonical form (32 lowercase hex).
+pub fn is_canonical_key_id(s: &str) -> bool {
+    is_lower_hex(s, ID_LEN)
+}
+
+/// A token in its canonical form, split into its fields (see the module doc).
+struct ParsedToken<'a> {
+    method: TokenMethod,
+    subject: &'a str,
+    scope: Option<&'a str>,
+    issued_micros: u64,
+    /// The signed text: everything before the MAC's `.`.
+    payload: &'a str,
+    mac: &'a str,
+}
+
+impl<'a> ParsedToken<'a> {
+    /// The one spelling of a token, or nothing.
+    fn parse(token: &'a str) -> Option<ParsedToken<'a>> {
+        if token.len() > MAX_TOKEN_LEN {
+            return None;
+        }
+        let mut fields = token.split('.');
+        if fields.next()? != TOKEN_VERSION {
+            return None;
+        }
+        let method = TokenMethod::from_tag(fields.next()?)?;
+        let subject = fields.next().filter(|s| is_lower_hex(s, ID_LEN))?;
+        let scope = match fields.next()? {
+            "-" => None,
+            s if is_lower_hex(s, ID_LEN) => Some(s),
+            _ => return None,
+        };
+        let issued = fields.next().filter(|s| is_lower_hex(s, 16))?;
+        fields.next().filter(|s| is_lower_hex(s, 32))?;
+        let mac = fields.next().filter(|s| is_lower_hex(s, 64))?;
+        if fields.next().is_some() {
+            return None;
+        }
+        Some(ParsedToken {
+            method,
+            subject,
+            scope,
+            issued_micros: u64::from_str_radix(issued, 16).ok()?,
+            payload: &token[..token.len() - mac.len() - 1],
+            mac,
+        })
+    }
+
+    /// The key of its revocation record: issue time first, so expired records sort first.
+    fn revocation_key(&self) -> String {
+        revocation_key_prefix(self.issued_micros) + self.mac
+    }
+}
+
+/// Revocation records are `r/{issued µs, 16 hex}/{mac}`. Records of the first format (a bare
+/// 64-hex digest) sort before every one of these and are pruned with the first expired range.
+fn revocation_key_prefix(issued_micros: u64) -> String {
+    format!("r/{issued_micros:016x}/")
+}
+
+/// What a key stands for now: its record, its owner and the project it acts in.
+struct Standing {
+    key: AccessKey,
+    principal_name: String,
+    from_service_account: bool,
+    org_role: Option<OrgRole>,
+    project: Project,
+    role: ProjectRole,
+}
+
+/// What was derived at one write generation of the store, by key: key standings (by key ID)
+/// and whole validations (by token).
+struct Memo<T> {
+    generation: u64,
+    entries: HashMap<String, Arc<T>>,
+}
+
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Memo {
+            generation: 0,
+            entries: HashMap::new(),
+        }
+    }
+}
+
+impl<T> Memo<T> {
+    fn get(&self, key: &str, generation: u64) -> Option<Arc<T>> {
+        if self.generation != generation {
+            return None;
+        }
+        self.entries.get(key).cloned()
+    }
+
+    /// Remembers a value derived at `generation` — unless the store has moved on since.
+    fn put(&mut self, key: String, generation: u64, value: Arc<T>) {
+        if self.generation != generation {
+            if generation < self.generation {
+                return;
+            }
+            self.generation = generation;
+            self.entries.clear();
+        }
+        if self.entries.len() >= MEMO_MAX {
+            self.entries.clear();
+        }
+        self.entries.insert(key, value);
+    }
+}
+
+#[derive(Hash, PartialEq, Eq)]
+struct TallyKey {
+    actor: String,
+    /// Whether the actor is a user (whose events are indexed for them to read).
+    by_user: bool,
+    via: &'static str,
+    action: &'static str,
+    target: String,
+    outcome: String,
+}
+
+struct Tally {
+    first_at: DateTime<Utc>,
+    count: u64,
+}
+
+/// The token machinery's state in a console: the signing key, the standing memo, the audit
+/// tallies and when revocations were last pruned.
+pub(super) struct TokenState {
+    /// HMAC-SHA256 already keyed: cloning it skips the key schedule on every token.
+    mac: Hmac<Sha256>,
+    standings: Mutex<Memo<Standing>>,
+    validations: Mutex<Memo<TokenInfo>>,
+    tallies: Mutex<HashMap<TallyKey, Tally>>,
+    last_prune_micros: AtomicI64,
+}
+
+impl TokenState {
+    pub(super) fn new(key: &[u8; 32]) -> TokenState {
+        TokenState {
+            mac: Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length"),
+            standings: Mutex::new(Memo::default()),
+            validations: Mutex::new(Memo::default()),
+            tallies: Mutex::new(HashMap::new()),
+            last_prune_micros: AtomicI64::new(i64::MIN),
+        }
+    }
+
+    /// The HMAC of `payload` with the signing key (sessions are signed with it too).
+    pub(super) fn mac(&self, payload: &str) -> [u8; 32] {
+        let mut mac = self.mac.clone();
+        mac.update(payload.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    fn sign(&self, payload: &str) -> String {
+        lower_hex(&self.mac(payload))
+    }
+
+    fn verify(&self, parsed: &ParsedToken) -> bool {
+        let mut presented = [0u8; 32];
+        if hex::decode_to_slice(parsed.mac, &mut presented).is_err() {
+            return false;
+        }
+        let mut mac = self.mac.clone();
+        mac.update(parsed.payload.as_bytes());
+        bool::from(mac.finalize().into_bytes().as_slice().ct_eq(&presented))
+    }
+
+    fn remembered(&self, key_id: &str, generation: u64) -> Option<Arc<Standing>> {
+        lock(&self.standings).get(key_id, generation)
+    }
+
+    fn remember(&self, generation: u64, standing: Arc<Standing>) {
+        lock(&self.standings).put(standing.key.id.clone(), generation, standing);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 pub(super) fn load_or_create_signing_key(
     store: &Store,
     entropy: &dyn Entropy,
@@ -124,80 +386,115 @@ pub(super) fn load_or_create_signing_key(
     Ok(key)
 }
 
-/// What a refused token request records of the key ID it was given: the ID if it looks like
-/// one, never anything else — a secret pasted into the ID field must not reach the audit log.
+/// What a refused token request records of the key ID it was given: the ID if it is one,
+/// never anything else — a secret pasted into the ID field must not reach the audit log.
 fn presented_key_id(s: &str) -> String {
-    if s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if is_canonical_key_id(s) {
         s.to_string()
     } else {
         "<not an access key ID>".into()
     }
 }
 
-impl Console {
-    fn sign(&self, payload: &str) -> Vec<u8> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.token_key).expect("HMAC takes any key length");
-        mac.update(payload.as_bytes());
-        mac.finalize().into_bytes().to_vec()
-    }
+/// Lowercase hex of `bytes` (the `hex` crate's `encode` goes a char at a time; this runs on
+/// every token issue).
+fn lower_hex(bytes: &[u8]) -> String {
+    let mut text = vec![0u8; bytes.len() * 2];
+    hex::encode_to_slice(bytes, &mut text).expect("twice as many hex digits as bytes");
+    String::from_utf8(text).expect("hex digits are ASCII")
+}
 
+fn micros(at: DateTime<Utc>) -> u64 {
+    u64::try_from(at.timestamp_micros()).unwrap_or(0)
+}
+
+impl Console {
     /// What a key currently stands for, or why it cannot be used. One message for every
     /// reason, so a caller learns nothing about which part was wrong.
-    fn key_standing(
-        &self,
-        key: &AccessKey,
-        method: TokenMethod,
-    ) -> Result<(String, bool, Project, ProjectRole)> {
-        let unusable = || Error::Auth("the access key is invalid, expired or wrong".into());
-        if key.status != KeyStatus::Active || TokenMethod::of(key.kind) != method {
+    fn key_standing(&self, key: AccessKey) -> Result<Standing> {
+        let unusable = || Error::Auth(UNUSABLE_KEY.into());
+        if key.status != KeyStatus::Active {
             return Err(unusable());
         }
         let project: Project = self
             .store
             .get(Table::Projects, &key.project_id)?
             .ok_or_else(unusable)?;
-        match &key.owner {
+        let (principal_name, from_service_account, org_role, role) = match &key.owner {
             Owner::User(uid) => {
                 let user = self.user_by_id(uid).map_err(|_| unusable())?;
                 let role = self.project_role(&key.project_id, uid)?.ok_or_else(unusable)?;
-                Ok((user.email, false, project, role))
+                (user.email, false, user.org_role, role)
             }
             Owner::ServiceAccount(sa_id) => {
                 let sa = self.get_service_account(sa_id)?.ok_or_else(unusable)?;
                 if sa.status != SaStatus::Active {
                     return Err(unusable());
                 }
-                Ok((sa.name.clone(), true, project, sa.role()))
+                (sa.name.clone(), true, None, sa.role())
             }
-        }
-    }
-
-    fn token_info(
-        &self,
-        key: &AccessKey,
-        issued_at: DateTime<Utc>,
-        method: TokenMethod,
-    ) -> Result<TokenInfo> {
-        let (principal_name, from_service_account, project, role) = self.key_standing(key, method)?;
-        Ok(TokenInfo {
-            method,
-            key_id: key.id.clone(),
-            key_name: key.name.clone(),
-            principal_id: key.owner.id().into(),
+        };
+        Ok(Standing {
+            key,
             principal_name,
             from_service_account,
-            project_id: project.id,
-            project_name: project.name,
+            org_role,
+            project,
             role,
+        })
+    }
+
+    /// The standing of `key_id` as of now: remembered for this write generation, else read.
+    fn standing(&self, key_id: &str) -> Result<Arc<Standing>> {
+        // Read the generation before the records: a write that lands in between makes the
+        // memo entry stale at once.
+        let generation = self.store.generation();
+        if let Some(standing) = self.tokens.remembered(key_id, generation) {
+            return Ok(standing);
+        }
+        let key = self
+            .store
+            .get::<AccessKey>(Table::Keys, key_id)?
+            .ok_or_else(|| Error::Auth(UNUSABLE_KEY.into()))?;
+        self.standing_of(key, generation)
+    }
+
+    /// The standing of a key record read at `generation` (read before the record was).
+    fn standing_of(&self, key: AccessKey, generation: u64) -> Result<Arc<Standing>> {
+        if let Some(standing) = self.tokens.remembered(&key.id, generation) {
+            return Ok(standing);
+        }
+        let standing = Arc::new(self.key_standing(key)?);
+        self.tokens.remember(generation, Arc::clone(&standing));
+        Ok(standing)
+    }
+
+    fn token_info(&self, standing: &Standing, issued_at: DateTime<Utc>) -> TokenInfo {
+        TokenInfo {
+            method: TokenMethod::of(standing.key.kind),
+            key_id: standing.key.id.clone(),
+            key_name: standing.key.name.clone(),
+            principal_id: standing.key.owner.id().into(),
+            principal_name: standing.principal_name.clone(),
+            from_service_account: standing.from_service_account,
+            org_role: standing.org_role,
+            project_id: standing.project.id.clone(),
+            project_name: standing.project.name.clone(),
+            role: standing.role,
             issued_at,
             expires_at: issued_at + Duration::hours(self.config.limits.token_hours),
-        })
+        }
     }
 
     /// Exchanges an IAM access key ID and secret for a token. Unknown ID, wrong secret,
     /// expired key and inactive service account are refused alike, after the same work.
     pub fn issue_token(&self, key_id: &str, secret_text: &str) -> Result<IssuedToken> {
-        let key = self.store.get::<AccessKey>(Table::Keys, key_id)?;
+        let generation = self.store.generation();
+        let key = if is_canonical_key_id(key_id) {
+            self.store.get::<AccessKey>(Table::Keys, key_id)?
+        } else {
+            None
+        };
         let secret_ok = match &key {
             Some(key) => secret::matches(secret_text, &key.secret_digest),
             None => {
@@ -210,42 +507,49 @@ impl Console {
         };
         let now = self.now();
         let standing = match key {
-            Some(key) if secret_ok => self.token_info(&key, now, TokenMethod::ApplicationCredential),
-            _ => Err(Error::Auth("the access key is invalid, expired or wrong".into())),
+            Some(key) if secret_ok && key.kind == KeyKind::Iam => self.standing_of(key, generation),
+            _ => Err(Error::Auth(UNUSABLE_KEY.into())),
         };
-        let info = match standing {
-            Ok(info) => info,
+        let standing = match standing {
+            Ok(standing) => standing,
             Err(e @ Error::Auth(_)) => {
-                let stranger = Actor {
-                    principal: Principal::System,
-                    via: Via::Token {
-                        project_id: String::new(),
-                    },
-                    label: format!("access key {}", presented_key_id(key_id)),
-                };
-                self.audit_token_event(
-                    &stranger,
+                let shown = presented_key_id(key_id);
+                self.tally(
+                    &format!("access key {shown}"),
+                    false,
+                    "token",
                     "token.issue",
-                    &presented_key_id(key_id),
-                    &format!("refused: {}", e.message()),
+                    shown,
+                    format!("refused: {}", e.message()),
                 )?;
                 return Err(e);
             }
             Err(e) => return Err(e),
         };
-        self.audit_token_event(&info.actor(), "token.issue", &info.key_id, "ok")?;
+        let info = self.token_info(&standing, now);
+        let actor = info.actor();
+        self.tally(
+            &actor.label,
+            actor.user_id().is_some(),
+            actor.via_label(),
+            "token.issue",
+            info.key_id.clone(),
+            "ok".into(),
+        )?;
         Ok(self.mint_token(info))
     }
 
     /// Signs a token for what `info` says, issued at `info.issued_at`.
     pub(super) fn mint_token(&self, info: TokenInfo) -> IssuedToken {
-        let nonce = hex::encode(self.random_bytes::<16>());
+        let nonce = lower_hex(&self.random_bytes::<16>());
         let payload = format!(
-            "{TOKEN_PREFIX}.{}.{}.{nonce}",
+            "{TOKEN_VERSION}.{}.{}.{}.{:016x}.{nonce}",
+            info.method.tag(),
             info.key_id,
-            info.issued_at.timestamp_micros()
+            info.project_id,
+            micros(info.issued_at),
         );
-        let token = format!("{payload}.{}", hex::encode(self.sign(&payload)));
+        let token = format!("{payload}.{}", self.tokens.sign(&payload));
         tracing::trace!(key = %info.key_id, principal = %info.principal_id, "token issued");
         IssuedToken {
             token: Secret::new(token),
@@ -256,7 +560,11 @@ impl Console {
     /// What a token from the S3 key `key` stands for now (`ec2credential`), or the one refusal
     /// for a key that no longer stands.
     pub(super) fn ec2_token_info(&self, key: &AccessKey) -> Result<TokenInfo> {
-        self.token_info(key, self.now(), TokenMethod::Ec2Credential)
+        if key.kind != KeyKind::S3 {
+            return Err(Error::Auth(UNUSABLE_KEY.into()));
+        }
+        let standing = self.standing_of(key.clone(), self.store.generation())?;
+        Ok(self.token_info(&standing, self.now()))
     }
 
     /// Checks a token presented as a caller's credential (`X-Auth-Token`). A token from an S3
@@ -270,6 +578,27 @@ impl Console {
             ));
         }
         Ok(info)
+    }
+
+    /// Checks a token for a signed-in actor of the management API or the CLI: its own
+    /// principal's tokens, or any token for an Org Admin (Keystone's
+    /// `service_admin_or_token_subject`, as `validate_token_for` for the token API).
+    pub fn verify_token_for(&self, actor: &Actor, token: &str) -> Result<TokenInfo> {
+        let info = self.validate_token(token)?;
+        let own = match &actor.principal {
+            Principal::User(id) | Principal::ServiceAccount(id) => id == &info.principal_id,
+            _ => false,
+        };
+        let org_admin = match &actor.principal {
+            Principal::User(uid) => self.user_by_id(uid)?.org_role == Some(OrgRole::Admin),
+            _ => false,
+        };
+        if own || org_admin {
+            return Ok(info);
+        }
+        let e = Error::Denied("checking another principal's token requires Org Admin".into());
+        self.record_refusal(actor, "token.verify", &info.key_id, &e)?;
+        Err(e)
     }
 
     /// Issues a token for the key called `name` that belongs to `principal_id` (a user ID or a
@@ -290,97 +619,285 @@ impl Console {
         self.issue_token(key_id.as_deref().unwrap_or(""), secret_text)
     }
 
-    /// Token issues are audited without waiting for a flush: they change nothing, sled writes
-    /// them out within half a second, and the token API must not wait on the disk per request.
-    fn audit_token_event(&self, actor: &Actor, action: &str, target: &str, outcome: &str) -> Result<()> {
-        audit::append_alone(self, actor, action, target, outcome)
+    /// Checks a token and says what it stands for now. A token already validated at the
+    /// store's current write generation is only checked against the clock again.
+    pub fn validate_token(&self, token: &str) -> Result<TokenInfo> {
+        let generation = self.store.generation();
+        let remembered = lock(&self.tokens.validations).get(token, generation);
+        if let Some(info) = remembered {
+            return if self.within_lifetime(info.issued_at) {
+                Ok((*info).clone())
+            } else {
+                Err(Error::Auth(INVALID_TOKEN.into()))
+            };
+        }
+        let info = self.check_token(token)?;
+        lock(&self.tokens.validations).put(token.to_string(), generation, Arc::new(info.clone()));
+        Ok(info)
     }
 
-    /// Checks a token and says what it stands for now.
-    pub fn validate_token(&self, token: &str) -> Result<TokenInfo> {
-        let invalid = || Error::Auth("the token is invalid or has expired".into());
-        let parts: Vec<&str> = token.split('.').collect();
-        let [prefix, key_id, issued, _nonce, mac] = parts[..] else {
-            return Err(invalid());
-        };
-        if prefix != TOKEN_PREFIX {
+    /// Whether a token issued at `issued_at` is within its lifetime now (with five minutes of
+    /// leeway for a clock that was behind when it was issued).
+    fn within_lifetime(&self, issued_at: DateTime<Utc>) -> bool {
+        let now = self.now();
+        now < issued_at + Duration::hours(self.config.limits.token_hours)
+            && issued_at <= now + Duration::minutes(5)
+    }
+
+    /// The whole check: spelling, signature, lifetime, revocation, and the key's standing.
+    fn check_token(&self, token: &str) -> Result<TokenInfo> {
+        let invalid = || Error::Auth(INVALID_TOKEN.into());
+        let parsed = ParsedToken::parse(token).ok_or_else(invalid)?;
+        if !self.tokens.verify(&parsed) {
             return Err(invalid());
         }
-        let payload = &token[..token.len() - mac.len() - 1];
-        let presented = hex::decode(mac).map_err(|_| invalid())?;
-        if !bool::from(self.sign(payload).ct_eq(&presented)) {
-            return Err(invalid());
-        }
-        let issued_at = issued
-            .parse::<i64>()
+        let issued_at = i64::try_from(parsed.issued_micros)
             .ok()
             .and_then(|us| Utc.timestamp_micros(us).single())
             .ok_or_else(invalid)?;
-        let now = self.now();
-        if now >= issued_at + Duration::hours(self.config.limits.token_hours)
-            || issued_at > now + Duration::minutes(5)
-        {
+        if !self.within_lifetime(issued_at) {
             return Err(invalid());
         }
         if self
             .store
-            .get::<DateTime<Utc>>(Table::RevokedTokens, &secret::digest(token))?
+            .get::<DateTime<Utc>>(Table::RevokedTokens, &parsed.revocation_key())?
             .is_some()
         {
             return Err(invalid());
         }
-        let key = self
-            .store
-            .get::<AccessKey>(Table::Keys, key_id)?
-            .ok_or_else(invalid)?;
-        self.token_info(&key, issued_at, TokenMethod::of(key.kind))
-            .map_err(|e| match e {
-                Error::Auth(_) => invalid(),
-                other => other,
-            })
+        let standing = self.standing(parsed.subject).map_err(|e| match e {
+            Error::Auth(_) => invalid(),
+            other => other,
+        })?;
+        // The key's project is the scope it was issued for, and its kind the method; a key
+        // never moves nor changes kind, so anything else was never issued here.
+        if parsed.scope != Some(standing.project.id.as_str())
+            || TokenMethod::of(standing.key.kind) != parsed.method
+        {
+            return Err(invalid());
+        }
+        Ok(self.token_info(&standing, issued_at))
+    }
+
+    /// Validates `subject` on behalf of `caller`, as Keystone's `identity:validate_token`
+    /// policy does (`service_admin_or_token_subject`): a token may check itself and the other
+    /// tokens of its own principal; another principal's token needs an Org Admin. An invalid
+    /// subject is `NotFound` whoever asks (as Keystone, which reads the token before judging).
+    pub fn validate_token_for(&self, caller: &TokenInfo, subject: &str) -> Result<TokenInfo> {
+        let info = self.validate_token(subject).map_err(|e| match e {
+            Error::Auth(_) => Error::NotFound(INVALID_TOKEN.into()),
+            other => other,
+        })?;
+        if info.principal_id == caller.principal_id || caller.org_role == Some(OrgRole::Admin) {
+            return Ok(info);
+        }
+        let refusal = Error::Denied(
+            "validating another principal's token needs an Org Admin's token; a token may check only its own principal's tokens"
+                .into(),
+        );
+        let actor = caller.actor();
+        self.tally(
+            &actor.label,
+            actor.user_id().is_some(),
+            actor.via_label(),
+            "token.validate",
+            info.key_id.clone(),
+            format!("refused: {}", refusal.message()),
+        )?;
+        Err(refusal)
+    }
+
+    /// Whether `actor` holds `ManageMembers` in `project_id` — the read-only twin of the
+    /// transactional check, for revocation, which writes one record outside any transaction.
+    fn may_manage_members(&self, actor: &Actor, project_id: &str) -> Result<bool> {
+        let (org, project) = match (&actor.principal, &actor.via) {
+            (Principal::User(uid), Via::Token { project_id: scope }) => {
+                self.user_by_id(uid)
+                    .map_err(|_| Error::Auth("your user no longer exists".into()))?;
+                let role = if scope == project_id {
+                    self.project_role(project_id, uid)?
+                } else {
+                    None
+                };
+                (None, role)
+            }
+            (Principal::User(uid), _) => {
+                let user = self
+                    .user_by_id(uid)
+                    .map_err(|_| Error::Auth("your user no longer exists".into()))?;
+                (user.org_role, self.project_role(project_id, uid)?)
+            }
+            (Principal::ServiceAccount(sa_id), _) => (
+                None,
+                (project_of(sa_id) == Some(project_id)).then_some(ProjectRole::Member),
+            ),
+            (Principal::Operator | Principal::System, _) => (None, None),
+        };
+        Ok(access::allows(org, project, Permission::ManageMembers))
     }
 
     /// Revokes a token. Its own holder may revoke it, and so may whoever manages the members
-    /// of its project.
+    /// of its project. The revocation is one record, written and flushed on its own: no
+    /// multi-table transaction (sled 0.34 keeps memory for every one until it closes).
     pub fn revoke_token(&self, actor: &Actor, token: &str) -> Result<TokenInfo> {
         let info = self.validate_token(token)?;
-        let digest = secret::digest(token);
+        let parsed = ParsedToken::parse(token).ok_or_else(|| Error::Auth(INVALID_TOKEN.into()))?;
         let holder = match &actor.principal {
             Principal::User(id) | Principal::ServiceAccount(id) => id == &info.principal_id,
             _ => false,
         };
-        self.change(actor, "token.revoke", &info.key_id, |tx| {
-            if !holder {
-                self.require(
-                    tx,
-                    actor,
-                    Some(&info.project_id),
-                    Permission::ManageMembers,
-                    "revoking another principal's token",
-                )?;
-            }
-            tx.put(Table::RevokedTokens, &digest, &info.expires_at)
-        })?;
+        if !holder && !self.may_manage_members(actor, &info.project_id)? {
+            let refusal = Error::Denied(format!(
+                "revoking another principal's token needs {} in its project",
+                access::who_may(Permission::ManageMembers)
+            ));
+            self.tally(
+                &actor.label,
+                actor.user_id().is_some(),
+                actor.via_label(),
+                "token.revoke",
+                info.key_id.clone(),
+                format!("refused: {}", refusal.message()),
+            )?;
+            return Err(refusal);
+        }
+        let at = self.now();
+        let mut revocation = Batch::default();
+        revocation.put(&parsed.revocation_key(), &info.expires_at);
+        self.store.apply(Table::RevokedTokens, revocation)?;
+        let seq = audit::append_alone(self, actor, "token.revoke", &info.key_id, "ok")?;
+        self.flush()?;
+        tracing::debug!(actor = %actor.label, key = %info.key_id, "token revoked");
+        self.feed.publish(Change {
+            seq,
+            at,
+            actor: actor.label.clone(),
+            action: "token.revoke".into(),
+            target: info.key_id.clone(),
+        });
+        let last = self.tokens.last_prune_micros.load(Ordering::Relaxed);
+        if at.timestamp_micros().saturating_sub(last) >= PRUNE_EVERY_SECONDS * 1_000_000 {
+            self.prune_revocations()?;
+        }
         Ok(info)
     }
 
-    /// Checks a token for a signed-in actor: its own principal's tokens, or any token for an
-    /// Org Admin (Keystone's `service_admin_or_token_subject`).
-    pub fn verify_token_for(&self, actor: &Actor, token: &str) -> Result<TokenInfo> {
-        let info = self.validate_token(token)?;
-        let own = match &actor.principal {
-            Principal::User(id) | Principal::ServiceAccount(id) => id == &info.principal_id,
-            _ => false,
+    /// Removes the revocation records of tokens that have expired anyway; returns how many.
+    /// The server calls this on a timer; revoking calls it at most once a minute.
+    pub fn prune_revocations(&self) -> Result<usize> {
+        let now = self.now();
+        self.tokens
+            .last_prune_micros
+            .store(now.timestamp_micros(), Ordering::Relaxed);
+        let cutoff = micros(now - Duration::hours(self.config.limits.token_hours));
+        Ok(self
+            .store
+            .remove_before(Table::RevokedTokens, &revocation_key_prefix(cutoff))?)
+    }
+
+    /// Revocation records kept (each names a token that has not expired yet, once pruned).
+    pub fn revocation_count(&self) -> usize {
+        self.store.record_count(Table::RevokedTokens)
+    }
+
+    /// Counts one token event toward its audit record; writes the tallies out when full.
+    pub(super) fn tally(
+        &self,
+        actor: &str,
+        by_user: bool,
+        via: &'static str,
+        action: &'static str,
+        target: String,
+        outcome: String,
+    ) -> Result<()> {
+        let key = TallyKey {
+            actor: actor.to_string(),
+            by_user,
+            via,
+            action,
+            target,
+            outcome,
         };
-        let org_admin = match &actor.principal {
-            Principal::User(uid) => self.user_by_id(uid)?.org_role == Some(super::OrgRole::Admin),
-            _ => false,
+        let now = self.now();
+        let full = {
+            let mut tallies = self.tokens.tallies.lock().unwrap_or_else(|p| p.into_inner());
+            tallies.entry(key).and_modify(|t| t.count += 1).or_insert(Tally {
+                first_at: now,
+                count: 1,
+            });
+            tallies.len() >= TALLY_MAX
         };
-        if own || org_admin {
-            return Ok(info);
+        if full {
+            self.write_token_audit()?;
         }
-        let e = Error::Denied("checking another principal's token requires Org Admin".into());
-        self.record_refusal(actor, "token.verify", &info.key_id, &e)?;
-        Err(e)
+        Ok(())
+    }
+
+    /// A token issue refused because the key ID (or key name) named has spent its budget of
+    /// failed attempts; counted into one audit record per key and window.
+    pub fn record_throttled_key(&self, key_id: &str) -> Result<()> {
+        let shown = presented_key_id(key_id);
+        self.tally(
+            &format!("access key {shown}"),
+            false,
+            "token",
+            "token.issue",
+            shown,
+            "refused: too many failed attempts for this access key; throttled".into(),
+        )
+    }
+
+    /// A token issue refused because the client's address has spent its budget of failed
+    /// attempts; counted into one audit record per address and window.
+    pub fn record_throttled_client(&self, address: &str) -> Result<()> {
+        self.tally(
+            &format!("client {address}"),
+            false,
+            "token",
+            "token.issue",
+            address.to_string(),
+            "refused: too many failed attempts from this address; throttled".into(),
+        )
+    }
+
+    /// Writes the counted token events out as audit records (not flushed: they are not
+    /// changes; the next flush, or sled's own within half a second, makes them durable).
+    pub fn write_token_audit(&self) -> Result<()> {
+        let tallies = std::mem::take(&mut *self.tokens.tallies.lock().unwrap_or_else(|p| p.into_inner()));
+        for (key, tally) in tallies {
+            // The outcome says the count too, so every face that shows outcomes shows it.
+            let outcome = if tally.count == 1 {
+                key.outcome
+            } else {
+                format!(
+                    "{} ({} times from {})",
+                    key.outcome,
+                    tally.count,
+                    tally.first_at.format("%H:%M:%S UTC")
+                )
+            };
+            audit::append_counted(
+                self,
+                tally.first_at,
+                &key.actor,
+                key.by_user,
+                key.via,
+                key.action,
+                &key.target,
+                &outcome,
+                tally.count,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The last token tallies are written when the console closes, so a CLI `token issue` leaves
+/// its audit record like any other.
+impl Drop for Console {
+    fn drop(&mut self) {
+        if let Err(e) = self.write_token_audit() {
+            tracing::error!(error = %e, "could not write the last token audit records");
+        }
     }
 }

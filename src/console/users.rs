@@ -352,7 +352,7 @@ impl Console {
                 Ok(outcome)
             })
             .map_err(Error::from)?;
-        self.store.flush()?;
+        self.flush()?;
         self.audit_appended();
         outcome
     }

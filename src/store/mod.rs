@@ -11,6 +11,7 @@ mod private;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use serde::de::DeserializeOwned;
@@ -393,6 +394,8 @@ pub struct Store {
     /// Held by every transaction and every `exclusive` body, so a read-modify-write outside a
     /// transaction (a counter beside a batch) cannot interleave with one inside.
     writer: Mutex<()>,
+    /// Bumped after every write that lands (see `generation`).
+    generation: AtomicU64,
     _lock: DirLock,
 }
 
@@ -445,6 +448,7 @@ impl Store {
             initialized,
             upgrading_from: None,
             writer: Mutex::new(()),
+            generation: AtomicU64::new(0),
             _lock: lock,
         };
         store.upgrading_from = store.check_schema()?;
@@ -585,6 +589,7 @@ impl Store {
             }
             .map_err(sled_error)?;
         }
+        self.wrote(table);
         Ok(())
     }
 
@@ -597,7 +602,11 @@ impl Store {
                 None => writes.remove(key.as_bytes()),
             }
         }
-        self.trees[table as usize].apply_batch(writes).map_err(sled_error)
+        self.trees[table as usize]
+            .apply_batch(writes)
+            .map_err(sled_error)?;
+        self.wrote(table);
+        Ok(())
     }
 
     /// Runs `body` as one all-or-nothing transaction over every table. It may run more than once
@@ -618,10 +627,60 @@ impl Store {
             })
         });
         match result {
-            Ok(v) => Ok(v),
+            Ok(v) => {
+                self.generation.fetch_add(1, Ordering::AcqRel);
+                Ok(v)
+            }
             Err(TransactionError::Abort(Err(e))) => Err(TxError::Abort(e)),
             Err(TransactionError::Abort(Ok(corrupt))) => Err(TxError::Storage(corrupt)),
             Err(TransactionError::Storage(e)) => Err(TxError::Storage(sled_error(e))),
+        }
+    }
+
+    /// Removes every record whose key sorts before `end`, a slice at a time (a large backlog
+    /// is never held in memory at once); returns how many.
+    pub fn remove_before(&self, table: Table, end: &str) -> Result<usize, StoreError> {
+        let tree = &self.trees[table as usize];
+        let mut removed = 0;
+        loop {
+            let keys: Vec<sled::IVec> = tree
+                .range(..end.as_bytes())
+                .keys()
+                .take(1024)
+                .collect::<Result<_, _>>()
+                .map_err(sled_error)?;
+            if keys.is_empty() {
+                break;
+            }
+            for key in &keys {
+                tree.remove(key).map_err(sled_error)?;
+            }
+            removed += keys.len();
+        }
+        if removed > 0 {
+            self.wrote(table);
+        }
+        Ok(removed)
+    }
+
+    /// The number of records in `table`. It walks the table: for small ones only (revocations
+    /// of unexpired tokens, in tests and figures).
+    pub fn record_count(&self, table: Table) -> usize {
+        self.trees[table as usize].len()
+    }
+
+    /// A number that changes after every write that lands outside the audit log. Whoever
+    /// derives something from the records may keep it while the generation it read *before*
+    /// reading them is still current: every write method here must end with `wrote()`.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Nothing is derived from the audit log, so its appends (many, on the token API's hot
+    /// path) leave what was derived from the rest current.
+    fn wrote(&self, table: Table) {
+        if table != Table::Audit {
+            self.generation.fetch_add(1, Ordering::AcqRel);
         }
     }
 
