@@ -105,34 +105,22 @@ const W: Cell = Some(Want::Works);
 const NO: Cell = None;
 const RESTRICTED: Cell = Some(Want::Refused(
     403,
-    "a token made from an IAM access key may not manage credentials",
+    "an IAM-key token is restricted",
     "not allowed",
 ));
-const NOT_FOUND: Cell = Some(Want::Refused(404, "no such ID", ""));
-const NOT_YOURS: Cell = Some(Want::Refused(403, "not its own, and not an Org Admin", ""));
-const LIST_ALL: Cell = Some(Want::Refused(
-    403,
-    "listing every project is for an Org Admin",
-    "",
-));
-const NO_ROLE: Cell = Some(Want::Refused(401, "the user holds no role in that project", ""));
+const NOT_FOUND: Cell = Some(Want::Refused(404, "unknown ID", ""));
+const NOT_YOURS: Cell = Some(Want::Refused(403, "not its own; Org Admin only", ""));
+const LIST_ALL: Cell = Some(Want::Refused(403, "Org Admin only", ""));
+const NO_ROLE: Cell = Some(Want::Refused(401, "no role in that project", ""));
 const WRONG_PASSWORD: Cell = Some(Want::Refused(401, "wrong password", ""));
-const ROLE_NOT_HELD: Cell = Some(Want::Refused(403, "the user does not hold that role", "role"));
+const ROLE_NOT_HELD: Cell = Some(Want::Refused(403, "a role the user does not hold", "role"));
 const UNRESTRICTED: Cell = Some(Want::Refused(
     400,
-    "`unrestricted` keys are refused, never accepted and ignored",
+    "`unrestricted` is not offered",
     "unrestricted",
 ));
-const ACCESS_RULES: Cell = Some(Want::Refused(
-    400,
-    "access rules are refused, never accepted and ignored",
-    "access",
-));
-const OTHER_SCOPE: Cell = Some(Want::Refused(
-    403,
-    "the project does not match the token's scope",
-    "scope",
-));
+const ACCESS_RULES: Cell = Some(Want::Refused(400, "access rules are not offered", "access"));
+const OTHER_SCOPE: Cell = Some(Want::Refused(403, "not the token's project", "scope"));
 const UNSUPPORTED: Cell = Some(Want::Refused(401, "unsupported auth method", ""));
 
 /// One call, as the table shows it, with its outcome per principal and client (CLI, SDK,
@@ -184,8 +172,8 @@ const CALLS: &[Call] = &[
     Call {
         id: "token.revoke",
         what: "revoke a token",
-        cli: "token revoke TOKEN",
-        wants: &[(Owner, [W, NO, W]), (Reader, [NO, NO, W]), (Sa, [NO, NO, W])],
+        cli: "",
+        wants: &[(Owner, [NO, NO, W]), (Reader, [NO, NO, W]), (Sa, [NO, NO, W])],
     },
     Call {
         id: "auth.by_name.user_id",
@@ -202,8 +190,8 @@ const CALLS: &[Call] = &[
     Call {
         id: "auth.unsupported",
         what: "authenticate with a method the replica does not offer (TOTP)",
-        cli: "--os-auth-type v3totp token issue",
-        wants: &[(Owner, [UNSUPPORTED, UNSUPPORTED, UNSUPPORTED])],
+        cli: "",
+        wants: &[(Owner, [NO, UNSUPPORTED, UNSUPPORTED])],
     },
     Call {
         id: "discovery",
@@ -219,9 +207,9 @@ const CALLS: &[Call] = &[
     },
     Call {
         id: "appcred.list.name",
-        what: "list by `?name=`, and by an unknown name (empty)",
+        what: "list by `?name=`, and by an unknown name (empty; openstacksdk filters on its side)",
         cli: "",
-        wants: &[(Owner, [NO, W, W]), (Reader, [NO, W, W]), (Sa, [NO, W, W])],
+        wants: &[(Owner, [NO, NO, W]), (Reader, [NO, NO, W]), (Sa, [NO, NO, W])],
     },
     Call {
         id: "appcred.show.id",
@@ -268,8 +256,8 @@ const CALLS: &[Call] = &[
     Call {
         id: "ec2.list",
         what: "list EC2 credentials (S3 access keys)",
-        cli: "ec2 credentials list",
-        wants: &[(Owner, [W, NO, W]), (Reader, [NO, NO, W]), (Sa, [NO, NO, W])],
+        cli: "",
+        wants: &[(Owner, [NO, NO, W]), (Reader, [NO, NO, W]), (Sa, [NO, NO, W])],
     },
     Call {
         id: "ec2.show",
@@ -323,7 +311,7 @@ const CALLS: &[Call] = &[
         id: "project.show",
         what: "show the token's project",
         cli: "project show PROJECT_ID",
-        wants: &[(Owner, [W, W, W]), (Reader, [NO, W, W]), (Sa, [W, W, W])],
+        wants: &[(Owner, [W, W, W]), (Reader, [NO, W, W]), (Sa, [NO, W, W])],
     },
     Call {
         id: "project.show.other",
@@ -348,8 +336,8 @@ const CALLS: &[Call] = &[
     Call {
         id: "project.list.mine",
         what: "list one's own projects",
-        cli: "project list --my-projects",
-        wants: &[(Owner, [NO, W, W]), (Reader, [W, W, W]), (Sa, [NO, W, W])],
+        cli: "",
+        wants: &[(Owner, [NO, W, W]), (Reader, [NO, W, W]), (Sa, [NO, W, W])],
     },
     Call {
         id: "role_assignment.list.mine",
@@ -506,12 +494,21 @@ fn describe_want(want: Want) -> String {
 }
 
 fn describe_seen(seen: &Seen) -> String {
-    if seen.ok {
-        return "it worked".into();
+    let message: String = seen
+        .message
+        .chars()
+        .take(160)
+        .collect::<String>()
+        .replace('|', "/");
+    match (seen.ok, seen.status) {
+        (true, _) => "it worked".into(),
+        (false, Some(status)) => format!("{status} ({message})"),
+        (false, None) => match message.strip_prefix("check failed: ") {
+            Some(why) => format!("a wrong answer ({why})"),
+            None if message.is_empty() => "a failure the client gave no reason for".into(),
+            None => format!("a failure without an HTTP status ({message})"),
+        },
     }
-    let status = seen.status.map_or("no HTTP status".into(), |s| s.to_string());
-    let message: String = seen.message.chars().take(160).collect();
-    format!("{status} ({})", message.replace('|', "/"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -592,55 +589,44 @@ enum Auth<'a> {
         password: &'a str,
         project: &'a str,
     },
-    Totp {
-        email: &'a str,
-    },
 }
 
 impl Openstack {
     fn auth_args(&self, auth: &Auth) -> Vec<String> {
-        let mut args: Vec<String> = vec!["--os-identity-api-version".into(), "3".into()];
-        let mut push = |pairs: &[(&str, &str)]| {
-            for (flag, value) in pairs {
-                args.push(flag.to_string());
-                args.push(value.to_string());
-            }
-        };
-        match auth {
-            Auth::Key { id, secret } => push(&[
-                ("--os-auth-url", &self.url),
+        let url = self.url.as_str();
+        let pairs: Vec<(&str, &str)> = match *auth {
+            Auth::Key { id, secret } => vec![
+                ("--os-auth-url", url),
                 ("--os-auth-type", "v3applicationcredential"),
                 ("--os-application-credential-id", id),
                 ("--os-application-credential-secret", secret),
-            ]),
-            Auth::KeyByName { name, secret, email } => push(&[
-                ("--os-auth-url", &self.url),
+            ],
+            Auth::KeyByName { name, secret, email } => vec![
+                ("--os-auth-url", url),
                 ("--os-auth-type", "v3applicationcredential"),
                 ("--os-application-credential-name", name),
                 ("--os-application-credential-secret", secret),
                 ("--os-username", email),
                 ("--os-user-domain-name", "Default"),
-            ]),
+            ],
             Auth::Password {
                 email,
                 password,
                 project,
-            } => push(&[
-                ("--os-auth-url", &self.url),
+            } => vec![
+                ("--os-auth-url", url),
                 ("--os-auth-type", "password"),
                 ("--os-username", email),
                 ("--os-password", password),
                 ("--os-user-domain-name", "Default"),
                 ("--os-project-name", project),
                 ("--os-project-domain-name", "Default"),
-            ]),
-            Auth::Totp { email } => push(&[
-                ("--os-auth-url", &self.url),
-                ("--os-auth-type", "v3totp"),
-                ("--os-username", email),
-                ("--os-user-domain-name", "Default"),
-                ("--os-passcode", "123456"),
-            ]),
+            ],
+        };
+        let mut args: Vec<String> = vec!["--os-identity-api-version".into(), "3".into()];
+        for (flag, value) in pairs {
+            args.push(flag.into());
+            args.push(value.into());
         }
         args
     }
@@ -657,14 +643,11 @@ impl Openstack {
                 cmd.env_remove(name);
             }
         }
-        let out = cmd
-            .env("HOME", &self.home)
+        cmd.env("HOME", &self.home)
             .env("XDG_CONFIG_HOME", &self.home)
             .args(auth_args)
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("the openstack CLI runs");
+            .args(args);
+        let out = output_within(cmd, None, CLI_TIMEOUT);
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         let value = serde_json::from_str(&stdout).unwrap_or(Value::Null);
@@ -684,6 +667,41 @@ impl Openstack {
         };
         (seen, value)
     }
+}
+
+/// One `openstack` command may take this long (a debug server, a loaded machine).
+const CLI_TIMEOUT: Duration = Duration::from_secs(90);
+/// One principal's scripts may take this long.
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Runs `cmd` with `stdin`, killing it after `limit`: a hung server fails the call instead of
+/// the whole suite hanging.
+fn output_within(mut cmd: Command, stdin: Option<&str>, limit: Duration) -> std::process::Output {
+    let mut child = cmd
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?} does not start: {e}"));
+    if let Some(text) = stdin {
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    let id = child.id();
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if finished.recv_timeout(limit).is_err() {
+            // Still running: end it (by its own process ID), so that wait_with_output returns.
+            let _ = Command::new("kill").args(["-9", &id.to_string()]).status();
+        }
+    });
+    let out = child.wait_with_output().unwrap();
+    let _ = done.send(());
+    let _ = watchdog.join();
+    out
 }
 
 /// The HTTP status in a failed `openstack` command's message: keystoneclient's
@@ -1037,21 +1055,9 @@ fn scripts(venv: &Path, setup: &Setup, who: Who, record: &Record) {
 }
 
 fn run_python(venv: &Path, script: &Path, context: &Value, who: Who, record: &Record) {
-    let mut child = Command::new(venv.join("bin/python"))
-        .arg(script)
-        .env("HOME", std::env::temp_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(context.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = Command::new(venv.join("bin/python"));
+    cmd.arg(script).env("HOME", std::env::temp_dir());
+    let out = output_within(cmd, Some(&context.to_string()), SCRIPT_TIMEOUT);
     let results: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
         panic!(
             "{} did not finish for {}:\n{}",
@@ -1084,10 +1090,6 @@ fn cli_owner_key(os: &Openstack, s: &Setup, record: &Record) {
         "token.issue",
         checked(seen, expect_field(&issued, "project_id", &s.data_lake)),
     );
-    let token = field(&issued, "id");
-    if !token.is_empty() {
-        add("token.revoke", os.run(&auth, &["token", "revoke", token]).0);
-    }
     let (seen, listed) = os.run(&auth, &["application", "credential", "list", "-f", "json"]);
     let has_key = listed
         .as_array()
@@ -1128,8 +1130,6 @@ fn cli_owner_key(os: &Openstack, s: &Setup, record: &Record) {
     );
     add("appcred.create", seen);
     undo_app_cred(os, &auth, &made);
-    let (seen, _) = os.run(&auth, &["ec2", "credentials", "list", "-f", "json"]);
-    add("ec2.list", seen);
     let (seen, shown) = os.run(&auth, &["ec2", "credentials", "show", &s.owner_s3, "-f", "json"]);
     add(
         "ec2.show",
@@ -1197,10 +1197,6 @@ fn cli_owner_key(os: &Openstack, s: &Setup, record: &Record) {
     add(
         "auth.by_name.user_name",
         checked(seen, expect_field(&issued, "user_id", &s.owner_id)),
-    );
-    add(
-        "auth.unsupported",
-        os.run(&Auth::Totp { email: OWNER }, &["token", "issue"]).0,
     );
     // Last: a restricted token may not delete even its own key (by name, as typed).
     add(
@@ -1390,20 +1386,6 @@ fn cli_reader(os: &Openstack, s: &Setup, record: &Record) {
     undo_app_cred(os, &auth, &made);
     add("user.show.other", os.run(&auth, &["user", "show", &s.admin_id]).0);
     add("project.list", os.run(&auth, &["project", "list"]).0);
-    let (seen, listed) = os.run(&auth, &["project", "list", "--my-projects", "-f", "json"]);
-    let names: Vec<&str> = listed
-        .as_array()
-        .map(|l| l.iter().map(|p| field(p, "Name")).collect())
-        .unwrap_or_default();
-    add(
-        "project.list.mine",
-        checked(
-            seen,
-            (names == ["web-shop"])
-                .then_some(())
-                .ok_or(format!("listed {names:?}")),
-        ),
-    );
     let (seen, listed) = os.run(
         &auth,
         &[
@@ -1486,11 +1468,6 @@ fn cli_sa(os: &Openstack, s: &Setup, record: &Record) {
         "appcred.delete",
         os.run(&auth, &["application", "credential", "delete", "ci-pipeline"])
             .0,
-    );
-    let (seen, project) = os.run(&auth, &["project", "show", &s.web_shop, "-f", "json"]);
-    add(
-        "project.show",
-        checked(seen, expect_field(&project, "name", "web-shop")),
     );
     let (seen, listed) = os.run(
         &auth,

@@ -172,20 +172,23 @@ def ksc_nocatalog():
 
 observe("token.validate.nocatalog", "ksc", ksc_nocatalog)
 
-second_session = ks_session.Session(auth=key_auth())
+try:
+    # A second token of the same key (when issuing fails, token.issue says so).
+    sibling = ks_session.Session(auth=key_auth()).get_token()
+except Exception:  # noqa: BLE001
+    sibling = None
 
 
 def ksc_sibling():
-    other = second_session.get_token()
-    access = k.tokens.validate(other)
+    access = k.tokens.validate(sibling)
     check(access.user_id == UID, f"validated as {access.user_id}")
-    audit_ids = k.tokens.get_token_data(other)["token"]["audit_ids"]
+    audit_ids = k.tokens.get_token_data(sibling)["token"]["audit_ids"]
     check(first is None or audit_ids != first["audit_ids"],
           f"two tokens share audit_ids {audit_ids}")
-    return other
 
 
-sibling = observe("token.validate.sibling", "ksc", ksc_sibling)
+if sibling:
+    observe("token.validate.sibling", "ksc", ksc_sibling)
 observe("token.validate.foreign", "ksc", lambda: k.tokens.validate(ctx["foreign_token"]))
 
 
@@ -221,13 +224,6 @@ observe("appcred.list", "sdk", sdk_list)
 observe("appcred.list", "ksc", ksc_list)
 
 
-def sdk_list_name():
-    found = [c.id for c in conn.identity.application_credentials(UID, name=KEY["name"])]
-    check(found == [KEY["id"]], f"?name={KEY['name']} gave {found}")
-    none = list(conn.identity.application_credentials(UID, name="no-such-key"))
-    check(none == [], f"?name=no-such-key gave {len(none)} keys")
-
-
 def ksc_list_name():
     found = [c.id for c in k.application_credentials.list(name=KEY["name"])]
     check(found == [KEY["id"]], f"?name={KEY['name']} gave {found}")
@@ -235,7 +231,6 @@ def ksc_list_name():
     check(none == [], f"?name=no-such-key gave {len(none)} keys")
 
 
-observe("appcred.list.name", "sdk", sdk_list_name)
 observe("appcred.list.name", "ksc", ksc_list_name)
 
 
