@@ -119,7 +119,7 @@ const UNRESTRICTED: Cell = Some(Want::Refused(
     "`unrestricted` is not offered",
     "unrestricted",
 ));
-const ACCESS_RULES: Cell = Some(Want::Refused(400, "access rules are not offered", "access"));
+const ACCESS_RULES: Cell = Some(Want::Refused(400, "access rules are not offered", "rule"));
 const OTHER_SCOPE: Cell = Some(Want::Refused(403, "not the token's project", "scope"));
 const UNSUPPORTED: Cell = Some(Want::Refused(401, "unsupported auth method", ""));
 
