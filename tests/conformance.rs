@@ -1626,8 +1626,10 @@ fn the_openstack_clients_make_every_identity_call_an_iam_key_user_makes() {
 
     let observations = Mutex::new(Observations::new());
     let record = Record(&observations);
-    // Five independent runs on three threads: each principal's scripts and CLI calls touch
-    // only that principal's keys (the owner's CLI has a key and a project of its own).
+    // Six independent runs on three threads (taken from the end, longest first): each touches
+    // only its principal's keys and limits — the owner's CLI runs with a key in data-lake and a
+    // password token in ml-lab, its scripts in web-shop; the reader's scripts and CLI share a
+    // project, so they run one after the other.
     type Job<'a> = Box<dyn FnOnce() + Send + 'a>;
     let jobs: Mutex<Vec<Job>> = Mutex::new(vec![
         Box::new(|| cli_sa(&os, &s, &record)),
