@@ -691,7 +691,7 @@ fn keys_have_hex_ids_and_secrets_of_at_least_256_bits_and_tokens_last_12_hours()
     assert!(!t.info.from_service_account);
     let st = org.token(&sa_key);
     assert!(st.info.from_service_account);
-    assert_eq!(st.info.role, ProjectRole::Member);
+    assert_eq!(st.info.role, Some(ProjectRole::Member));
     assert!(org.c().issue_token(&user_key.key.id, "not-the-secret").is_err());
 
     org.clock.advance(Duration::hours(12) - Duration::seconds(1));

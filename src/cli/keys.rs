@@ -156,7 +156,7 @@ fn token_json(info: &TokenInfo) -> Value {
         "service_account": info.from_service_account,
         "project_id": info.project_id,
         "project_name": info.project_name,
-        "role": info.role.label(),
+        "role": info.role.map(|r| r.label()),
         "issued_at": info.issued_at,
         "expires_at": info.expires_at,
     })
@@ -169,8 +169,15 @@ fn token_fields(info: &TokenInfo) -> String {
             format!("{} ({})", info.principal_name, info.principal_id),
         ),
         ("Project", format!("{} ({})", info.project_name, info.project_id)),
-        ("Role", info.role.label().into()),
-        ("Access key", format!("{} ({})", info.key_name, info.key_id)),
+        ("Role", info.role.map_or("none (unscoped)", |r| r.label()).into()),
+        (
+            "Access key",
+            if info.key_id.is_empty() {
+                "none (a password token)".to_string()
+            } else {
+                format!("{} ({})", info.key_name, info.key_id)
+            },
+        ),
         ("Issued at", local_time(&info.issued_at)),
         ("Expires at", local_time(&info.expires_at)),
     ])
