@@ -87,6 +87,7 @@ pub(super) fn key_json(k: &KeyView) -> Value {
         "project_name": k.project_name,
         "created_at": k.created_at,
         "status": status_label(k.status),
+        "role": k.role.map(|r| r.label()),
     });
     if let Some(id) = &k.id {
         value["id"] = json!(id);
@@ -101,6 +102,7 @@ pub(super) fn key_rows(keys: &[KeyView]) -> Vec<Vec<String>> {
                 k.name.clone(),
                 k.id.clone().unwrap_or_else(|| k.id_hint.clone()),
                 k.project_name.clone().unwrap_or_default(),
+                k.role.map_or("-", |r| r.label()).into(),
                 k.description.clone(),
                 local_time(&k.created_at),
                 status_label(k.status).into(),
@@ -141,6 +143,7 @@ pub(super) fn show_new_key(out: Output, new: &NewKeyView) -> Result<String> {
             new.key.name,
             fields(&[
                 (id_label, new.key.id.clone().unwrap_or_default()),
+                ("Role", new.key.role.map_or("-", |r| r.label()).into()),
                 ("Secret access key", new.secret.expose().to_string())
             ])
         )
@@ -205,6 +208,7 @@ pub fn credential(ctx: &mut Context, out: Output, cmd: CredentialCmd) -> Result<
                         "NAME",
                         id_header,
                         "PROJECT",
+                        "ROLE",
                         "DESCRIPTION",
                         "CREATED AT",
                         "STATUS",

@@ -343,6 +343,12 @@ impl Component for Credentials {
                 ("Project", r.project.clone()),
                 ("Project ID", k.project_id.clone()),
                 ("Description", k.description.clone()),
+                (
+                    "Role",
+                    k.role
+                        .map_or("none (its owner holds no role there)", |r| r.label())
+                        .into(),
+                ),
                 ("Status", key_status(k.status).into()),
                 ("Created at", date(ctx.dates, &k.created_at)),
                 (
