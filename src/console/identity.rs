@@ -37,6 +37,18 @@ fn forbidden(rule: &str) -> Error {
     ))
 }
 
+/// What a refusal records of a user ID sent from outside: the ID if it is one (a user's or a
+/// service account's), one shared name otherwise — never arbitrary text, which could be a
+/// password pasted into the wrong field.
+fn shown_user_id(user_id: &str) -> &str {
+    let user = user_id.len() == 32 && user_id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if user || parse_sa_id(user_id).is_ok() {
+        user_id
+    } else {
+        "<not a user ID>"
+    }
+}
+
 fn is_org_admin(caller: &TokenInfo) -> bool {
     caller.org_role == Some(OrgRole::Admin)
 }
@@ -45,7 +57,7 @@ impl Console {
     /// `GET /users/{id}`: the caller's own principal; anyone for an Org Admin.
     pub fn identity_user(&self, caller: &TokenInfo, user_id: &str) -> Result<IdentityUser> {
         let actor = caller.actor();
-        self.guard(&actor, "identity.user.read", user_id, || {
+        self.guard(&actor, "identity.user.read", shown_user_id(user_id), || {
             if caller.principal_id == user_id || is_org_admin(caller) {
                 Ok(())
             } else {
@@ -126,7 +138,7 @@ impl Console {
         self.guard(
             &caller.actor(),
             "identity.role_assignment.list",
-            user_id.unwrap_or(""),
+            user_id.map_or("", shown_user_id),
             || {
                 if is_org_admin(caller) || user_id == Some(caller.principal_id.as_str()) {
                     Ok(())
