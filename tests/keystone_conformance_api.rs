@@ -789,6 +789,23 @@ async fn the_identity_reads_every_client_makes() {
     )
     .await;
 
+    // The user list (the clients' fallback after a refused read by ID): Org Admin only.
+    let message = refused(
+        server.get(&viewer_token, &format!("/users?name={owner}")).await,
+        StatusCode::FORBIDDEN,
+        "user list",
+    )
+    .await;
+    assert!(message.contains("identity:list_users"), "{message}");
+    let named = json_of(
+        server.get(&owner_token, &format!("/users?name={VIEWER}")).await,
+        StatusCode::OK,
+        "by name",
+    )
+    .await;
+    assert_eq!(named["users"].as_array().map(Vec::len), Some(1), "{named}");
+    assert_eq!(named["users"][0]["id"], json!(viewer));
+
     // Projects: one the principal holds a role in; the list for an Org Admin only.
     let project = json_of(
         server.get(&viewer_token, &format!("/projects/{web_shop}")).await,

@@ -259,6 +259,16 @@ pub fn domain(base: &str) -> Value {
 
 /// `GET /users/{id}`: Keystone's user; a service account has no e-mail.
 pub fn user(user: &IdentityUser, base: &str) -> Value {
+    json!({"user": user_value(user, base)})
+}
+
+/// `GET /users`.
+pub fn users(users: &[IdentityUser], base: &str) -> Value {
+    let list: Vec<Value> = users.iter().map(|u| user_value(u, base)).collect();
+    json!({"users": list, "links": collection_links(&format!("{base}/users"))})
+}
+
+fn user_value(user: &IdentityUser, base: &str) -> Value {
     let mut value = json!({
         "id": user.id,
         "name": user.name,
@@ -271,7 +281,7 @@ pub fn user(user: &IdentityUser, base: &str) -> Value {
     if let Some(email) = &user.email {
         value["email"] = json!(email);
     }
-    json!({"user": value})
+    value
 }
 
 /// `GET /role_assignments`; `include_names` adds the names of the role, user and project.

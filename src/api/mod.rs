@@ -437,6 +437,20 @@ async fn get_user(
     Ok(Json(body::user(&user, &base_url(&headers))))
 }
 
+/// `GET /users` (Org Admin), with Keystone's `?name=` filter; the clients fall back to it
+/// when a user named by ID cannot be read, so a non-admin gets Keystone's 403 here too.
+async fn list_users(
+    State(api): State<Api>,
+    Query(params): Params,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let who = caller(&api, &headers)?;
+    let users = api
+        .console
+        .identity_users(&who, params.get("name").map(String::as_str))?;
+    Ok(Json(body::users(&users, &base_url(&headers))))
+}
+
 /// `POST /users/{id}/password`: one's own, with the original password, under the CLI's
 /// rules; every password token and sign-in session of the user ends.
 async fn change_password(
@@ -831,6 +845,7 @@ fn router(api: Api, limits: &ServerLimits) -> Router {
         .route("/identity/v3/projects", get(list_projects))
         .route("/identity/v3/projects/{project_id}", get(get_project))
         .route("/identity/v3/role_assignments", get(list_role_assignments))
+        .route("/identity/v3/users", get(list_users))
         .route(users, get(get_user))
         .route(&format!("{users}/password"), post(change_password))
         .route(&format!("{users}/projects"), get(user_projects))

@@ -85,6 +85,42 @@ impl Console {
         })
     }
 
+    /// `GET /users`: every principal (users and service accounts), for an Org Admin only (as
+    /// Keystone's admin-only `identity:list_users`); `name` keeps the one of that name.
+    pub fn identity_users(&self, caller: &TokenInfo, name: Option<&str>) -> Result<Vec<IdentityUser>> {
+        self.guard(&caller.actor(), "identity.user.list", "", || {
+            if is_org_admin(caller) {
+                Ok(())
+            } else {
+                Err(forbidden("identity:list_users"))
+            }
+        })?;
+        let users = self
+            .store
+            .scan::<super::User>(Table::Users, "")?
+            .into_iter()
+            .map(|(_, user)| IdentityUser {
+                id: user.id,
+                name: user.email.clone(),
+                email: Some(user.email),
+                enabled: true,
+            });
+        let accounts = self
+            .store
+            .scan::<ServiceAccount>(Table::ServiceAccounts, "")?
+            .into_iter()
+            .map(|(_, sa)| IdentityUser {
+                id: sa.id(),
+                name: sa.name.clone(),
+                email: None,
+                enabled: sa.status == super::SaStatus::Active,
+            });
+        Ok(users
+            .chain(accounts)
+            .filter(|u| name.is_none_or(|name| u.name == name))
+            .collect())
+    }
+
     /// `GET /projects/{id}`: a project the caller's principal holds a role in; any for an Org
     /// Admin. An unknown ID is not found whoever asks (Keystone reads the target first).
     pub fn identity_project(&self, caller: &TokenInfo, project_id: &str) -> Result<Project> {
