@@ -2075,7 +2075,7 @@ async fn unknown_path_is_404() {
         "/identity/v2.0/tokens",
         "/",
         "/identity/v3/auth/tokens/extra",
-        "/identity/v3/users",
+        "/identity/v3/groups",
     ] {
         let response = server
             .client
