@@ -1445,3 +1445,62 @@ fn a_deletion_request_is_service_project_deletion() {
     }
     snap(&mut h, "request_deletion_detailed_type");
 }
+
+/// A console whose server is out of reach keeps what it shows, read-only: a change is refused
+/// with the reason and nothing is done; when the server is back, it reloads and works again.
+#[test]
+fn an_offline_console_keeps_its_screen_read_only_until_the_server_is_back() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    go(&mut h, "projects");
+    let before = h.render(120, 40);
+    h.send(Msg::Offline("connection refused".into()));
+    assert!(h
+        .app
+        .log
+        .iter()
+        .any(|e| e.text.contains("out of reach (connection refused)")));
+    assert_eq!(
+        h.render(120, 40).lines().nth(4),
+        before.lines().nth(4),
+        "the table stays"
+    );
+
+    h.keys(&["c"]);
+    h.type_text("offline-proj");
+    h.keys(&["Tab"]);
+    h.type_text("오프라인");
+    h.keys(&["Enter"]);
+    assert!(
+        h.app
+            .log
+            .iter()
+            .any(|e| e.text.starts_with("Nothing was done: the server is out of reach")),
+        "the change is refused with the reason"
+    );
+    h.keys(&["Esc"]);
+    let names = |w: &World| -> Vec<String> {
+        w.console
+            .list_projects(&w.actor(OWNER))
+            .unwrap()
+            .into_iter()
+            .map(|v| v.project.name)
+            .collect()
+    };
+    assert!(
+        !names(&world).contains(&"offline-proj".to_string()),
+        "nothing was done"
+    );
+
+    h.send(Msg::Online);
+    assert!(h.app.log.iter().any(|e| e.text.contains("The server is back")));
+    h.keys(&["c"]);
+    h.type_text("online-proj");
+    h.keys(&["Tab"]);
+    h.type_text("온라인");
+    h.keys(&["Enter"]);
+    assert!(
+        names(&world).contains(&"online-proj".to_string()),
+        "it works again"
+    );
+}

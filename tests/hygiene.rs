@@ -309,10 +309,23 @@ fn no_secret_reaches_the_log_the_database_the_audit_log_or_a_snapshot() {
     assert_eq!(status, 201);
     let sa_token = header(&head, "x-subject-token");
     secrets.push(("API token".into(), sa_token.clone()));
+    let (_, head, _) = http(
+        &addr,
+        "POST",
+        "/identity/v3/auth/tokens",
+        &[],
+        &format!(
+            r#"{{"auth":{{"identity":{{"methods":["application_credential"],"application_credential":{{"id":"{}","secret":"{}"}}}}}}}}"#,
+            iam["id"].as_str().unwrap(),
+            iam["secret"].as_str().unwrap()
+        ),
+    );
+    secrets.push(("dev key token".into(), header(&head, "x-subject-token")));
+    // Credentials are managed with a password token (a key's token may only read them).
+    let (dev_email, dev_password) = dev.unwrap();
     let dev_auth = format!(
-        r#"{{"auth":{{"identity":{{"methods":["application_credential"],"application_credential":{{"id":"{}","secret":"{}"}}}}}}}}"#,
-        iam["id"].as_str().unwrap(),
-        iam["secret"].as_str().unwrap()
+        r#"{{"auth":{{"identity":{{"methods":["password"],"password":{{"user":{{"name":"{dev_email}","domain":{{"id":"default"}},"password":"{dev_password}"}}}}}},"scope":{{"project":{{"id":"{}"}}}}}}}}"#,
+        iam["project_id"].as_str().unwrap()
     );
     let (_, head, body) = http(&addr, "POST", "/identity/v3/auth/tokens", &[], &dev_auth);
     let dev_token = header(&head, "x-subject-token");

@@ -1046,7 +1046,7 @@ fn typed_confirmations_delete_nothing_unless_exact() {
     let owner = fx.actor(OWNER);
     let counter = Cell::new(0u32);
     check(
-        512,
+        256,
         (attempt(DELETE_SA_PHRASE), attempt(DELETE_KEY_PHRASE)),
         |(typed_sa, typed_key)| {
             counter.set(counter.get() + 1);
@@ -1221,7 +1221,7 @@ fn tui_typed_confirmations_delete_nothing_unless_exact() {
     let owner = fx.actor(OWNER);
     let counter = Cell::new(0u32);
     let strategy = (typing(DELETE_SA_PHRASE), typing(DELETE_KEY_PHRASE));
-    check(128, strategy, |(for_sa, for_key)| {
+    check(48, strategy, |(for_sa, for_key)| {
         counter.set(counter.get() + 1);
         let name = format!("tui-{}", counter.get());
         let sa = fx
@@ -1382,7 +1382,7 @@ fn key_storms_never_panic_at_any_size() {
         "credentials",
     ]);
     check(
-        1024,
+        64,
         (who, start, any::<bool>(), size(), storm()),
         |(who, start, unlocked, (w, ht), events)| {
             // Earlier storms may have removed the user (Users › d › y): then sign-in it is.

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use kc_console::console::{
     AccessKey, Actor, Config, Console, Error, FixedClock, InquiryDraft, InquiryKind, InquiryState,
-    IssuedToken, KeyKind, KeyStatus, Limits, NewKey, OrgRole, Project, ProjectRole, SaStatus, SeededEntropy,
-    ServiceAccount, User,
+    IssuedToken, KeyKind, KeyStatus, Limits, NewKey, OrgRole, PasswordUser, Project, ProjectRole, SaStatus,
+    SeededEntropy, ServiceAccount, User,
 };
 use kc_console::store::Table;
 use tempfile::TempDir;
@@ -691,7 +691,7 @@ fn keys_have_hex_ids_and_secrets_of_at_least_256_bits_and_tokens_last_12_hours()
     assert!(!t.info.from_service_account);
     let st = org.token(&sa_key);
     assert!(st.info.from_service_account);
-    assert_eq!(st.info.role, ProjectRole::Member);
+    assert_eq!(st.info.role, Some(ProjectRole::Member));
     assert!(org.c().issue_token(&user_key.key.id, "not-the-secret").is_err());
 
     org.clock.advance(Duration::hours(12) - Duration::seconds(1));
@@ -1192,12 +1192,26 @@ fn rule_7_a_service_account_token_can_never_manage_keys_or_service_accounts() {
         });
     }
 
-    // The refusal is about the service account's token: a Project Admin's own token may do it.
-    let admin = org
+    // The refusal is about the service account's token: a Project Admin's own password token
+    // may do it. The owner's key token may manage service accounts but not mint keys: a key's
+    // token is restricted (Keystone's application credentials), whoever holds it.
+    let key_actor = org
         .c()
         .validate_token(org.token(&user_key).token.expose())
         .unwrap()
         .actor();
+    let by_key = org
+        .c()
+        .create_service_account(&key_actor, "web-shop", "by-key", "")
+        .unwrap();
+    refused(&org, &key_actor, "Denied", |c| {
+        c.create_sa_key(&key_actor, &by_key.id(), "k", "")
+    });
+    let issued = org
+        .c()
+        .issue_password_token(PasswordUser::Email(OWNER_EMAIL), OWNER_PW, Some("web-shop"))
+        .unwrap();
+    let admin = org.c().validate_token(issued.token.expose()).unwrap().actor();
     let made = org
         .c()
         .create_service_account(&admin, "web-shop", "by-token", "")

@@ -118,7 +118,7 @@ async fn ec2tokens(State(api): State<Api>, headers: HeaderMap, request: Body) ->
             "the token is not a valid header",
         )
     })?;
-    let mut response = Json(body::token(&issued.info, &base_url(&headers))).into_response();
+    let mut response = Json(body::token(&issued.info, &base_url(&headers), true)).into_response();
     response.headers_mut().insert("x-subject-token", token);
     Ok(response)
 }
@@ -133,5 +133,5 @@ async fn s3tokens(State(api): State<Api>, headers: HeaderMap, request: Body) -> 
         signature: text(&credentials, "signature", MAX_FIELD_BYTES)?,
     };
     let info = api.console.s3_token(&gateway.actor(), &s3)?;
-    Ok(Json(body::token(&info, &base_url(&headers))).into_response())
+    Ok(Json(body::token(&info, &base_url(&headers), true)).into_response())
 }

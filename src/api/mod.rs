@@ -15,21 +15,25 @@ mod ec2tokens;
 mod server;
 mod throttle;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{MatchedPath, Path, State};
+use axum::extract::{MatchedPath, Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
-use crate::console::{Console, Error, KeyKind, Result as ModelResult, TokenInfo};
+use crate::console::{
+    AccessKey, Console, Error, IssuedToken, KeyKind, PasswordUser, Result as ModelResult, TokenInfo,
+    TokenMethod,
+};
 use server::Peer;
 pub use server::ServerLimits;
 pub use throttle::Budget;
@@ -82,8 +86,9 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "the token is invalid or has expired")
     }
 
-    fn throttled(throttled: Throttled) -> ApiError {
+    fn throttled(throttled: Throttled, password: bool) -> ApiError {
         let message = match throttled {
+            Throttled::Key(_) if password => "too many failed attempts for this user; try again later",
             Throttled::Key(_) => "too many failed attempts for this access key; try again later",
             Throttled::Address(_) => "too many failed attempts from your address; try again later",
         };
@@ -133,7 +138,26 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<body::Refusal> for ApiError {
+    fn from(refusal: body::Refusal) -> ApiError {
+        match refusal {
+            body::Refusal::Bad(m) => ApiError::new(StatusCode::BAD_REQUEST, m),
+            body::Refusal::Unauthorized(m) => ApiError::new(StatusCode::UNAUTHORIZED, m),
+            body::Refusal::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, m),
+        }
+    }
+}
+
 type ApiResult<T> = Result<T, ApiError>;
+
+/// The query of a request, as pairs (a name given without a value, `?nocatalog`, is there
+/// with an empty value). The request target is bounded before routing (`bounds`).
+type Params = Query<HashMap<String, String>>;
+
+/// Whether the token body should leave out the catalog (`?nocatalog`, as keystoneauth asks).
+fn without_catalog(params: &HashMap<String, String>) -> bool {
+    params.contains_key("nocatalog")
+}
 
 /// Runs a model call that writes (and so flushes) off the async workers.
 async fn blocking<T: Send + 'static>(
@@ -212,31 +236,53 @@ async fn version(headers: HeaderMap) -> Json<Value> {
     Json(body::version(&base_url(&headers)))
 }
 
+/// `GET /identity/`: Keystone's root answers 300 with its versions.
+async fn versions(headers: HeaderMap) -> Response {
+    (
+        StatusCode::MULTIPLE_CHOICES,
+        Json(body::versions(&base_url(&headers))),
+    )
+        .into_response()
+}
+
 async fn issue_token(
     State(api): State<Api>,
     Extension(Peer(peer)): Extension<Peer>,
+    Query(params): Params,
     headers: HeaderMap,
     request: Body,
 ) -> ApiResult<Response> {
     let request = json_body(&headers, request).await?;
-    let credential = body::application_credential_request(&request)
-        .map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, m))?;
-    let throttle_key = credential.by.throttle_key();
+    let presented = body::token_request(&request)?;
+    let (throttle_key, password) = match &presented {
+        body::Presented::ApplicationCredential(c) => (c.by.throttle_key(), false),
+        body::Presented::Password(p) => (p.throttle_key(), true),
+    };
     if let Err(throttled) = api.throttle.admit(Some(&throttle_key), peer.ip()) {
-        record_throttled(&api, throttled, &credential.by, peer)?;
-        return Err(ApiError::throttled(throttled));
+        record_throttled(&api, throttled, &presented, peer)?;
+        return Err(ApiError::throttled(throttled, password));
     }
-    let issued = match &credential.by {
-        body::CredentialRef::Id(id) => api.console.issue_token(id, &credential.secret),
-        body::CredentialRef::Name { name, user_id } => {
-            api.console.issue_token_by_name(user_id, name, &credential.secret)
+    let issued = match presented {
+        body::Presented::ApplicationCredential(credential) => issue_for_key(&api, &credential),
+        body::Presented::Password(presented) => {
+            // argon2 takes tens of milliseconds: off the async workers.
+            let console = Arc::clone(&api.console);
+            tokio::task::spawn_blocking(move || {
+                let user = match &presented.user {
+                    body::OwnerRef::Id(id) => PasswordUser::Id(id),
+                    body::OwnerRef::Name(name) => PasswordUser::Email(name),
+                };
+                console.issue_password_token(user, &presented.password, presented.project.as_deref())
+            })
+            .await
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("internal error: {e}")))?
         }
     };
     let issued = match issued {
         Ok(issued) => issued,
         Err(e @ Error::Auth(_)) => {
             return Err(match api.throttle.failed(Some(&throttle_key), peer.ip()) {
-                Some(throttled) => ApiError::throttled(throttled),
+                Some(throttled) => ApiError::throttled(throttled, password),
                 None => e.into(),
             })
         }
@@ -248,26 +294,53 @@ async fn issue_token(
             "the token is not a valid header",
         )
     })?;
+    let base = base_url(&headers);
     let mut response = (
         StatusCode::CREATED,
-        Json(body::token(&issued.info, &base_url(&headers))),
+        Json(body::token(&issued.info, &base, !without_catalog(&params))),
     )
         .into_response();
     response.headers_mut().insert("x-subject-token", token);
     Ok(response)
 }
 
-/// Counts a throttled issue into the audit log (one record per key or address and window).
+/// An application credential by ID, or by name and owner (a user by ID or e-mail, or a
+/// service account by ID). An owner named but unknown gets the same refusal, after the same
+/// work, as a wrong secret.
+fn issue_for_key(api: &Api, credential: &body::PresentedCredential) -> ModelResult<IssuedToken> {
+    match &credential.by {
+        body::CredentialRef::Id(id) => api.console.issue_token(id, &credential.secret),
+        body::CredentialRef::Name { name, owner } => {
+            let owner_id = match owner {
+                body::OwnerRef::Id(id) => id.clone(),
+                body::OwnerRef::Name(user_name) => api
+                    .console
+                    .user_by_email(user_name)
+                    .map_or_else(|_| user_name.clone(), |user| user.id),
+            };
+            api.console
+                .issue_token_by_name(&owner_id, name, &credential.secret)
+        }
+    }
+}
+
+/// Counts a throttled issue into the audit log (one record per key, user or address and
+/// window).
 fn record_throttled(
     api: &Api,
     throttled: Throttled,
-    by: &body::CredentialRef,
+    presented: &body::Presented,
     peer: SocketAddr,
 ) -> ApiResult<()> {
-    let recorded = match (throttled, by) {
+    let recorded = match (throttled, presented) {
         (Throttled::Address(_), _) => api.console.record_throttled_client(&peer.ip().to_string()),
-        (Throttled::Key(_), body::CredentialRef::Id(id)) => api.console.record_throttled_key(id),
-        (Throttled::Key(_), body::CredentialRef::Name { .. }) => api.console.record_throttled_key(""),
+        (Throttled::Key(_), body::Presented::ApplicationCredential(c)) => match &c.by {
+            body::CredentialRef::Id(id) => api.console.record_throttled_key(id),
+            body::CredentialRef::Name { .. } => api.console.record_throttled_key(""),
+        },
+        (Throttled::Key(_), body::Presented::Password(p)) => match &p.user {
+            body::OwnerRef::Id(user) | body::OwnerRef::Name(user) => api.console.record_throttled_user(user),
+        },
     };
     recorded.map_err(ApiError::from)
 }
@@ -280,7 +353,12 @@ fn subject_token(headers: &HeaderMap) -> ApiResult<&str> {
 
 /// `GET`/`HEAD /auth/tokens`: 404 for an invalid subject, 403 for another principal's token
 /// unless the caller is an Org Admin (the model's `validate_token_for`).
-async fn validate_token(State(api): State<Api>, method: Method, headers: HeaderMap) -> ApiResult<Response> {
+async fn validate_token(
+    State(api): State<Api>,
+    method: Method,
+    Query(params): Params,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let who = caller(&api, &headers)?;
     let token = subject_token(&headers)?;
     let info = if header_text(&headers, "x-auth-token") == Some(token) {
@@ -295,7 +373,7 @@ async fn validate_token(State(api): State<Api>, method: Method, headers: HeaderM
     let mut response = if method == Method::HEAD {
         StatusCode::OK.into_response()
     } else {
-        Json(body::token(&info, &base_url(&headers))).into_response()
+        Json(body::token(&info, &base_url(&headers), !without_catalog(&params))).into_response()
     };
     if let Ok(value) = HeaderValue::from_str(token) {
         response.headers_mut().insert("x-subject-token", value);
@@ -315,10 +393,141 @@ async fn revoke_token(State(api): State<Api>, headers: HeaderMap) -> ApiResult<S
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The projects a token may be exchanged for: a password token's user's, or the one project
+/// of a key's token.
 async fn auth_projects(State(api): State<Api>, headers: HeaderMap) -> ApiResult<Json<Value>> {
     let who = caller(&api, &headers)?;
-    let project = api.console.find_project(&who.project_id)?;
-    Ok(Json(body::projects(&[project], &base_url(&headers))))
+    let projects = match (who.method, who.scope()) {
+        (TokenMethod::Password, _) => api.console.principal_projects(&who.actor())?,
+        (_, Some(project)) => vec![api.console.find_project(project)?],
+        (_, None) => Vec::new(),
+    };
+    Ok(Json(body::projects(
+        &projects,
+        &base_url(&headers),
+        "/auth/projects",
+    )))
+}
+
+/// `GET /auth/catalog`: the catalog of a project-scoped token.
+async fn auth_catalog(State(api): State<Api>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    let who = caller(&api, &headers)?;
+    if who.scope().is_none() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "A project-scoped token is required to produce a service catalog.",
+        ));
+    }
+    Ok(Json(body::catalog_body(&base_url(&headers))))
+}
+
+/// `GET /domains/default`: the one domain, for any valid token.
+async fn default_domain(State(api): State<Api>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    caller(&api, &headers)?;
+    Ok(Json(body::domain(&base_url(&headers))))
+}
+
+async fn get_user(
+    State(api): State<Api>,
+    Path(user_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let who = caller(&api, &headers)?;
+    let user = api.console.identity_user(&who, &user_id)?;
+    Ok(Json(body::user(&user, &base_url(&headers))))
+}
+
+/// `GET /users` (Org Admin), with Keystone's `?name=` filter; the clients fall back to it
+/// when a user named by ID cannot be read, so a non-admin gets Keystone's 403 here too.
+async fn list_users(
+    State(api): State<Api>,
+    Query(params): Params,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let who = caller(&api, &headers)?;
+    let users = api
+        .console
+        .identity_users(&who, params.get("name").map(String::as_str))?;
+    Ok(Json(body::users(&users, &base_url(&headers))))
+}
+
+/// `POST /users/{id}/password`: one's own, with the original password, under the CLI's
+/// rules; every password token and sign-in session of the user ends.
+async fn change_password(
+    State(api): State<Api>,
+    Path(user_id): Path<String>,
+    headers: HeaderMap,
+    request: Body,
+) -> ApiResult<StatusCode> {
+    let who = acting_for(&api, &headers, &user_id)?;
+    let request = json_body(&headers, request).await?;
+    let (original, new) =
+        body::password_change(&request).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, m))?;
+    blocking(&api, move |console| {
+        console.change_password(&who.actor(), &original, &new)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_project(
+    State(api): State<Api>,
+    Path(project_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let who = caller(&api, &headers)?;
+    let project = api.console.identity_project(&who, &project_id)?;
+    Ok(Json(body::project(&project, &base_url(&headers))))
+}
+
+/// `GET /projects` (Org Admin), with Keystone's `?name=` filter.
+async fn list_projects(
+    State(api): State<Api>,
+    Query(params): Params,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let who = caller(&api, &headers)?;
+    let mut projects = api.console.identity_projects(&who)?;
+    if let Some(name) = params.get("name") {
+        projects.retain(|p| &p.name == name);
+    }
+    Ok(Json(body::projects(&projects, &base_url(&headers), "/projects")))
+}
+
+/// `GET /role_assignments` with `user.id`, `scope.project.id`, `role.id` and
+/// `include_names`. There are no groups, domain or system roles, nor inherited ones: a
+/// filter on those matches nothing, and `effective` lists what is listed anyway.
+async fn list_role_assignments(
+    State(api): State<Api>,
+    Query(params): Params,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let who = caller(&api, &headers)?;
+    let user = params.get("user.id").map(String::as_str);
+    let project = params.get("scope.project.id").map(String::as_str);
+    let mut assignments = api.console.role_assignments(&who, user, project)?;
+    if let Some(role) = params.get("role.id") {
+        assignments.retain(|a| body::role_id(a.role) == role);
+    }
+    let elsewhere = [
+        "group.id",
+        "scope.domain.id",
+        "scope.system",
+        "scope.OS-INHERIT:inherited_to",
+    ];
+    if elsewhere.iter().any(|filter| params.contains_key(*filter)) {
+        assignments.clear();
+    }
+    let include_names = params
+        .get("include_names")
+        .is_some_and(|v| !matches!(v.to_ascii_lowercase().as_str(), "0" | "false" | "no"));
+    Ok(Json(body::role_assignments(
+        &assignments,
+        &base_url(&headers),
+        raw.as_deref().unwrap_or(""),
+        include_names,
+    )))
 }
 
 async fn user_projects(
@@ -328,17 +537,93 @@ async fn user_projects(
 ) -> ApiResult<Json<Value>> {
     let who = acting_for(&api, &headers, &user_id)?;
     let projects = api.console.principal_projects(&who.actor())?;
-    Ok(Json(body::projects(&projects, &base_url(&headers))))
+    Ok(Json(body::projects(
+        &projects,
+        &base_url(&headers),
+        &format!("/users/{user_id}/projects"),
+    )))
 }
 
+/// The caller's keys of `kind`, each with the role its tokens carry now.
+fn keys_with_roles(
+    api: &Api,
+    who: &TokenInfo,
+    kind: KeyKind,
+) -> ApiResult<Vec<(AccessKey, Option<crate::console::ProjectRole>)>> {
+    api.console
+        .list_credentials(&who.actor(), Some(kind))?
+        .into_iter()
+        .map(|key| {
+            let role = api.console.key_role(&key)?;
+            Ok((key, role))
+        })
+        .collect()
+}
+
+/// The caller's key of `kind` with ID `id`; an unknown ID (or one in any but its canonical
+/// spelling) is Keystone's 404, which the clients' find-by-name fallback relies on.
+fn own_key(
+    api: &Api,
+    who: &TokenInfo,
+    kind: KeyKind,
+    id: &str,
+) -> ApiResult<(AccessKey, Option<crate::console::ProjectRole>)> {
+    let what = match kind {
+        KeyKind::Iam => "application credential",
+        KeyKind::S3 => "credential",
+    };
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, format!("Could not find {what}: {id}."));
+    if !crate::console::tokens::is_canonical_key_id(id) {
+        return Err(not_found());
+    }
+    keys_with_roles(api, who, kind)?
+        .into_iter()
+        .find(|(key, _)| key.id == id)
+        .ok_or_else(not_found)
+}
+
+/// The caller's application credentials; `?name=` keeps the one of that exact name.
 async fn list_application_credentials(
     State(api): State<Api>,
     Path(user_id): Path<String>,
+    Query(params): Params,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
     let who = acting_for(&api, &headers, &user_id)?;
-    let keys = api.console.list_credentials(&who.actor(), Some(KeyKind::Iam))?;
-    Ok(Json(body::application_credentials(&keys, &base_url(&headers))))
+    let mut keys = keys_with_roles(&api, &who, KeyKind::Iam)?;
+    if let Some(name) = params.get("name") {
+        keys.retain(|(key, _)| &key.name == name);
+    }
+    Ok(Json(body::application_credentials(
+        &keys,
+        &base_url(&headers),
+        &user_id,
+    )))
+}
+
+/// `GET` (and `HEAD`, which axum answers from it without the body) of one key.
+async fn get_application_credential(
+    State(api): State<Api>,
+    Path((user_id, key_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let who = acting_for(&api, &headers, &user_id)?;
+    let (key, role) = own_key(&api, &who, KeyKind::Iam, &key_id)?;
+    Ok(Json(body::one_application_credential(
+        &key,
+        role,
+        &base_url(&headers),
+    )))
+}
+
+/// The project a token creates keys in: its scope; an unscoped token has none.
+fn creating_in(who: &TokenInfo) -> ApiResult<String> {
+    who.scope().map(str::to_string).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "an unscoped token acts in no project: ask for a token scoped to the project to create the key in",
+        )
+    })
 }
 
 async fn create_application_credential(
@@ -349,14 +634,21 @@ async fn create_application_credential(
 ) -> ApiResult<Response> {
     let who = acting_for(&api, &headers, &user_id)?;
     let request = json_body(&headers, request).await?;
-    let (name, description) =
-        body::new_application_credential(&request).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, m))?;
-    let project = who.project_id.clone();
+    let asked = body::new_application_credential(&request)?;
+    let project = creating_in(&who)?;
     let new = blocking(&api, move |console| {
-        console.create_credential(&who.actor(), KeyKind::Iam, &project, &name, &description)
+        console.create_credential_with_role(
+            &who.actor(),
+            KeyKind::Iam,
+            &project,
+            &asked.name,
+            &asked.description,
+            asked.role,
+        )
     })
     .await?;
-    let value = body::created_application_credential(&new, &base_url(&headers));
+    let role = api.console.key_role(&new.key)?;
+    let value = body::created_application_credential(&new, role, &base_url(&headers));
     Ok((StatusCode::CREATED, Json(value)).into_response())
 }
 
@@ -398,7 +690,17 @@ async fn list_ec2_credentials(
 ) -> ApiResult<Json<Value>> {
     let who = acting_for(&api, &headers, &user_id)?;
     let keys = api.console.list_credentials(&who.actor(), Some(KeyKind::S3))?;
-    Ok(Json(body::ec2_credentials(&keys, &base_url(&headers))))
+    Ok(Json(body::ec2_credentials(&keys, &base_url(&headers), &user_id)))
+}
+
+async fn get_ec2_credential(
+    State(api): State<Api>,
+    Path((user_id, access)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let who = acting_for(&api, &headers, &user_id)?;
+    let (key, _) = own_key(&api, &who, KeyKind::S3, &access)?;
+    Ok(Json(body::one_ec2_credential(&key, &base_url(&headers))))
 }
 
 async fn create_ec2_credential(
@@ -411,6 +713,7 @@ async fn create_ec2_credential(
     let request = json_body(&headers, request).await?;
     let (project, name) =
         body::new_ec2_credential(&request).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, m))?;
+    creating_in(&who)?;
     let new = blocking(&api, move |console| {
         console.create_credential(&who.actor(), KeyKind::S3, &project, &name, "")
     })
@@ -525,6 +828,8 @@ async fn finish(request: axum::extract::Request, next: axum::middleware::Next) -
 fn router(api: Api, limits: &ServerLimits) -> Router {
     let users = "/identity/v3/users/{user_id}";
     Router::new()
+        .route("/identity", get(versions))
+        .route("/identity/", get(versions))
         .route("/identity/v3", get(version))
         .route("/identity/v3/", get(version))
         .route(
@@ -535,6 +840,14 @@ fn router(api: Api, limits: &ServerLimits) -> Router {
                 .delete(revoke_token),
         )
         .route("/identity/v3/auth/projects", get(auth_projects))
+        .route("/identity/v3/auth/catalog", get(auth_catalog))
+        .route("/identity/v3/domains/default", get(default_domain))
+        .route("/identity/v3/projects", get(list_projects))
+        .route("/identity/v3/projects/{project_id}", get(get_project))
+        .route("/identity/v3/role_assignments", get(list_role_assignments))
+        .route("/identity/v3/users", get(list_users))
+        .route(users, get(get_user))
+        .route(&format!("{users}/password"), post(change_password))
         .route(&format!("{users}/projects"), get(user_projects))
         .route(
             &format!("{users}/application_credentials"),
@@ -542,7 +855,7 @@ fn router(api: Api, limits: &ServerLimits) -> Router {
         )
         .route(
             &format!("{users}/application_credentials/{{id}}"),
-            delete(delete_application_credential),
+            get(get_application_credential).delete(delete_application_credential),
         )
         .route(
             &format!("{users}/credentials/OS-EC2"),
@@ -550,7 +863,7 @@ fn router(api: Api, limits: &ServerLimits) -> Router {
         )
         .route(
             &format!("{users}/credentials/OS-EC2/{{access}}"),
-            delete(delete_ec2_credential),
+            get(get_ec2_credential).delete(delete_ec2_credential),
         )
         .merge(ec2tokens::routes())
         .fallback(not_found)

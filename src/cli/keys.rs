@@ -87,6 +87,7 @@ pub(super) fn key_json(k: &KeyView) -> Value {
         "project_name": k.project_name,
         "created_at": k.created_at,
         "status": status_label(k.status),
+        "role": k.role.map(|r| r.label()),
     });
     if let Some(id) = &k.id {
         value["id"] = json!(id);
@@ -101,6 +102,7 @@ pub(super) fn key_rows(keys: &[KeyView]) -> Vec<Vec<String>> {
                 k.name.clone(),
                 k.id.clone().unwrap_or_else(|| k.id_hint.clone()),
                 k.project_name.clone().unwrap_or_default(),
+                k.role.map_or("-", |r| r.label()).into(),
                 k.description.clone(),
                 local_time(&k.created_at),
                 status_label(k.status).into(),
@@ -140,6 +142,7 @@ pub(super) fn show_new_key(out: Output, new: &NewKeyView) -> Result<String> {
             new.key.name,
             fields(&[
                 (id_label, new.key.id.clone().unwrap_or_default()),
+                ("Role", new.key.role.map_or("-", |r| r.label()).into()),
                 ("Secret access key", new.secret.expose().to_string())
             ])
         )
@@ -155,7 +158,7 @@ fn token_json(info: &TokenInfo) -> Value {
         "service_account": info.from_service_account,
         "project_id": info.project_id,
         "project_name": info.project_name,
-        "role": info.role.label(),
+        "role": info.role.map(|r| r.label()),
         "issued_at": info.issued_at,
         "expires_at": info.expires_at,
     })
@@ -168,8 +171,15 @@ fn token_fields(info: &TokenInfo) -> String {
             format!("{} ({})", info.principal_name, info.principal_id),
         ),
         ("Project", format!("{} ({})", info.project_name, info.project_id)),
-        ("Role", info.role.label().into()),
-        ("Access key", format!("{} ({})", info.key_name, info.key_id)),
+        ("Role", info.role.map_or("none (unscoped)", |r| r.label()).into()),
+        (
+            "Access key",
+            if info.key_id.is_empty() {
+                "none (a password token)".to_string()
+            } else {
+                format!("{} ({})", info.key_name, info.key_id)
+            },
+        ),
         ("Issued at", local_time(&info.issued_at)),
         ("Expires at", local_time(&info.expires_at)),
     ])
@@ -197,6 +207,7 @@ pub fn credential(ctx: &mut Context, out: Output, cmd: CredentialCmd) -> Result<
                         "NAME",
                         id_header,
                         "PROJECT",
+                        "ROLE",
                         "DESCRIPTION",
                         "CREATED AT",
                         "STATUS",

@@ -190,6 +190,7 @@ pub fn sa_key(ctx: &mut Context, out: Output, cmd: SaKeyCmd) -> Result<String> {
                         "NAME",
                         "ACCESS KEY ID",
                         "PROJECT",
+                        "ROLE",
                         "DESCRIPTION",
                         "CREATED AT",
                         "STATUS",

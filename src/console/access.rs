@@ -197,6 +197,18 @@ pub fn allows(org: Option<OrgRole>, project: Option<ProjectRole>, permission: Pe
     by_org || by_project
 }
 
+/// The less privileged of two project roles: a key limited to a role, or a token carrying one,
+/// never acts above it, nor above what its owner holds now. (`Ord` runs Admin < Member < Reader.)
+pub fn weaker(a: ProjectRole, b: ProjectRole) -> ProjectRole {
+    a.max(b)
+}
+
+/// Whether holding `held` grants `wanted`: Admin implies Member implies Reader, as Keystone's
+/// default roles imply each other.
+pub fn implies(held: ProjectRole, wanted: ProjectRole) -> bool {
+    held <= wanted
+}
+
 /// Names the roles that hold `permission`, for refusal messages.
 pub fn who_may(permission: Permission) -> String {
     let r = matrix_row(permission);

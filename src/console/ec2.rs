@@ -649,7 +649,7 @@ impl Console {
     /// The project whose S3 keys `caller` may check: a service account's, through its token.
     fn gateway_project(&self, caller: &Actor) -> Result<String> {
         match (&caller.principal, &caller.via) {
-            (Principal::ServiceAccount(_), Via::Token { project_id }) => Ok(project_id.clone()),
+            (Principal::ServiceAccount(_), Via::Token { project_id: Some(project_id), .. }) => Ok(project_id.clone()),
             _ => Err(Error::Denied(
                 "only a service account's token may check S3 signatures (the S3 gateway's own identity, as Keystone's service role), and only for the S3 access keys of its project".into(),
             )),
@@ -730,7 +730,10 @@ impl Console {
     /// project, one shared name otherwise — never an unknown value sent from outside.
     fn failure_target(&self, caller: &Actor, access: &str) -> String {
         let project = match &caller.via {
-            Via::Token { project_id } => project_id.as_str(),
+            Via::Token {
+                project_id: Some(project_id),
+                ..
+            } => project_id.as_str(),
             _ => "",
         };
         let known = access.len() == 32

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::access::Permission;
+use super::access::{Permission, ProjectRole};
 use super::projects::load_project;
 use super::service_accounts::{load_service_account, parse_sa_id, SaStatus};
 use super::{secret, validate, Actor, Console, Error, Principal, Result, Secret, TxResult};
@@ -71,6 +71,10 @@ pub struct AccessKey {
     pub description: String,
     pub created_at: DateTime<Utc>,
     pub status: KeyStatus,
+    /// The role the key was limited to when it was made (Keystone's application credential
+    /// `roles`); none for a key that acts with its owner's role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<ProjectRole>,
     /// SHA-256 of the secret. Never shown; never leaves the model.
     pub(super) secret_digest: String,
     /// An S3 key's secret, sealed for signature checks (see `ec2`); none for IAM keys and for
@@ -88,6 +92,7 @@ impl std::fmt::Debug for AccessKey {
             .field("project_id", &self.project_id)
             .field("name", &self.name)
             .field("status", &self.status)
+            .field("role", &self.role)
             .finish_non_exhaustive()
     }
 }
@@ -110,6 +115,7 @@ struct KeyRequest<'a> {
     kind: KeyKind,
     name: &'a str,
     description: &'a str,
+    role: Option<ProjectRole>,
     limit: usize,
     limit_text: String,
 }
@@ -145,6 +151,16 @@ impl Console {
             .filter(|k| k.kind == kind)
             .map(|k| k.name)
             .collect())
+    }
+
+    /// The role a key's tokens carry now: the lesser of the role it was limited to and its
+    /// owner's role in its project; none when the owner holds no role there any more.
+    pub fn key_role(&self, key: &AccessKey) -> Result<Option<ProjectRole>> {
+        let owner_role = match &key.owner {
+            Owner::User(uid) => self.project_role(&key.project_id, uid)?,
+            Owner::ServiceAccount(sa_id) => self.get_service_account(sa_id)?.map(|sa| sa.role()),
+        };
+        Ok(owner_role.map(|held| key.role.map_or(held, |limit| super::access::weaker(limit, held))))
     }
 
     pub fn access_key(&self, id: &str) -> Result<Option<AccessKey>> {
@@ -191,6 +207,7 @@ impl Console {
             description: request.description.into(),
             created_at: self.now(),
             status: KeyStatus::Active,
+            role: request.role,
             secret_digest: secret::digest(secret.expose()),
             sealed_secret: (request.kind == KeyKind::S3).then(|| self.seal_s3_secret(id, secret.expose())),
         };
@@ -242,6 +259,21 @@ impl Console {
         name: &str,
         description: &str,
     ) -> Result<NewKey> {
+        self.create_credential_with_role(actor, kind, project, name, description, None)
+    }
+
+    /// `create_credential` for a key limited to `role` (Keystone's application credential
+    /// `roles`), which the user must hold in the project (or a role that implies it); `None`
+    /// makes a key that acts with the owner's role.
+    pub fn create_credential_with_role(
+        &self,
+        actor: &Actor,
+        kind: KeyKind,
+        project: &str,
+        name: &str,
+        description: &str,
+        role: Option<ProjectRole>,
+    ) -> Result<NewKey> {
         self.bound_inputs(
             actor,
             &format!("credential.{}.create", kind.tag()),
@@ -257,7 +289,30 @@ impl Console {
         let target = format!("{name} in {}", project.name);
         let taken = || self.key_names(actor.user_id().unwrap_or_default(), kind);
         let key = self.change_with(actor, &action, &target, taken, |tx, taken| {
+            super::users::refuse_restricted(actor)?;
+            if let super::Via::Token { project_id: scope, .. } = &actor.via {
+                if scope.as_deref() != Some(project.id.as_str()) {
+                    return Err(Error::Denied(format!(
+                        "project {} ({}) does not match the token's scope ({}): a token creates keys only in the project it is scoped to",
+                        project.name,
+                        project.id,
+                        scope.as_deref().unwrap_or("unscoped"),
+                    ))
+                    .into());
+                }
+            }
             self.require(tx, actor, Some(&project.id), Permission::OwnCredentials, &format!("creating an {}", kind.label()))?;
+            if let Some(wanted) = role {
+                let (_, held) = self.roles_in(tx, actor, Some(&project.id))?;
+                if !held.is_some_and(|held| super::access::implies(held, wanted)) {
+                    return Err(Error::Denied(format!(
+                        "you do not hold {} in project {}; a key can be limited only to a role you hold there",
+                        wanted.label(),
+                        project.name
+                    ))
+                    .into());
+                }
+            }
             let uid = actor.user_id().ok_or_else(|| Error::Denied("only users have Credentials".into()))?;
             load_project(tx, &project.id)?;
             let request = KeyRequest {
@@ -266,6 +321,7 @@ impl Console {
                 kind,
                 name,
                 description,
+                role,
                 limit,
                 limit_text: format!(
                     "you can create up to {limit} {}s per project, and you have {limit} in {}; delete one first",
@@ -301,6 +357,7 @@ impl Console {
         let owner = actor.user_id().unwrap_or_default().to_string();
         let resolve = || self.resolve_key(&owner, kind, key_ref);
         self.change_with(actor, &action, key_ref, resolve, |tx, resolved| {
+            super::users::refuse_restricted(actor)?;
             if let Principal::ServiceAccount(_) = actor.principal {
                 self.require(
                     tx,
@@ -324,8 +381,8 @@ impl Console {
             if key.owner != Owner::User(uid.into()) || key.kind != kind {
                 return Err(not_found().into());
             }
-            if let super::Via::Token { project_id } = &actor.via {
-                if project_id != &key.project_id {
+            if let super::Via::Token { project_id, .. } = &actor.via {
+                if project_id.as_deref() != Some(key.project_id.as_str()) {
                     return Err(
                         Error::Denied("a token can manage keys only in its own project".into()).into(),
                     );
@@ -372,6 +429,7 @@ impl Console {
                 kind: KeyKind::Iam,
                 name,
                 description,
+                role: None,
                 limit,
                 limit_text: format!(
                     "you can create up to {limit} IAM access keys per service account, and {} has {limit}; delete one first",

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod demo;
 pub mod ec2;
 pub mod feed;
+pub mod identity;
 pub mod inquiries;
 pub mod keys;
 pub mod limits;
@@ -35,6 +36,7 @@ pub use access::{OrgRole, Permission, ProjectRole};
 pub use audit::{AuditEvent, AuditPage};
 pub use ec2::{Ec2Credentials, S3Credentials};
 pub use feed::Change;
+pub use identity::{IdentityUser, RoleAssignment};
 pub use inquiries::{Attachment, Inquiry, InquiryDraft, InquiryKind, InquiryState};
 pub use keys::{AccessKey, KeyKind, KeyStatus, NewKey, Owner};
 pub use limits::Limits;
@@ -43,8 +45,8 @@ pub use projects::{Membership, Project, ProjectView};
 pub use secret::Secret;
 pub use service_accounts::{Agent, SaStatus, ServiceAccount};
 pub use sources::{Clock, Entropy, FixedClock, OsEntropy, SeededEntropy, SystemClock};
-pub use tokens::{IssuedToken, TokenInfo, TokenMethod};
-pub use users::User;
+pub use tokens::{IssuedToken, PasswordUser, TokenInfo, TokenMethod};
+pub use users::{User, RESTRICTED_TOKEN};
 
 /// Why the model refused or failed. Each kind has its exit code in the CLI contract.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,9 +146,13 @@ pub enum Via {
     /// A sign-in session (`kc-console login`, a console's sign-in), which stands for the
     /// password it was opened with.
     Session,
-    /// An API token, which confines the actor to the token's project.
+    /// An API token, which confines the actor to the token's project (none for an unscoped
+    /// token) and to the role it carries there, and says how it was earned: a token from an
+    /// application credential is restricted (it may not manage credentials).
     Token {
-        project_id: String,
+        project_id: Option<String>,
+        method: TokenMethod,
+        role: Option<ProjectRole>,
     },
     Setup,
 }

@@ -131,7 +131,12 @@ impl Console {
     /// scoped to it.
     pub(super) fn can_view_project(&self, actor: &Actor, project_id: &str) -> Result<bool> {
         Ok(match (&actor.principal, &actor.via) {
-            (Principal::User(_), Via::Token { project_id: scope }) => scope == project_id,
+            (
+                Principal::User(_),
+                Via::Token {
+                    project_id: scope, ..
+                },
+            ) => scope.as_deref() == Some(project_id),
             (Principal::User(uid), _) => {
                 self.user_by_id(uid)?.org_role.is_some() || self.project_role(project_id, uid)?.is_some()
             }

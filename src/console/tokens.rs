@@ -60,6 +60,7 @@ use super::feed::Change;
 use super::keys::{AccessKey, KeyKind, KeyStatus, Owner};
 use super::projects::Project;
 use super::service_accounts::{project_of, SaStatus};
+use super::users::User;
 use super::{audit, secret, Actor, Console, Entropy, Error, Principal, Result, Secret, Via};
 use crate::store::{Batch, Store, StoreError, Table};
 
@@ -89,6 +90,8 @@ pub enum TokenMethod {
     ApplicationCredential,
     /// An AWS signature made with an S3 access key (`ec2tokens`).
     Ec2Credential,
+    /// A user's e-mail and console password (Keystone's `password`).
+    Password,
 }
 
 impl TokenMethod {
@@ -96,6 +99,7 @@ impl TokenMethod {
         match self {
             TokenMethod::ApplicationCredential => "ac",
             TokenMethod::Ec2Credential => "ec2",
+            TokenMethod::Password => "pw",
         }
     }
 
@@ -103,6 +107,7 @@ impl TokenMethod {
         match tag {
             "ac" => Some(TokenMethod::ApplicationCredential),
             "ec2" => Some(TokenMethod::Ec2Credential),
+            "pw" => Some(TokenMethod::Password),
             _ => None,
         }
     }
@@ -112,6 +117,7 @@ impl TokenMethod {
         match self {
             TokenMethod::ApplicationCredential => "application_credential",
             TokenMethod::Ec2Credential => "ec2credential",
+            TokenMethod::Password => "password",
         }
     }
 
@@ -129,6 +135,7 @@ impl TokenMethod {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TokenInfo {
     pub method: TokenMethod,
+    /// The access key the token was made from; empty for a password token.
     pub key_id: String,
     pub key_name: String,
     /// The user ID, or the service account's ID.
@@ -138,14 +145,34 @@ pub struct TokenInfo {
     pub from_service_account: bool,
     /// The principal's organization role now (users only).
     pub org_role: Option<OrgRole>,
+    /// The project the token is scoped to; empty (as its name) for an unscoped password token.
     pub project_id: String,
     pub project_name: String,
-    pub role: ProjectRole,
+    /// The role the token carries in its project: the owner's, or the lesser one its key was
+    /// limited to; none for an unscoped token.
+    pub role: Option<ProjectRole>,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// Keystone's `audit_ids`: this token's own random nonce, so two tokens never share one.
+    /// (The nonce is not what makes a token hard to forge — the MAC is — so it may be shown.)
+    pub audit_id: String,
 }
 
 impl TokenInfo {
+    /// The project the token is scoped to, if any.
+    pub fn scope(&self) -> Option<&str> {
+        Some(self.project_id.as_str()).filter(|p| !p.is_empty())
+    }
+
+    /// What audit records name as the token's subject: its key, or its user.
+    pub fn subject(&self) -> &str {
+        if self.key_id.is_empty() {
+            &self.principal_id
+        } else {
+            &self.key_id
+        }
+    }
+
     /// The actor a request carrying this token acts as: confined to the token's project.
     pub fn actor(&self) -> Actor {
         let principal = if self.from_service_account {
@@ -156,7 +183,9 @@ impl TokenInfo {
         Actor {
             principal,
             via: Via::Token {
-                project_id: self.project_id.clone(),
+                project_id: self.scope().map(str::to_string),
+                method: self.method,
+                role: self.role,
             },
             label: if self.from_service_account {
                 self.principal_id.clone()
@@ -165,6 +194,14 @@ impl TokenInfo {
             },
         }
     }
+}
+
+/// How a `password` token request names its user.
+#[derive(Debug, Clone, Copy)]
+pub enum PasswordUser<'a> {
+    /// The console e-mail (Keystone's `user.name`).
+    Email(&'a str),
+    Id(&'a str),
 }
 
 #[derive(Debug)]
@@ -189,6 +226,7 @@ struct ParsedToken<'a> {
     subject: &'a str,
     scope: Option<&'a str>,
     issued_micros: u64,
+    nonce: &'a str,
     /// The signed text: everything before the MAC's `.`.
     payload: &'a str,
     mac: &'a str,
@@ -212,7 +250,7 @@ impl<'a> ParsedToken<'a> {
             _ => return None,
         };
         let issued = fields.next().filter(|s| is_lower_hex(s, 16))?;
-        fields.next().filter(|s| is_lower_hex(s, 32))?;
+        let nonce = fields.next().filter(|s| is_lower_hex(s, 32))?;
         let mac = fields.next().filter(|s| is_lower_hex(s, 64))?;
         if fields.next().is_some() {
             return None;
@@ -222,6 +260,7 @@ impl<'a> ParsedToken<'a> {
             subject,
             scope,
             issued_micros: u64::from_str_radix(issued, 16).ok()?,
+            nonce,
             payload: &token[..token.len() - mac.len() - 1],
             mac,
         })
@@ -434,6 +473,8 @@ impl Console {
                 (sa.name.clone(), true, None, sa.role())
             }
         };
+        // A key limited to a role acts with it, unless its owner now holds a lesser one.
+        let role = key.role.map_or(role, |limit| access::weaker(limit, role));
         Ok(Standing {
             key,
             principal_name,
@@ -469,7 +510,7 @@ impl Console {
         Ok(standing)
     }
 
-    fn token_info(&self, standing: &Standing, issued_at: DateTime<Utc>) -> TokenInfo {
+    fn token_info(&self, standing: &Standing, issued_at: DateTime<Utc>, audit_id: String) -> TokenInfo {
         TokenInfo {
             method: TokenMethod::of(standing.key.kind),
             key_id: standing.key.id.clone(),
@@ -480,10 +521,16 @@ impl Console {
             org_role: standing.org_role,
             project_id: standing.project.id.clone(),
             project_name: standing.project.name.clone(),
-            role: standing.role,
+            role: Some(standing.role),
             issued_at,
             expires_at: issued_at + Duration::hours(self.config.limits.token_hours),
+            audit_id,
         }
+    }
+
+    /// A fresh token nonce, which is also the token's audit ID.
+    fn new_nonce(&self) -> String {
+        lower_hex(&self.random_bytes::<16>())
     }
 
     /// Exchanges an IAM access key ID and secret for a token. Unknown ID, wrong secret,
@@ -526,7 +573,7 @@ impl Console {
             }
             Err(e) => return Err(e),
         };
-        let info = self.token_info(&standing, now);
+        let info = self.token_info(&standing, now, self.new_nonce());
         let actor = info.actor();
         self.tally(
             &actor.label,
@@ -539,15 +586,16 @@ impl Console {
         Ok(self.mint_token(info))
     }
 
-    /// Signs a token for what `info` says, issued at `info.issued_at`.
+    /// Signs a token for what `info` says, issued at `info.issued_at`, with its audit ID as
+    /// the nonce.
     pub(super) fn mint_token(&self, info: TokenInfo) -> IssuedToken {
-        let nonce = lower_hex(&self.random_bytes::<16>());
         let payload = format!(
-            "{TOKEN_VERSION}.{}.{}.{}.{:016x}.{nonce}",
+            "{TOKEN_VERSION}.{}.{}.{}.{:016x}.{}",
             info.method.tag(),
-            info.key_id,
-            info.project_id,
+            info.subject(),
+            info.scope().unwrap_or("-"),
             micros(info.issued_at),
+            info.audit_id,
         );
         let token = format!("{payload}.{}", self.tokens.sign(&payload));
         tracing::trace!(key = %info.key_id, principal = %info.principal_id, "token issued");
@@ -564,7 +612,7 @@ impl Console {
             return Err(Error::Auth(UNUSABLE_KEY.into()));
         }
         let standing = self.standing_of(key.clone(), self.store.generation())?;
-        Ok(self.token_info(&standing, self.now()))
+        Ok(self.token_info(&standing, self.now(), self.new_nonce()))
     }
 
     /// Checks a token presented as a caller's credential (`X-Auth-Token`). A token from an S3
@@ -597,7 +645,7 @@ impl Console {
             return Ok(info);
         }
         let e = Error::Denied("checking another principal's token requires Org Admin".into());
-        self.record_refusal(actor, "token.verify", &info.key_id, &e)?;
+        self.record_refusal(actor, "token.verify", info.subject(), &e)?;
         Err(e)
     }
 
@@ -665,6 +713,9 @@ impl Console {
         {
             return Err(invalid());
         }
+        if parsed.method == TokenMethod::Password {
+            return self.password_token_info(parsed.subject, parsed.scope, issued_at, parsed.nonce.into());
+        }
         let standing = self.standing(parsed.subject).map_err(|e| match e {
             Error::Auth(_) => invalid(),
             other => other,
@@ -676,7 +727,121 @@ impl Console {
         {
             return Err(invalid());
         }
-        Ok(self.token_info(&standing, issued_at))
+        Ok(self.token_info(&standing, issued_at, parsed.nonce.into()))
+    }
+
+    /// What a password token of `user_id` stands for now: the user exists, has not changed
+    /// their password since (a change ends their password tokens as it ends their sessions),
+    /// and still holds a role in the project it is scoped to.
+    fn password_token_info(
+        &self,
+        user_id: &str,
+        scope: Option<&str>,
+        issued_at: DateTime<Utc>,
+        audit_id: String,
+    ) -> Result<TokenInfo> {
+        let invalid = || Error::Auth(INVALID_TOKEN.into());
+        let user: User = self.store.get(Table::Users, user_id)?.ok_or_else(invalid)?;
+        if user.sessions_valid_from.is_some_and(|from| issued_at < from) {
+            return Err(invalid());
+        }
+        let (project, role) = match scope {
+            Some(project_id) => {
+                let project: Project = self.store.get(Table::Projects, project_id)?.ok_or_else(invalid)?;
+                let role = self.project_role(project_id, user_id)?.ok_or_else(invalid)?;
+                (Some(project), Some(role))
+            }
+            None => (None, None),
+        };
+        Ok(self.user_token_info(user, project, role, issued_at, audit_id))
+    }
+
+    fn user_token_info(
+        &self,
+        user: User,
+        project: Option<Project>,
+        role: Option<ProjectRole>,
+        issued_at: DateTime<Utc>,
+        audit_id: String,
+    ) -> TokenInfo {
+        let (project_id, project_name) = project.map(|p| (p.id, p.name)).unwrap_or_default();
+        TokenInfo {
+            method: TokenMethod::Password,
+            key_id: String::new(),
+            key_name: String::new(),
+            principal_id: user.id,
+            principal_name: user.email,
+            from_service_account: false,
+            org_role: user.org_role,
+            project_id,
+            project_name,
+            role,
+            issued_at,
+            expires_at: issued_at + Duration::hours(self.config.limits.token_hours),
+            audit_id,
+        }
+    }
+
+    /// Keystone's `password` method: a user's e-mail (or ID) and console password, checked as
+    /// the console's sign-in checks it (argon2, lockout, an unknown user answered alike), for a
+    /// token scoped to `project` (an ID or name) where the user holds a role — or, when none
+    /// is named, to the organization's default project if they hold a role there, else an
+    /// unscoped token. Service accounts have no password.
+    pub fn issue_password_token(
+        &self,
+        user: PasswordUser<'_>,
+        password: &str,
+        project: Option<&str>,
+    ) -> Result<IssuedToken> {
+        const ACTION: &str = "token.issue";
+        let email = match user {
+            PasswordUser::Email(email) => email.to_string(),
+            PasswordUser::Id(id) => match self.user_by_id(id) {
+                Ok(user) => user.email,
+                Err(Error::NotFound(_) | Error::Invalid(_)) => {
+                    return Err(self.refuse_unknown_email(id, password, ACTION));
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let actor = self.password_sign_in(&email, password, ACTION)?;
+        let uid = actor
+            .user_id()
+            .ok_or_else(|| Error::Auth("wrong email or password".into()))?;
+        let user = self.user_by_id(uid)?;
+        let scoped = match project {
+            Some(name_or_id) => {
+                let no_access = || Error::Auth(format!("{email} has no role in project {name_or_id}"));
+                let found = match self.find_project(name_or_id) {
+                    Ok(project) => Ok(project),
+                    Err(Error::NotFound(_) | Error::Invalid(_)) => Err(no_access()),
+                    Err(e) => return Err(e),
+                };
+                match found.and_then(|p| match self.project_role(&p.id, uid)? {
+                    Some(role) => Ok((p, role)),
+                    None => Err(no_access()),
+                }) {
+                    Ok(scoped) => Some(scoped),
+                    Err(refusal) => {
+                        self.record_refusal(&actor, ACTION, name_or_id, &refusal)?;
+                        return Err(refusal);
+                    }
+                }
+            }
+            None => match self.organization()?.default_project {
+                Some(default) => match self.project_role(&default, uid)? {
+                    Some(role) => self
+                        .store
+                        .get::<Project>(Table::Projects, &default)?
+                        .map(|p| (p, role)),
+                    None => None,
+                },
+                None => None,
+            },
+        };
+        let (project, role) = scoped.map_or((None, None), |(p, r)| (Some(p), Some(r)));
+        let info = self.user_token_info(user, project, role, self.now(), self.new_nonce());
+        Ok(self.mint_token(info))
     }
 
     /// Validates `subject` on behalf of `caller`, as Keystone's `identity:validate_token`
@@ -701,7 +866,7 @@ impl Console {
             actor.user_id().is_some(),
             actor.via_label(),
             "token.validate",
-            info.key_id.clone(),
+            info.subject().to_string(),
             format!("refused: {}", refusal.message()),
         )?;
         Err(refusal)
@@ -709,17 +874,27 @@ impl Console {
 
     /// Whether `actor` holds `ManageMembers` in `project_id` — the read-only twin of the
     /// transactional check, for revocation, which writes one record outside any transaction.
-    fn may_manage_members(&self, actor: &Actor, project_id: &str) -> Result<bool> {
+    fn may_manage_members(&self, actor: &Actor, project_id: Option<&str>) -> Result<bool> {
+        let Some(project_id) = project_id else {
+            return Ok(false);
+        };
         let (org, project) = match (&actor.principal, &actor.via) {
-            (Principal::User(uid), Via::Token { project_id: scope }) => {
+            (
+                Principal::User(uid),
+                Via::Token {
+                    project_id: scope,
+                    role,
+                    ..
+                },
+            ) => {
                 self.user_by_id(uid)
                     .map_err(|_| Error::Auth("your user no longer exists".into()))?;
-                let role = if scope == project_id {
+                let held = if scope.as_deref() == Some(project_id) {
                     self.project_role(project_id, uid)?
                 } else {
                     None
                 };
-                (None, role)
+                (None, super::users::capped(held, *role))
             }
             (Principal::User(uid), _) => {
                 let user = self
@@ -746,7 +921,7 @@ impl Console {
             Principal::User(id) | Principal::ServiceAccount(id) => id == &info.principal_id,
             _ => false,
         };
-        if !holder && !self.may_manage_members(actor, &info.project_id)? {
+        if !holder && !self.may_manage_members(actor, info.scope())? {
             let refusal = Error::Denied(format!(
                 "revoking another principal's token needs {} in its project",
                 access::who_may(Permission::ManageMembers)
@@ -756,7 +931,7 @@ impl Console {
                 actor.user_id().is_some(),
                 actor.via_label(),
                 "token.revoke",
-                info.key_id.clone(),
+                info.subject().to_string(),
                 format!("refused: {}", refusal.message()),
             )?;
             return Err(refusal);
@@ -765,15 +940,15 @@ impl Console {
         let mut revocation = Batch::default();
         revocation.put(&parsed.revocation_key(), &info.expires_at);
         self.store.apply(Table::RevokedTokens, revocation)?;
-        let seq = audit::append_alone(self, actor, "token.revoke", &info.key_id, "ok")?;
+        let seq = audit::append_alone(self, actor, "token.revoke", info.subject(), "ok")?;
         self.flush()?;
-        tracing::debug!(actor = %actor.label, key = %info.key_id, "token revoked");
+        tracing::debug!(actor = %actor.label, subject = %info.subject(), "token revoked");
         self.feed.publish(Change {
             seq,
             at,
             actor: actor.label.clone(),
             action: "token.revoke".into(),
-            target: info.key_id.clone(),
+            target: info.subject().to_string(),
         });
         let last = self.tokens.last_prune_micros.load(Ordering::Relaxed);
         if at.timestamp_micros().saturating_sub(last) >= PRUNE_EVERY_SECONDS * 1_000_000 {
@@ -844,6 +1019,25 @@ impl Console {
             "token.issue",
             shown,
             "refused: too many failed attempts for this access key; throttled".into(),
+        )
+    }
+
+    /// A password token refused because the user named (an e-mail or ID) has spent its budget
+    /// of failed attempts. Only a well-formed e-mail or ID is recorded: a password typed into
+    /// the name field must not reach the audit log.
+    pub fn record_throttled_user(&self, user: &str) -> Result<()> {
+        let shown = if super::validate::email(user).is_ok() || is_lower_hex(user, ID_LEN) {
+            user.to_string()
+        } else {
+            "<not a user>".into()
+        };
+        self.tally(
+            &format!("user {shown}"),
+            false,
+            "token",
+            "token.issue",
+            shown,
+            "refused: too many failed attempts for this user; throttled".into(),
         )
     }
 

@@ -91,6 +91,27 @@ fn judge(lock: &mut Lockout, ok: bool, now: DateTime<Utc>, limits: &super::Limit
     )))
 }
 
+/// Keystone's refusal of a restricted application credential's token (`ForbiddenAction`).
+pub const RESTRICTED_TOKEN: &str = "You are not authorized to perform the requested action: Using method 'application_credential' is not allowed for managing additional application credentials.";
+
+/// A token made from an access key may not create or delete access keys: a leaked key must
+/// not mint its own successor (Keystone's restricted application credentials; the console's
+/// Credentials page asks for the password again for the same reason).
+pub(super) fn refuse_restricted(actor: &Actor) -> Result<()> {
+    match actor.via {
+        Via::Token {
+            method: super::TokenMethod::ApplicationCredential,
+            ..
+        } => Err(Error::Denied(RESTRICTED_TOKEN.into())),
+        _ => Ok(()),
+    }
+}
+
+/// A role held, capped by the role a token carries: none if either is none.
+pub(super) fn capped(held: Option<ProjectRole>, carried: Option<ProjectRole>) -> Option<ProjectRole> {
+    Some(access::weaker(held?, carried?))
+}
+
 /// At sign-in, a wrong password is "wrong email or password" (the email is not confirmed);
 /// the lockout messages pass as they are, for a known and an unknown email alike.
 fn sign_in_refusal(e: Error) -> Error {
@@ -266,9 +287,16 @@ impl Console {
         if super::operator::is_operator_email(email) {
             return self.sign_in_operator(password);
         }
+        self.password_sign_in(email, password, "user.sign_in")
+    }
+
+    /// A user's e-mail and password checked as sign-in checks them, audited as `action`.
+    pub(super) fn password_sign_in(&self, email: &str, password: &str, action: &str) -> Result<Actor> {
         let user = match self.user_by_email(email) {
             Ok(user) => user,
-            Err(Error::NotFound(_)) => return self.refuse_unknown_email(email, password),
+            Err(Error::NotFound(_) | Error::Invalid(_)) => {
+                return Err(self.refuse_unknown_email(email, password, action))
+            }
             Err(e) => return Err(e),
         };
         let actor = Console::actor_for(&user);
@@ -277,7 +305,7 @@ impl Console {
             hash: &user.password_hash,
             label: &user.email,
         };
-        self.check_password(&actor, &holder, password, "user.sign_in")
+        self.check_password(&actor, &holder, password, action)
             .map_err(sign_in_refusal)?;
         Ok(actor)
     }
@@ -285,7 +313,7 @@ impl Console {
     /// An unknown email: argon2 against a decoy hash, and a lockout kept in memory (bounded)
     /// that answers exactly as a real user's would, so neither the message, the time nor the
     /// lockout tells which emails exist. (Only a restart, which forgets these counters, differs.)
-    fn refuse_unknown_email(&self, email: &str, password: &str) -> Result<Actor> {
+    pub(super) fn refuse_unknown_email(&self, email: &str, password: &str, action: &str) -> Error {
         let _checking = self.password_lock.lock().unwrap_or_else(|p| p.into_inner());
         // A password typed into the email field must not reach the audit log.
         let label = if validate::email(email).is_ok() {
@@ -321,8 +349,10 @@ impl Console {
         let refusal = outcome
             .map_err(sign_in_refusal)
             .expect_err("an unknown email never signs in");
-        self.record_refusal(&stranger, "user.sign_in", &label, &refusal)?;
-        Err(refusal)
+        if let Err(e) = self.record_refusal(&stranger, action, &label, &refusal) {
+            return e;
+        }
+        refusal
     }
 
     /// The Credentials gate: asks a signed-in user for their password again.
@@ -606,16 +636,23 @@ impl Console {
                     .get(Table::Users, uid)?
                     .ok_or_else(|| Error::Auth("your user no longer exists".into()))?;
                 let (org, project) = match (&actor.via, project_id) {
-                    (Via::Token { project_id: scope }, Some(p)) if scope != p => (None, None),
-                    (Via::Token { .. }, None) => (None, None),
-                    (Via::Token { .. }, Some(p)) | (_, Some(p)) => {
+                    // A token acts only in its own project, without an org role, and never
+                    // above the role it carries (an access key may be limited to a lesser one).
+                    (
+                        Via::Token {
+                            project_id: scope,
+                            role,
+                            ..
+                        },
+                        Some(p),
+                    ) if scope.as_deref() == Some(p) => {
                         let membership: Option<Membership> = tx.get(Table::Members, &member_key(p, uid))?;
-                        let org = if matches!(actor.via, Via::Token { .. }) {
-                            None
-                        } else {
-                            user.org_role
-                        };
-                        (org, membership.map(|m| m.role))
+                        (None, capped(membership.map(|m| m.role), *role))
+                    }
+                    (Via::Token { .. }, _) => (None, None),
+                    (_, Some(p)) => {
+                        let membership: Option<Membership> = tx.get(Table::Members, &member_key(p, uid))?;
+                        (user.org_role, membership.map(|m| m.role))
                     }
                     (_, None) => (user.org_role, None),
                 };
@@ -624,7 +661,11 @@ impl Console {
             Principal::ServiceAccount(sa_id) => {
                 let in_project =
                     project_id.is_some_and(|p| super::service_accounts::project_of(sa_id) == Some(p));
-                Ok((None, in_project.then_some(ProjectRole::Member)))
+                let role = in_project.then_some(ProjectRole::Member);
+                Ok(match &actor.via {
+                    Via::Token { role: carried, .. } => (None, capped(role, *carried)),
+                    _ => (None, role),
+                })
             }
             Principal::Operator | Principal::System => Ok((None, None)),
         }
@@ -640,6 +681,12 @@ impl Console {
         permission: Permission,
         doing: &str,
     ) -> TxResult<()> {
+        if matches!(
+            permission,
+            Permission::ManageServiceAccountKeys | Permission::OwnCredentials
+        ) {
+            refuse_restricted(actor)?;
+        }
         if let Principal::ServiceAccount(_) = actor.principal {
             if matches!(
                 permission,

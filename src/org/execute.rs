@@ -74,16 +74,21 @@ fn reply<T: Serialize>(value: T) -> Result<Value> {
 
 fn key_views(console: &Console, keys: Vec<AccessKey>) -> Result<Vec<KeyView>> {
     let names = console.project_names()?;
-    Ok(keys
-        .iter()
-        .map(|k| KeyView::listed(k, names.get(&k.project_id).cloned()))
-        .collect())
+    keys.iter()
+        .map(|k| {
+            Ok(KeyView::listed(
+                k,
+                names.get(&k.project_id).cloned(),
+                console.key_role(k)?,
+            ))
+        })
+        .collect()
 }
 
 fn new_key(console: &Console, new: crate::console::NewKey) -> Result<Value> {
     let project = console.project_names()?.get(&new.key.project_id).cloned();
     reply(NewKeyView {
-        key: KeyView::with_id(&new.key, project),
+        key: KeyView::with_id(&new.key, project, console.key_role(&new.key)?),
         secret: new.secret,
     })
 }

@@ -309,6 +309,10 @@ pub struct KeyView {
     pub description: String,
     pub created_at: DateTime<Utc>,
     pub status: KeyStatus,
+    /// The role the key's tokens carry now (the one it was limited to, or its owner's); none
+    /// when its owner holds no role in its project.
+    #[serde(default)]
+    pub role: Option<ProjectRole>,
 }
 
 /// `1bff…5d74`: enough to match against a saved ID, not enough to use.
@@ -324,16 +328,16 @@ pub fn id_hint(id: &str) -> String {
 
 impl KeyView {
     /// A key as lists show it.
-    pub fn listed(key: &AccessKey, project_name: Option<String>) -> KeyView {
+    pub fn listed(key: &AccessKey, project_name: Option<String>, role: Option<ProjectRole>) -> KeyView {
         let shown = matches!(key.owner, Owner::ServiceAccount(_));
         KeyView {
             id: shown.then(|| key.id.clone()),
-            ..KeyView::with_id(key, project_name)
+            ..KeyView::with_id(key, project_name, role)
         }
     }
 
     /// A key with its full ID: the one time its owner sees it, in the creation popup.
-    pub fn with_id(key: &AccessKey, project_name: Option<String>) -> KeyView {
+    pub fn with_id(key: &AccessKey, project_name: Option<String>, role: Option<ProjectRole>) -> KeyView {
         KeyView {
             id: Some(key.id.clone()),
             id_hint: id_hint(&key.id),
@@ -345,6 +349,7 @@ impl KeyView {
             description: key.description.clone(),
             created_at: key.created_at,
             status: key.status,
+            role,
         }
     }
 }

@@ -116,8 +116,10 @@ fn create_form(ctx: &Ctx, kind: KeyKind) -> Form {
     .with_focus(1)
     .with_intro(vec![
         purpose.into(),
+        // The Credentials guide's own sentences.
+        format!("You can create up to 2 {}s per project.", kind.label()),
         format!(
-            "You can create up to 2 {}s per project. Be careful not to expose it: it may be misused if leaked.",
+            "Be careful not to expose your {}, as it may be misused if leaked.",
             kind.label()
         ),
     ])
@@ -343,6 +345,12 @@ impl Component for Credentials {
                 ("Project", r.project.clone()),
                 ("Project ID", k.project_id.clone()),
                 ("Description", k.description.clone()),
+                (
+                    "Role",
+                    k.role
+                        .map_or("none (its owner holds no role there)", |r| r.label())
+                        .into(),
+                ),
                 ("Status", key_status(k.status).into()),
                 ("Created at", date(ctx.dates, &k.created_at)),
                 (
