@@ -221,7 +221,8 @@ fn no_secret_reaches_the_log_the_database_the_audit_log_or_a_snapshot() {
         .unwrap();
     assert!(child.wait().unwrap().success());
     secrets.push(("changed password".into(), new_pw.into()));
-    let dev = Some(("dev@hygiene.example", new_pw));
+    let (dev_email, dev_password) = ("dev@hygiene.example", new_pw);
+    let dev = Some((dev_email, dev_password));
 
     // Keys of every kind, and tokens from them.
     let iam = env.json(
@@ -322,7 +323,6 @@ fn no_secret_reaches_the_log_the_database_the_audit_log_or_a_snapshot() {
     );
     secrets.push(("dev key token".into(), header(&head, "x-subject-token")));
     // Credentials are managed with a password token (a key's token may only read them).
-    let (dev_email, dev_password) = dev.unwrap();
     let dev_auth = format!(
         r#"{{"auth":{{"identity":{{"methods":["password"],"password":{{"user":{{"name":"{dev_email}","domain":{{"id":"default"}},"password":"{dev_password}"}}}}}},"scope":{{"project":{{"id":"{}"}}}}}}}}"#,
         iam["project_id"].as_str().unwrap()
