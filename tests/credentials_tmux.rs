@@ -61,12 +61,7 @@ fn issue_token(data_dir: &Path, key_id: &str, secret: &str) -> std::process::Out
 /// named `name`, and returns the access key ID and the secret read off its one-time popup.
 fn create_key(tmux: &Tmux, name: &str) -> (String, String) {
     // First start fills the empty directory with the demo organization.
-    tmux.wait_for("Sign in");
-    tmux.type_text("owner@pangyo.example");
-    tmux.keys(&["Tab"]);
-    tmux.type_text("owner-demo-pw");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("Go to Project Management");
+    tmux.sign_in("owner@pangyo.example", "owner-demo-pw");
 
     // Credentials asks for the password again.
     tmux.type_text(":credentials");

@@ -6,7 +6,9 @@
 //! `KC_KEYSTONEAUTH_PYTHON`; without it, this test makes that environment itself under
 //! `target/` (PyPI is one of the registries this project may reach).
 
-use std::path::PathBuf;
+#[path = "support/python.rs"]
+mod python;
+
 use std::process::Command;
 use std::sync::Arc;
 
@@ -33,41 +35,14 @@ print(json.dumps({
 }))
 "#;
 
-fn has_keystoneauth(python: &str) -> bool {
-    Command::new(python)
-        .args(["-c", "import keystoneauth1"])
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// A python that can import keystoneauth1, making a virtual environment if need be.
 fn python() -> String {
-    if let Ok(python) = std::env::var("KC_KEYSTONEAUTH_PYTHON") {
-        assert!(
-            has_keystoneauth(&python),
-            "KC_KEYSTONEAUTH_PYTHON={python} cannot import keystoneauth1"
-        );
-        return python;
-    }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/keystoneauth-venv");
-    let python = venv.join("bin/python").to_string_lossy().into_owned();
-    if has_keystoneauth(&python) {
-        return python;
-    }
-    let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status();
-    assert!(
-        made.is_ok_and(|s| s.success()),
-        "python3 -m venv failed: install python3-venv"
-    );
-    let installed = Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", "keystoneauth1"])
-        .status();
-    assert!(
-        installed.is_ok_and(|s| s.success()) && has_keystoneauth(&python),
-        "could not install keystoneauth1 from PyPI into {}",
-        venv.display()
-    );
-    python
+    python::with(
+        "KC_KEYSTONEAUTH_PYTHON",
+        "keystoneauth-venv",
+        "keystoneauth1",
+        "keystoneauth1",
+    )
 }
 
 #[test]

@@ -8,6 +8,9 @@
 //! `.ci/run` installs botocore into a virtual environment and names its python in
 //! `KC_BOTOCORE_PYTHON`; without it, this test makes that environment itself under `target/`.
 
+#[path = "support/python.rs"]
+mod python;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::fs::PermissionsExt;
@@ -107,41 +110,9 @@ print(json.dumps({"s3v4": s3v4, "s3v2": s3v2,
                   "ec2v4": {"credentials": ec2v4}, "ec2v2": {"ec2Credentials": ec2v2}}))
 "#;
 
-fn has_botocore(python: &str) -> bool {
-    Command::new(python)
-        .args(["-c", "import botocore"])
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// A python that can import botocore, making a virtual environment if need be.
 fn python() -> String {
-    if let Ok(python) = std::env::var("KC_BOTOCORE_PYTHON") {
-        assert!(
-            has_botocore(&python),
-            "KC_BOTOCORE_PYTHON={python} cannot import botocore"
-        );
-        return python;
-    }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/botocore-venv");
-    let python = venv.join("bin/python").to_string_lossy().into_owned();
-    if has_botocore(&python) {
-        return python;
-    }
-    let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status();
-    assert!(
-        made.is_ok_and(|s| s.success()),
-        "python3 -m venv failed: install python3-venv"
-    );
-    let installed = Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", "botocore"])
-        .status();
-    assert!(
-        installed.is_ok_and(|s| s.success()) && has_botocore(&python),
-        "could not install botocore from PyPI into {}",
-        venv.display()
-    );
-    python
+    python::with("KC_BOTOCORE_PYTHON", "botocore-venv", "botocore", "botocore")
 }
 
 /// The four signed bodies botocore makes for (access, secret), signed at the real time.

@@ -778,12 +778,7 @@ fn a_console_in_a_terminal_sees_the_operator_approve_its_deletion_request() {
     let (id, secret) = (key["id"].as_str().unwrap(), key["secret"].as_str().unwrap());
 
     let tmux = support::tmux::Tmux::start("shared", 120, 40, &org.dir);
-    tmux.wait_for("Sign in");
-    tmux.type_text(OWNER);
-    tmux.keys(&["Tab"]);
-    tmux.type_text(password(OWNER));
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("Go to Project Management");
+    tmux.sign_in(OWNER, password(OWNER));
     tmux.type_text(":projects");
     tmux.keys(&["Enter"]);
     tmux.wait_for("data-lake");

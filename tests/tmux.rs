@@ -10,12 +10,7 @@ fn sign_in_create_a_project_and_quit_restores_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let tmux = Tmux::start("create", 100, 30, dir.path());
     // First start fills the empty directory with the demo organization, then signs in.
-    tmux.wait_for("Sign in");
-    tmux.type_text("owner@pangyo.example");
-    tmux.keys(&["Tab"]);
-    tmux.type_text("owner-demo-pw");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("Go to Project Management");
+    tmux.sign_in("owner@pangyo.example", "owner-demo-pw");
 
     tmux.type_text(":projects");
     tmux.keys(&["Enter"]);
@@ -81,12 +76,7 @@ fn wheel(tmux: &Tmux, x: u16, y: u16, down: bool) {
 fn signed_in(name: &str, width: u16, height: u16) -> (Tmux, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let tmux = Tmux::start(name, width, height, dir.path());
-    tmux.wait_for("Sign in");
-    tmux.type_text("owner@pangyo.example");
-    tmux.keys(&["Tab"]);
-    tmux.type_text("owner-demo-pw");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("Go to Project Management");
+    tmux.sign_in("owner@pangyo.example", "owner-demo-pw");
     (tmux, dir)
 }
 
@@ -227,10 +217,6 @@ fn a_first_start_offers_the_choice_and_creates_only_what_is_chosen() {
     tmux.wait_for("Choose 1, 2 or q");
     tmux.type_text("1");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("Sign in");
-    tmux.type_text("owner@pangyo.example");
-    tmux.keys(&["Tab"]);
-    tmux.type_text("owner-demo-pw");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("Pangyo Demo Co.");
+    tmux.sign_in("owner@pangyo.example", "owner-demo-pw");
+    assert!(tmux.screen().contains("Pangyo Demo Co."));
 }

@@ -61,6 +61,16 @@ impl Tmux {
         tmux
     }
 
+    /// Signs in on the sign-in screen as `email` and waits for the Dashboard.
+    pub fn sign_in(&self, email: &str, password: &str) {
+        self.wait_for("Sign in");
+        self.type_text(email);
+        self.keys(&["Tab"]);
+        self.type_text(password);
+        self.keys(&["Enter"]);
+        self.wait_for("Go to Project Management");
+    }
+
     pub fn screen(&self) -> String {
         let out = Command::new("tmux")
             .args([
