@@ -181,16 +181,34 @@ fn a_first_start_offers_the_choice_and_creates_only_what_is_chosen() {
     tmux.wait_for("Choose 1, 2 or q");
     tmux.type_text("2");
     tmux.keys(&["Enter"]);
+    // A refused answer is said, creates nothing, and the questions come again.
     tmux.wait_for("Organization name");
     tmux.type_text("판교 스타트업");
     tmux.keys(&["Enter"]);
     tmux.wait_for("Your e-mail");
+    tmux.type_text("not-an-email");
+    tmux.keys(&["Enter"]);
+    for prompt in ["Password:", "The same password again"] {
+        tmux.wait_for(prompt);
+        tmux.type_text("first-start-pw-1");
+        tmux.keys(&["Enter"]);
+    }
+    tmux.wait_for("nothing was created. Again:");
+    tmux.type_text("판교 스타트업");
+    tmux.keys(&["Enter"]);
+    tmux.wait_until("the e-mail asked again", |s| {
+        s.matches("Your e-mail").count() == 2
+    });
     tmux.type_text("founder@startup.example");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("Password:");
+    tmux.wait_until("the password asked again", |s| {
+        s.matches("Password:").count() == 2
+    });
     tmux.type_text("first-start-pw-1");
     tmux.keys(&["Enter"]);
-    tmux.wait_for("The same password again");
+    tmux.wait_until("the repeat asked again", |s| {
+        s.matches("The same password again").count() == 2
+    });
     tmux.type_text("first-start-pw-1");
     tmux.keys(&["Enter"]);
     let screen = tmux.wait_for("Press Enter to open the console");

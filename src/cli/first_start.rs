@@ -33,7 +33,7 @@ pub fn offer(dir: &Path) -> Result<Option<Created>> {
     writeln!(
         out,
         "{shown} holds no organization yet. What should the console open?\n\
-         \n  1  the demo organization (Pangyo Demo Co.; its passwords are public, in the README)\
+         \n  1  the demo organization, Pangyo Demo Co. (its passwords are in the README)\
          \n  2  a new, empty organization, with you as its owner\
          \n  q  nothing: quit without creating anything\n"
     )
@@ -46,37 +46,54 @@ pub fn offer(dir: &Path) -> Result<Option<Created>> {
             Some(_) => writeln!(out, "Type 1, 2 or q.").map_err(term)?,
         }
     };
-    let console = Console::open(dir, Config::from_env()?)?;
     if choice == 1 {
-        console.load_demo()?;
+        Console::open(dir, Config::from_env()?)?.load_demo()?;
         writeln!(
             out,
             "Created the demo organization. Its users and passwords are in the README (owner@pangyo.example / owner-demo-pw)."
-        ).map_err(term)?;
+        )
+        .map_err(term)?;
         return Ok(Some(Created::Demo));
     }
-    let Some(org) = ask("Organization name: ")? else {
-        return Ok(None);
-    };
-    let Some(owner) = ask("Your e-mail (you will be its owner and Org Admin): ")? else {
-        return Ok(None);
-    };
-    let password = loop {
-        let first = ask_hidden("Password: ")?;
-        let again = ask_hidden("The same password again: ")?;
-        if first.expose() == again.expose() {
-            break first;
+    // Every answer is asked before the directory is touched, so leaving half-way creates
+    // nothing; an answer the model refuses is said, and the questions are asked again.
+    let mut console = None;
+    let (org, made) = loop {
+        let Some(org) = ask("Organization name: ")? else {
+            return Ok(None);
+        };
+        let Some(owner) = ask("Your e-mail (you will be its owner and Org Admin): ")? else {
+            return Ok(None);
+        };
+        let password = loop {
+            let first = ask_hidden("Password: ")?;
+            let again = ask_hidden("The same password again: ")?;
+            if first.expose() == again.expose() {
+                break first;
+            }
+            writeln!(out, "The two passwords differ; again.").map_err(term)?;
+        };
+        let name = owner.trim().split('@').next().unwrap_or_default().to_string();
+        let opened = match console.take() {
+            Some(opened) => opened,
+            None => Console::open(dir, Config::from_env()?)?,
+        };
+        // The model checks every field (length, control characters, the password's rules)
+        // and changes nothing when one is refused.
+        match opened.init_org(org.trim(), owner.trim(), &name, password.expose()) {
+            Ok(made) => break (org, (opened, made)),
+            Err(e @ (Error::Invalid(_) | Error::Conflict(_))) => {
+                writeln!(out, "{}; nothing was created. Again:", visible(e.message())).map_err(term)?;
+                console = Some(opened);
+            }
+            Err(e) => return Err(e),
         }
-        writeln!(out, "The two passwords differ; again.").map_err(term)?;
     };
-    let name = owner.split('@').next().unwrap_or_default().to_string();
-    // The model checks every field (length, control characters, the password's rules) and
-    // changes nothing when one is refused.
-    let made = console.init_org(org.trim(), owner.trim(), &name, password.expose())?;
+    let (console, made) = made;
     let operator = console.reset_operator(&Actor::system())?;
     writeln!(
         out,
-        "Created {:?}; {} is its owner.\n\
+        "Created \"{}\"; {} is its owner.\n\
          The Help Desk operator ({OPERATOR_EMAIL}) approves deletion requests. Its password is shown only now:\n\
          \n    {}\n\
          \nPress Enter to open the console.",

@@ -210,6 +210,15 @@ pub struct IssuedToken {
     pub info: TokenInfo,
 }
 
+/// Keystone's `identity:validate_token` policy (`service_admin_or_token_subject`), for every
+/// face: a principal may check its own tokens; another principal's need an Org Admin.
+fn may_check(principal: &str, org_role: Option<OrgRole>, subject: &TokenInfo) -> bool {
+    (!principal.is_empty() && principal == subject.principal_id) || org_role == Some(OrgRole::Admin)
+}
+
+const NOT_ITS_TOKEN: &str =
+    "validating another principal's token needs an Org Admin's token; a token may check only its own principal's tokens";
+
 /// Whether `s` is a canonical ID: exactly `len` lowercase hex digits.
 fn is_lower_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
@@ -633,18 +642,15 @@ impl Console {
     /// `service_admin_or_token_subject`, as `validate_token_for` for the token API).
     pub fn verify_token_for(&self, actor: &Actor, token: &str) -> Result<TokenInfo> {
         let info = self.validate_token(token)?;
-        let own = match &actor.principal {
-            Principal::User(id) | Principal::ServiceAccount(id) => id == &info.principal_id,
-            _ => false,
+        let (principal, org_role) = match &actor.principal {
+            Principal::User(uid) => (uid.as_str(), self.user_by_id(uid)?.org_role),
+            Principal::ServiceAccount(id) => (id.as_str(), None),
+            _ => ("", None),
         };
-        let org_admin = match &actor.principal {
-            Principal::User(uid) => self.user_by_id(uid)?.org_role == Some(OrgRole::Admin),
-            _ => false,
-        };
-        if own || org_admin {
+        if may_check(principal, org_role, &info) {
             return Ok(info);
         }
-        let e = Error::Denied("checking another principal's token requires Org Admin".into());
+        let e = Error::Denied(NOT_ITS_TOKEN.into());
         self.record_refusal(actor, "token.verify", info.subject(), &e)?;
         Err(e)
     }
@@ -853,13 +859,10 @@ impl Console {
             Error::Auth(_) => Error::NotFound(INVALID_TOKEN.into()),
             other => other,
         })?;
-        if info.principal_id == caller.principal_id || caller.org_role == Some(OrgRole::Admin) {
+        if may_check(&caller.principal_id, caller.org_role, &info) {
             return Ok(info);
         }
-        let refusal = Error::Denied(
-            "validating another principal's token needs an Org Admin's token; a token may check only its own principal's tokens"
-                .into(),
-        );
+        let refusal = Error::Denied(NOT_ITS_TOKEN.into());
         let actor = caller.actor();
         self.tally(
             &actor.label,
