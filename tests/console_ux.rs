@@ -1013,6 +1013,130 @@ fn sign_out_and_sign_in_as_someone_else_without_quitting() {
     assert!(h.app.session.is_none());
 }
 
+/// The Credentials guide starts "in the upper right corner of the KakaoCloud console … from
+/// your profile": the user in the header opens the profile menu, by `u` or a click.
+#[test]
+fn the_user_in_the_upper_right_opens_the_profile_menu_with_credentials_and_sign_out() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    let frame = h.render(80, 24);
+    let top = frame.lines().next().unwrap();
+    assert!(top.ends_with("owner@pangyo.example ▾"), "{top}");
+    h.keys(&["u"]);
+    assert!(matches!(h.app.popup, Some(Popup::Profile(_))));
+    snap(&mut h, "profile_menu");
+    h.keys(&["Enter"]);
+    assert_eq!(
+        h.app.screen,
+        Screen::Credentials,
+        "Credentials is the first entry"
+    );
+    assert!(
+        h.render(80, 24).contains("[Enter] Verify password"),
+        "the password re-check comes first, as from the menu"
+    );
+    h.keys(&["Esc"]);
+
+    // By mouse at 120 columns: a click on the user, then on "Sign out" (the box hangs from the
+    // right end: its border, the user, a rule, Credentials, Sign out).
+    h.render(120, 40);
+    h.click(110, 0);
+    assert!(
+        matches!(h.app.popup, Some(Popup::Profile(_))),
+        "a click on the user opens it"
+    );
+    h.click(60, 10);
+    assert!(h.app.popup.is_none(), "a click elsewhere closes it");
+    assert!(h.app.session.is_some());
+    h.click(119, 0);
+    h.click(110, 5);
+    assert!(h.app.session.is_none(), "Sign out signs out");
+}
+
+/// Where the guides name a button ([Create], [Save], [OK], [Copy], [Delete], [Submit],
+/// [Verify password], [More]), the hint beside its key uses that word, in every flow.
+#[test]
+fn the_guides_button_words_are_the_hints_in_every_flow() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    let footer = |h: &Headless| -> Vec<String> {
+        h.app
+            .footer_hints()
+            .into_iter()
+            .map(|(key, label)| format!("{key} {label}"))
+            .collect()
+    };
+    let offers = |h: &Headless, words: &[&str]| {
+        let hints = footer(h);
+        for word in words {
+            assert!(hints.iter().any(|h| h == word), "{word:?} not among {hints:?}");
+        }
+    };
+    let popup_says = |h: &mut Headless, words: &[&str]| {
+        let frame = h.render(120, 40);
+        for word in words {
+            assert!(frame.contains(word), "{word:?} not in the popup:\n{frame}");
+        }
+    };
+
+    // Projects: [Create project] → [Create]; Edit project → [Save].
+    go(&mut h, "projects");
+    offers(&h, &["c Create project", "e Edit"]);
+    h.keys(&["c"]);
+    popup_says(&mut h, &["Create project", "[Enter] Create "]);
+    h.keys(&["Esc", "e"]);
+    popup_says(&mut h, &["Edit project", "[Enter] Save "]);
+    h.keys(&["Esc"]);
+
+    // Service Account: [Create service account] → [Create]; [More] › Settings → [Save];
+    // [Delete] → the typed phrase → [Delete].
+    go(&mut h, "sa");
+    offers(&h, &["c Create service account", "s More › Settings", "d Delete"]);
+    h.keys(&["c"]);
+    popup_says(&mut h, &["[Enter] Create "]);
+    h.keys(&["Esc", "s"]);
+    popup_says(&mut h, &["[Enter] Save "]);
+    h.keys(&["Esc", "d"]);
+    popup_says(&mut h, &["Delete service account", "[Enter] Delete"]);
+    h.keys(&["Esc"]);
+
+    // The detail page: [Create IAM Access Key] → [Create] → [Copy] … [OK]; [Delete].
+    select(&mut h, "deploy-bot");
+    h.keys(&["Enter"]);
+    assert_eq!(h.app.screen, Screen::ServiceAccountDetail);
+    offers(&h, &["c Create IAM access key", "d Delete"]);
+    h.keys(&["c"]);
+    popup_says(&mut h, &["[Enter] Create "]);
+    h.type_text("words");
+    h.keys(&["Enter"]);
+    popup_says(
+        &mut h,
+        &["Copy Access key ID", "Copy Secret access key", "[Enter] OK"],
+    );
+    h.keys(&["Space", "Enter"]);
+    h.keys(&["d"]);
+    popup_says(&mut h, &["Delete IAM access key", "[Enter] Delete"]);
+    h.keys(&["Esc"]);
+
+    // Credentials: [Verify password] → [Create IAM/S3 access key] → [Create] → [Copy] … [OK].
+    go(&mut h, "credentials");
+    popup_says(&mut h, &["[Enter] Verify password"]);
+    h.type_text("owner-demo-pw");
+    h.keys(&["Enter"]);
+    offers(&h, &["c Create IAM access key"]);
+    h.keys(&["Tab"]);
+    offers(&h, &["c Create S3 access key"]);
+    h.keys(&["c"]);
+    popup_says(&mut h, &["Create S3 access key", "[Enter] Create "]);
+    h.keys(&["Esc"]);
+
+    // Help Desk: [Submit Inquiry] → [Submit].
+    go(&mut h, "helpdesk");
+    offers(&h, &["c Submit Inquiry"]);
+    h.keys(&["c"]);
+    popup_says(&mut h, &["[Enter] Submit "]);
+}
+
 #[test]
 fn the_sidebar_hides_for_narrow_terminals_and_b_toggles_it() {
     let world = World::new();

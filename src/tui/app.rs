@@ -17,13 +17,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use super::config::{Settings, Sidebar};
 use super::keymap::{Action, Layer, TEXT_KEYS};
 use super::msg::{Command, Data, Done, Effect, Msg, Query, Session};
-use super::popups::{Entry, Notice, Outcome, Popup, Reveal, Switcher, Viewer, ViewerKind};
+use super::popups::{Entry, Notice, Outcome, Popup, ProfileMenu, Reveal, Switcher, Viewer, ViewerKind};
 use super::screens::{self, Component, Ctx, Reply, Screen};
 use super::theme::Theme;
 use super::widgets::field::TextField;
 use super::widgets::form::{Field, Form, FormEvent, Request};
 use super::widgets::table::{self, Hit, TableNav};
-use super::widgets::text::{shown, wrap};
+use super::widgets::text::{shown, width, wrap};
 use crate::console::access::{who_may, MATRIX};
 use crate::console::{validate, Change, Clock, Secret, SystemClock};
 
@@ -833,6 +833,11 @@ impl App {
             Outcome::Submit(Request::SignIn { email, password }) => self.sign_in_now(&email, password),
             Outcome::Copy { text, what } => vec![Effect::Copy { text, what }],
             Outcome::SwitchProject(id) => self.switch_project(&id),
+            Outcome::Goto(screen) => {
+                self.popup = None;
+                self.goto(screen)
+            }
+            Outcome::SignOut => self.sign_out(),
             Outcome::Quit => {
                 self.quit = true;
                 Vec::new()
@@ -885,6 +890,10 @@ impl App {
                 Vec::new()
             }
             Action::SignOut => self.sign_out(),
+            Action::Profile => {
+                self.popup = Some(Popup::Profile(ProfileMenu::default()));
+                Vec::new()
+            }
             Action::FocusMenu => {
                 if self.sidebar_shown() {
                     self.focus = Focus::Menu;
@@ -1197,6 +1206,21 @@ impl App {
             MouseEventKind::ScrollUp => Some(-WHEEL_STEP),
             _ => None,
         };
+        let frame = Rect::new(0, 0, self.size.0, self.size.1);
+        if let (Some(Popup::Profile(menu)), MouseEventKind::Down(MouseButton::Left)) =
+            (&self.popup, event.kind)
+        {
+            let email = self
+                .session
+                .as_ref()
+                .map(|s| s.email.as_str())
+                .unwrap_or_default();
+            let outcome = match ProfileMenu::hit(frame, email, x, y) {
+                Some(entry) => menu.choose(entry),
+                None => Outcome::Close,
+            };
+            return self.outcome(outcome);
+        }
         if let Some(popup) = &mut self.popup {
             if let (Some(step), Popup::Viewer(viewer)) = (wheel, popup) {
                 viewer.scroll = (viewer.scroll as isize + step).max(0) as usize;
@@ -1206,7 +1230,7 @@ impl App {
         if self.input != Input::None {
             return Vec::new();
         }
-        let Some(areas) = self.areas(Rect::new(0, 0, self.size.0, self.size.1)) else {
+        let Some(areas) = self.areas(frame) else {
             return Vec::new();
         };
         let inside = |r: Rect| x >= r.x && x < r.right() && y >= r.y && y < r.bottom();
@@ -1222,6 +1246,10 @@ impl App {
             return Vec::new();
         }
         self.flash = None;
+        if y == areas.header.y && x >= areas.header.right().saturating_sub(self.header_user_width()) {
+            self.popup = Some(Popup::Profile(ProfileMenu::default()));
+            return Vec::new();
+        }
         if let Some(menu) = areas.menu.filter(|m| inside(*m)) {
             let row = (y - menu.y) as usize;
             if let Some(Some(screen)) = self.menu_rows(menu.height as usize).get(row).copied() {
@@ -1251,6 +1279,20 @@ impl App {
     }
 
     // ───────────────────────────── layout ─────────────────────────────
+
+    /// The signed-in user at the header's right end; a click there (or `u`) opens the profile
+    /// menu, as the console's upper right corner does.
+    pub fn header_user(&self) -> String {
+        self.session
+            .as_ref()
+            .map(|s| format!("{} ▾ ", shown(&s.email)))
+            .unwrap_or_default()
+    }
+
+    /// The columns the header gives the user: at most half the width.
+    pub fn header_user_width(&self) -> u16 {
+        width(&self.header_user()).min(self.size.0 as usize / 2) as u16
+    }
 
     pub fn sidebar_shown(&self) -> bool {
         self.sidebar.unwrap_or(match self.settings.sidebar {

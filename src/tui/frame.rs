@@ -117,7 +117,7 @@ fn draw_header(app: &App, frame: &mut Frame, area: Rect) {
         return;
     };
     let full = area.width as usize;
-    let right = format!("{} ", shown(&session.email));
+    let right = app.header_user();
     let right_width = width(&right).min(full / 2);
     let left = format!(" KakaoCloud │ {}", shown(&session.org_name));
     let top = format!(
@@ -197,10 +197,11 @@ fn draw_content(app: &App, frame: &mut Frame, crumb: Rect, context_area: Rect, b
         return;
     };
     let component = app.component(app.screen);
-    let mut spans = vec![Span::styled(
-        format!(" {}", app.screen.breadcrumb()),
-        app.theme.accent,
-    )];
+    let crumb_text = match component.subject_crumb() {
+        Some(subject) => format!(" {} › {}", app.screen.breadcrumb(), shown(&subject)),
+        None => format!(" {}", app.screen.breadcrumb()),
+    };
+    let mut spans = vec![Span::styled(crumb_text, app.theme.accent)];
     let unavailable = component.unavailable(&ctx);
     if let (Some(table), None) = (component.table(), &unavailable) {
         if table.error().is_none()

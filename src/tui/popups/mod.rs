@@ -1,15 +1,17 @@
 //! The shared popups: forms, questions, typed-phrase confirmations, the one-time secret, the
-//! viewers (help, message log, a row's details), the project switcher and notices. Popups take
-//! input first and are drawn last. A destructive action is data held by its dialog.
+//! viewers (help, message log, a row's details), the project switcher, the profile menu and
+//! notices. Popups take input first and are drawn last. A destructive action is data held by its dialog.
 
 mod confirm;
 mod form;
+mod profile;
 mod reveal;
 mod switcher;
 mod viewer;
 
 pub use confirm::{Confirm, Notice, TypedConfirm};
 pub use form::draw_fields;
+pub use profile::{ProfileEntry, ProfileMenu};
 pub use reveal::Reveal;
 pub use switcher::Switcher;
 pub use viewer::{Entry, Viewer, ViewerKind};
@@ -20,6 +22,7 @@ use ratatui::Frame;
 
 use super::keymap::Keymap;
 use super::msg::{Command, Session};
+use super::screens::Screen;
 use super::theme::Theme;
 use super::widgets::form::{Form, FormEvent, Request, Subject};
 
@@ -32,6 +35,7 @@ pub enum Popup {
     Viewer(Viewer),
     Switcher(Switcher),
     Notice(Notice),
+    Profile(ProfileMenu),
 }
 
 /// What a key in a popup asks the app to do.
@@ -43,6 +47,8 @@ pub enum Outcome {
     Run(Command),
     Copy { text: String, what: String },
     SwitchProject(String),
+    Goto(Screen),
+    SignOut,
     Quit,
 }
 
@@ -69,6 +75,7 @@ impl Popup {
             Popup::Viewer(viewer) => viewer.key(key, keymap),
             Popup::Switcher(switcher) => switcher.key(key, keymap, session),
             Popup::Notice(notice) => notice.key(key, keymap),
+            Popup::Profile(menu) => menu.key(key, keymap),
         }
     }
 
@@ -78,7 +85,7 @@ impl Popup {
             Popup::TypedConfirm(dialog) => dialog.paste(text),
             Popup::Switcher(switcher) => switcher.paste(text),
             Popup::Viewer(viewer) => viewer.paste(text),
-            Popup::Confirm(_) | Popup::Reveal(_) | Popup::Notice(_) => {}
+            Popup::Confirm(_) | Popup::Reveal(_) | Popup::Notice(_) | Popup::Profile(_) => {}
         }
     }
 
@@ -89,7 +96,7 @@ impl Popup {
             Popup::Confirm(confirm) => confirm.subject.as_ref(),
             Popup::TypedConfirm(dialog) => dialog.subject.as_ref(),
             Popup::Viewer(viewer) => viewer.subject.as_ref(),
-            Popup::Reveal(_) | Popup::Switcher(_) | Popup::Notice(_) => None,
+            Popup::Reveal(_) | Popup::Switcher(_) | Popup::Notice(_) | Popup::Profile(_) => None,
         }
     }
 
@@ -102,6 +109,7 @@ impl Popup {
             Popup::Viewer(viewer) => viewer.draw(ctx, frame, area),
             Popup::Switcher(switcher) => switcher.draw(ctx, frame, area),
             Popup::Notice(notice) => notice.draw(ctx, frame, area),
+            Popup::Profile(menu) => menu.draw(ctx, frame, area),
         }
     }
 }

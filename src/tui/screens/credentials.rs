@@ -17,6 +17,7 @@ use crate::tui::msg::{Command, Data, Query};
 use crate::tui::popups::{Confirm, Popup};
 use crate::tui::widgets::form::{Field, Form, Request};
 use crate::tui::widgets::table::{col, time, Column, Table, TableNav};
+use crate::tui::widgets::text::wrap;
 
 /// One of the user's keys: its ID only as a hint (the Credentials guide: neither the access key
 /// ID nor the secret can be retrieved after the creation popup closes), so a key is known by
@@ -311,14 +312,21 @@ impl Component for Credentials {
 
     fn draw(&self, ctx: &Ctx, frame: &mut Frame, area: Rect) {
         if !ctx.credentials_unlocked {
-            let text = vec![
-                Line::from(""),
-                Line::from(" Profile › Credentials is protected by a password re-check."),
-                Line::from(Span::styled(
-                    format!(" Press {} to [Verify password].", ctx.keymap.key(Action::Open)),
-                    ctx.theme.accent,
-                )),
-            ];
+            let room = (area.width as usize).saturating_sub(1);
+            let says = |text: &str, style| {
+                wrap(text, room)
+                    .into_iter()
+                    .map(move |row| Line::from(Span::styled(format!(" {row}"), style)))
+            };
+            let mut text = vec![Line::from("")];
+            text.extend(says(
+                "Profile › Credentials is protected by a password re-check.",
+                ctx.theme.base,
+            ));
+            text.extend(says(
+                &format!("Press {} to [Verify password].", ctx.keymap.key(Action::Open)),
+                ctx.theme.accent,
+            ));
             frame.render_widget(Paragraph::new(text), area);
             return;
         }

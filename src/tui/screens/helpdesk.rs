@@ -126,7 +126,7 @@ pub fn inquiry_form(project: Option<&str>) -> Form {
         if project.is_some() {
             "Request project deletion"
         } else {
-            "Submit inquiry"
+            "Submit Inquiry"
         },
         "Submit",
         submit_inquiry,
@@ -207,7 +207,7 @@ impl Component for HelpDesk {
 
     fn offer(&self, action: Action, _ctx: &Ctx) -> Option<Offer> {
         Some(match action {
-            Action::Create => offer("Submit inquiry"),
+            Action::Create => offer("Submit Inquiry"),
             Action::Open | Action::Detail => offer("details").on_row(),
             Action::Copy => offer("copy ID").on_row(),
             _ => return None,

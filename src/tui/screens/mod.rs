@@ -101,7 +101,8 @@ impl Screen {
     /// The menu group heading the screen sits under, if any.
     pub fn group(self) -> Option<&'static str> {
         match self {
-            Screen::Projects | Screen::Users => Some("IAM"),
+            // The guides' path: KakaoCloud Console > Management > IAM.
+            Screen::Projects | Screen::Users => Some("Management › IAM"),
             Screen::Members
             | Screen::ServiceAccounts
             | Screen::ServiceAgents
@@ -125,7 +126,7 @@ impl Screen {
             Screen::HelpDesk => "Help Desk",
             Screen::Audit => "Audit log",
             Screen::Credentials => "Credentials",
-            Screen::ServiceAccountDetail => "Service Account › Credentials › IAM access key",
+            Screen::ServiceAccountDetail => "Service Account",
         }
     }
 
@@ -284,6 +285,11 @@ pub trait Component {
 
     /// Every field of the selected row, in full.
     fn detail(&self, ctx: &Ctx) -> Option<Popup>;
+
+    /// What a detail page is about, ending its breadcrumb (a service account's name).
+    fn subject_crumb(&self) -> Option<String> {
+        None
+    }
 
     /// Lines between the breadcrumb and the table (tabs, the subject of a detail page).
     fn context(&self, _ctx: &Ctx) -> Vec<Line<'static>> {

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::console::access::Permission;
 use crate::console::keys::DELETE_KEY_PHRASE;
+use crate::console::service_accounts::parse_sa_id;
 use crate::console::{validate, KeyStatus};
 use crate::org::request::KeyView;
 use crate::tui::keymap::Action;
@@ -93,7 +94,8 @@ fn create_form(ctx: &Ctx, sa_id: &str) -> Form {
     .with_intro(vec![
         project,
         format!("Service account ID: {sa_id} (auto-filled)"),
-        "You can create up to 2 IAM access keys per service account. Keys cannot be suspended and have no expiration date; a leaked key may be misused.".into(),
+        "You can create up to 2 IAM access keys per service account.".into(),
+        "Once created, the Secret Access Key cannot be retrieved again. You cannot temporarily disable an IAM access key or set an expiration date.".into(),
     ])
 }
 
@@ -189,12 +191,19 @@ impl Component for SaDetail {
         *self = SaDetail::default();
     }
 
+    fn subject_crumb(&self) -> Option<String> {
+        let (name, _) = parse_sa_id(self.sa_id.as_deref()?).ok()?;
+        Some(name)
+    }
+
+    /// The ID, then the page's one row of tabs: the guide's "Credentials > IAM Access Key tab".
     fn context(&self, ctx: &Ctx) -> Vec<Line<'static>> {
         let id = self.sa_id.as_deref().map(shown).unwrap_or_default().into_owned();
         vec![
             Line::from(vec![Span::styled(" ID: ", ctx.theme.dim), Span::raw(id)]),
             Line::from(vec![
-                Span::styled(" Credentials ", ctx.theme.dim),
+                Span::styled(" Credentials", ctx.theme.accent),
+                Span::styled(" › ", ctx.theme.dim),
                 Span::styled("[ IAM access key ]", ctx.theme.selected),
             ]),
         ]

@@ -65,7 +65,7 @@ impl Component for Users {
 
     fn unavailable(&self, ctx: &Ctx) -> Option<String> {
         ctx.session.org_role.is_none().then(|| {
-            "IAM › Users lists the organization's users for Org Admin and Org Reader; you have no organization role.".into()
+            "Management › IAM › Users lists the organization's users for Org Admin and Org Reader; you have no organization role.".into()
         })
     }
 

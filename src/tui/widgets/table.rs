@@ -142,7 +142,9 @@ impl<T: 'static> Table<T> {
             viewport: 1,
             filter: String::new(),
             sort: None,
-            loading: false,
+            // Nothing loaded yet: no row count is claimed (a locked Credentials tab is not
+            // "0 rows").
+            loading: true,
             error: None,
             want: None,
             checkable: false,
