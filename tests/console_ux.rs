@@ -1589,19 +1589,39 @@ fn an_offline_console_keeps_its_screen_read_only_until_the_server_is_back() {
         before.lines().nth(4),
         "the table stays"
     );
-
+    let offline = h.render(120, 40);
+    assert!(
+        offline.contains("read-only: the server is out of reach"),
+        "{offline}"
+    );
+    let hints: Vec<String> = h.app.footer_hints().into_iter().map(|(_, l)| l).collect();
+    assert!(
+        !hints.iter().any(|l| l == "Create project" || l == "Edit"),
+        "changes are not offered: {hints:?}"
+    );
+    let refused = |h: &Headless| {
+        h.app
+            .log
+            .iter()
+            .filter(|e| e.text.starts_with("Nothing was done: the server is out of reach"))
+            .count()
+    };
     h.keys(&["c"]);
+    assert!(
+        h.app.popup.is_none(),
+        "no form opens for a change that cannot be made"
+    );
+    assert_eq!(refused(&h), 1, "the reason is said");
+
+    // A form opened just before the server went away is refused when submitted.
+    h.send(Msg::Online);
+    h.keys(&["c"]);
+    h.send(Msg::Offline("connection refused".into()));
     h.type_text("offline-proj");
     h.keys(&["Tab"]);
     h.type_text("오프라인");
     h.keys(&["Enter"]);
-    assert!(
-        h.app
-            .log
-            .iter()
-            .any(|e| e.text.starts_with("Nothing was done: the server is out of reach")),
-        "the change is refused with the reason"
-    );
+    assert_eq!(refused(&h), 2, "the change is refused with the reason");
     h.keys(&["Esc"]);
     let names = |w: &World| -> Vec<String> {
         w.console

@@ -681,14 +681,22 @@ impl App {
         }
     }
 
-    fn run(&mut self, command: Command) -> Vec<Effect> {
-        let Some(session) = &self.session else {
-            return Vec::new();
-        };
+    /// A change asked for while the server is out of reach: nothing is done, and the reason
+    /// is said.
+    fn refuse_offline(&mut self) {
         if let Some(why) = &self.offline {
             let text =
                 format!("Nothing was done: the server is out of reach ({why}); try again when it is back.");
             self.note(Level::Error, text);
+        }
+    }
+
+    fn run(&mut self, command: Command) -> Vec<Effect> {
+        let Some(session) = &self.session else {
+            return Vec::new();
+        };
+        if self.offline.is_some() {
+            self.refuse_offline();
             return Vec::new();
         }
         self.busy = Some("Working…".into());
@@ -997,6 +1005,10 @@ impl App {
             .is_some_and(|t| t.selected_key().is_some());
         if offer.on_row && !has_row {
             self.note(Level::Info, "Nothing selected.");
+            return Vec::new();
+        }
+        if self.offline.is_some() && offer.changes_anything(action) {
+            self.refuse_offline();
             return Vec::new();
         }
         if action == Action::Detail || (action == Action::Open && offer.label == "details") {
@@ -1574,7 +1586,10 @@ impl App {
                 let Some(offer) = self.component(self.screen).offer(action, &ctx) else {
                     continue;
                 };
-                if (offer.on_row && !has_row) || offer.refusal(ctx.session).is_some() {
+                if (offer.on_row && !has_row)
+                    || offer.refusal(ctx.session).is_some()
+                    || (self.offline.is_some() && offer.changes_anything(action))
+                {
                     continue;
                 }
                 let marked = self.component(self.screen).table().map_or(0, |t| t.marked());

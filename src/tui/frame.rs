@@ -228,7 +228,12 @@ fn draw_content(app: &App, frame: &mut Frame, crumb: Rect, context_area: Rect, b
             ));
         }
     }
-    if unavailable.is_none() {
+    if app.offline.is_some() {
+        spans.push(Span::styled(
+            "  · read-only: the server is out of reach",
+            app.theme.warning,
+        ));
+    } else if unavailable.is_none() {
         if let Some(withheld) = app.withheld() {
             spans.push(Span::styled(format!("  · {withheld}"), app.theme.dim));
         }

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::sa_detail::key_status;
+use super::sa_detail::{key_status, KEY_DELETE_CAUTION};
 use super::{accept, date, detail, nothing_selected, offer, subject, Component, Ctx, Offer, Reply, Screen};
 use crate::console::access::Permission;
 use crate::console::{validate, KeyKind, Secret};
@@ -97,7 +97,7 @@ fn create_form(ctx: &Ctx, kind: KeyKind) -> Form {
         KeyKind::S3 => |f: &mut Form| Ok(Request::Run(command(f, KeyKind::S3))),
     };
     let purpose = match kind {
-        KeyKind::Iam => "The key inherits your role in the project you choose; it is required for issuing API authentication tokens.",
+        KeyKind::Iam => "An IAM access key serves as the IAM user credential and is required for issuing API authentication tokens. The access key inherits the permissions of the IAM role granted in the selected project.",
         KeyKind::S3 => "An S3 access key is required to obtain authentication tokens for the Object Storage API.",
     };
     Form::new(
@@ -257,7 +257,12 @@ impl Component for Credentials {
                         row.key.name,
                         row.key.id_hint
                     ),
-                    "API tokens issued with it stop working at once. This cannot be undone.".into(),
+                    match kind {
+                        KeyKind::Iam => KEY_DELETE_CAUTION.into(),
+                        KeyKind::S3 => {
+                            "API tokens obtained with it stop working at once. This cannot be undone.".into()
+                        }
+                    },
                 ],
                 yes_label: "Delete",
                 command: Command::DeleteCredential {

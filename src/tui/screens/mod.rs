@@ -205,6 +205,9 @@ pub struct Offer {
     pub label: &'static str,
     pub needs: Option<Permission>,
     pub on_row: bool,
+    /// It changes the organization, though its key is not one that always does (create, edit,
+    /// settings, delete): it is not offered while the server is out of reach.
+    pub writes: bool,
 }
 
 pub const fn offer(label: &'static str) -> Offer {
@@ -212,10 +215,25 @@ pub const fn offer(label: &'static str) -> Offer {
         label,
         needs: None,
         on_row: false,
+        writes: false,
     }
 }
 
 impl Offer {
+    pub const fn writes(mut self) -> Offer {
+        self.writes = true;
+        self
+    }
+
+    /// Whether taking it changes the organization.
+    pub fn changes_anything(&self, action: Action) -> bool {
+        self.writes
+            || matches!(
+                action,
+                Action::Create | Action::Edit | Action::Settings | Action::Delete
+            )
+    }
+
     pub const fn needs(mut self, permission: Permission) -> Offer {
         self.needs = Some(permission);
         self

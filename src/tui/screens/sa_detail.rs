@@ -27,6 +27,10 @@ pub fn key_status(s: KeyStatus) -> &'static str {
     }
 }
 
+/// The service-account guide's caution before an IAM access key is deleted; it holds for a
+/// user's own keys too.
+pub const KEY_DELETE_CAUTION: &str = "When an IAM access key is deleted, any API authentication tokens issued with that key will immediately expire. Proceed with caution.";
+
 /// A service account's key keeps its full ID in lists (its guide: only the secret cannot be
 /// retrieved again).
 fn key_id(k: &KeyView) -> String {
@@ -160,7 +164,7 @@ impl Component for SaDetail {
                     "Delete IAM access key",
                     vec![
                         format!("Delete IAM access key {:?} ({})?", key.name, key_id(key)),
-                        "API tokens issued with it expire at once. This cannot be undone.".into(),
+                        KEY_DELETE_CAUTION.into(),
                     ],
                     DELETE_KEY_PHRASE,
                     Command::DeleteSaKey {

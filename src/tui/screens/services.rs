@@ -70,7 +70,10 @@ impl Component for Services {
 
     fn offer(&self, action: Action, _ctx: &Ctx) -> Option<Offer> {
         Some(match action {
-            Action::Open => offer("start using").needs(Permission::UseService).on_row(),
+            Action::Open => offer("start using")
+                .needs(Permission::UseService)
+                .on_row()
+                .writes(),
             Action::Delete => offer("stop using").needs(Permission::UseService).on_row(),
             Action::Detail => offer("details").on_row(),
             Action::Copy => offer("copy name").on_row(),
