@@ -243,6 +243,7 @@ fn main() {
             project: "web-shop".into(),
             name: "bench".into(),
             description: String::new(),
+            role: None,
         },
     )
     .expect("an IAM key");

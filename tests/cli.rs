@@ -1120,6 +1120,66 @@ fn member_commands() {
 // ---------------------------------------------------------------------------------------------
 // credential, token
 
+/// `--role` limits a key's tokens to a role its owner holds (Keystone's application credential
+/// `roles`); a stronger role is refused and creates nothing.
+#[test]
+fn a_credential_can_be_limited_to_a_role_its_owner_holds() {
+    let kc = Kc::demo();
+    let create = |role: &str, name: &str| -> Vec<String> {
+        [
+            "credential",
+            "create",
+            "--kind",
+            "iam",
+            "--project",
+            "web-shop",
+            "--name",
+            name,
+            "--role",
+            role,
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect()
+    };
+    let args = create("reader", "read-only");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let key = kc.json(DEV, &args);
+    assert_eq!(key["role"], "Project Reader", "{key}");
+    let listed = kc.json(DEV, &["credential", "list"]);
+    assert_eq!(
+        find(&listed, "name", "read-only").unwrap()["role"],
+        "Project Reader"
+    );
+    let token = kc
+        .run(
+            &[
+                "--json",
+                "token",
+                "issue",
+                "--access-key-id",
+                str_field(&key, "id"),
+                "--secret-stdin",
+            ],
+            None,
+            None,
+            Some(str_field(&key, "secret")),
+        )
+        .json();
+    assert_eq!(token["role"], "Project Reader", "its tokens carry the role");
+
+    let probe: &[&str] = &["--json", "credential", "list"];
+    for (role, code, says) in [
+        ("admin", 4, "you do not hold Project Admin"),
+        ("owner", 2, "must be admin, member or reader"),
+    ] {
+        let args = create(role, "stronger");
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let line = kc.refused_unchanged(DEV, probe, DEV, &args, code);
+        assert!(line.contains(says), "{line}");
+    }
+}
+
 #[test]
 fn credential_keys_show_their_secret_once_and_stop_at_two_per_project() {
     let kc = Kc::demo();

@@ -309,6 +309,12 @@ fn credentials_tabs_create_reveal_and_limit() {
     assert!(listed(&h, "terraform"));
     assert!(!listed(&h, "backup"), "the IAM tab lists IAM keys only");
     snap(&mut h, "cred_iam_list");
+    // A wide terminal also shows the role each key's tokens carry (a replica column, the first
+    // to go when narrow).
+    let wide = h.render(160, 45);
+    let row = wide.lines().find(|l| l.contains("terraform")).unwrap();
+    assert!(wide.contains(" ROLE ") && row.contains("Project Admin"), "{wide}");
+    assert!(!h.render(120, 40).contains(" ROLE "));
 
     h.keys(&["Tab"]);
     assert_eq!(h.app.screen, Screen::Credentials);

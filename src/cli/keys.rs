@@ -4,6 +4,7 @@ use clap::{Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
 use super::output::{fields, local_time, table};
+use super::projects::parse_role;
 use super::{Context, Output};
 use crate::console::{Error, KeyKind, KeyStatus, Owner, Result, Secret, TokenInfo};
 use crate::org::request::{IssuedTokenView, KeyView, NewKeyView};
@@ -41,6 +42,10 @@ pub enum CredentialCmd {
         name: String,
         #[arg(long, default_value = "")]
         description: String,
+        /// Limit the key's tokens to this role, one you hold in the project (admin, member or
+        /// reader); without it they follow your role there
+        #[arg(long, value_name = "ROLE")]
+        role: Option<String>,
     },
     /// Delete one of your access keys, by its full ID or its name; tokens issued from it stop
     /// working
@@ -221,12 +226,15 @@ pub fn credential(ctx: &mut Context, out: Output, cmd: CredentialCmd) -> Result<
             project,
             name,
             description,
+            role,
         } => {
+            let role = role.as_deref().map(parse_role).transpose()?;
             let new: NewKeyView = ctx.call(Request::CredentialCreate {
                 kind: kind.into(),
                 project,
                 name,
                 description,
+                role,
             })?;
             show_new_key(out, &new)
         }

@@ -110,9 +110,13 @@ fn member_json(m: &MemberView) -> Value {
     json!({"user_id": m.user_id, "email": m.email, "name": m.name, "role": m.role.label(), "added_at": m.added_at})
 }
 
-fn parse_role(role: &str) -> Result<ProjectRole> {
-    ProjectRole::parse(role)
-        .ok_or_else(|| Error::Invalid(format!("role {role:?} must be admin, member or reader")))
+pub(super) fn parse_role(role: &str) -> Result<ProjectRole> {
+    ProjectRole::parse(role).ok_or_else(|| {
+        // A long value is not echoed back whole.
+        let shown: String = role.chars().take(24).collect();
+        let cut = if shown.len() < role.len() { "…" } else { "" };
+        Error::Invalid(format!("role {shown:?}{cut} must be admin, member or reader"))
+    })
 }
 
 pub fn project(ctx: &mut Context, out: Output, cmd: ProjectCmd) -> Result<String> {

@@ -236,9 +236,10 @@ pub fn execute(console: &Console, auth: &Auth, holder: bool, request: Request) -
             project,
             name,
             description,
+            role,
         } => new_key(
             console,
-            console.create_credential(a, kind, &project, &name, &description)?,
+            console.create_credential_with_role(a, kind, &project, &name, &description, role)?,
         ),
         Request::CredentialDelete { kind, key } => {
             let deleted = console.delete_credential(a, kind, &key)?;

@@ -125,6 +125,10 @@ pub enum Request {
         project: String,
         name: String,
         description: String,
+        /// Limits the key's tokens to this role (one its owner holds); none: they follow the
+        /// owner's role. Older clients send none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<ProjectRole>,
     },
     #[serde(rename = "credential.delete")]
     CredentialDelete { kind: KeyKind, key: String },

@@ -495,6 +495,7 @@ fn run(org: &dyn Org, auth: &Auth, command: Command) -> Result<Done> {
                     project: project.clone(),
                     name,
                     description,
+                    role: None,
                 },
             )?;
             let message = format!("Created {} {:?}.", kind.label(), new.key.name);

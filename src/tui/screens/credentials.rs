@@ -27,10 +27,16 @@ pub struct Row {
     project: String,
 }
 
+/// The role the key's tokens carry (a replica column, the first to go when narrow).
+fn role(r: &Row) -> String {
+    r.key.role.map_or("-", |role| role.label()).into()
+}
+
 const IAM: &[Column<Row>] = &[
     col("NAME", 6, 0, |r| r.key.name.clone()),
     col("ACCESS KEY ID", 10, 0, |r| r.key.id_hint.clone()),
     col("PROJECT", 7, 0, |r| r.project.clone()),
+    col("ROLE", 6, 3, role),
     col("DESCRIPTION", 8, 2, |r| r.key.description.clone()),
     time("CREATED AT", 10, 1, |r| r.key.created_at),
     col("STATUS", 7, 0, |r| key_status(r.key.status).into()),
@@ -40,6 +46,7 @@ const S3: &[Column<Row>] = &[
     col("NAME", 6, 0, |r| r.key.name.clone()),
     col("AUTHENTICATION KEY", 10, 0, |r| r.key.id_hint.clone()),
     col("PROJECT", 7, 0, |r| r.project.clone()),
+    col("ROLE", 6, 3, role),
     col("DESCRIPTION", 8, 2, |r| r.key.description.clone()),
     time("CREATED AT", 10, 1, |r| r.key.created_at),
     col("STATUS", 7, 0, |r| key_status(r.key.status).into()),
