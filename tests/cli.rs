@@ -162,6 +162,24 @@ impl Kc {
         self.as_user(user, &all).json()
     }
 
+    /// `token issue` for an access key, its secret on standard input, with --json; needs no
+    /// sign-in (the key is the credential).
+    fn issue(&self, key_id: &str, stdin: Option<&str>) -> Run {
+        self.run(
+            &[
+                "--json",
+                "token",
+                "issue",
+                "--access-key-id",
+                key_id,
+                "--secret-stdin",
+            ],
+            None,
+            None,
+            stdin,
+        )
+    }
+
     /// Runs without signing in (no --user, no password).
     fn anonymous(&self, args: &[&str]) -> Run {
         self.run(args, None, None, None)
@@ -1125,7 +1143,7 @@ fn member_commands() {
 #[test]
 fn a_credential_can_be_limited_to_a_role_its_owner_holds() {
     let kc = Kc::demo();
-    let create = |role: &str, name: &str| -> Vec<String> {
+    let create = |role: &'static str, name: &'static str| {
         [
             "credential",
             "create",
@@ -1138,13 +1156,8 @@ fn a_credential_can_be_limited_to_a_role_its_owner_holds() {
             "--role",
             role,
         ]
-        .iter()
-        .map(|a| a.to_string())
-        .collect()
     };
-    let args = create("reader", "read-only");
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let key = kc.json(DEV, &args);
+    let key = kc.json(DEV, &create("reader", "read-only"));
     assert_eq!(key["role"], "Project Reader", "{key}");
     let listed = kc.json(DEV, &["credential", "list"]);
     assert_eq!(
@@ -1152,19 +1165,7 @@ fn a_credential_can_be_limited_to_a_role_its_owner_holds() {
         "Project Reader"
     );
     let token = kc
-        .run(
-            &[
-                "--json",
-                "token",
-                "issue",
-                "--access-key-id",
-                str_field(&key, "id"),
-                "--secret-stdin",
-            ],
-            None,
-            None,
-            Some(str_field(&key, "secret")),
-        )
+        .issue(str_field(&key, "id"), Some(str_field(&key, "secret")))
         .json();
     assert_eq!(token["role"], "Project Reader", "its tokens carry the role");
 
@@ -1173,9 +1174,7 @@ fn a_credential_can_be_limited_to_a_role_its_owner_holds() {
         ("admin", 4, "you do not hold Project Admin"),
         ("owner", 2, "must be admin, member or reader"),
     ] {
-        let args = create(role, "stronger");
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let line = kc.refused_unchanged(DEV, probe, DEV, &args, code);
+        let line = kc.refused_unchanged(DEV, probe, DEV, &create(role, "stronger"), code);
         assert!(line.contains(says), "{line}");
     }
 }
@@ -1416,21 +1415,7 @@ fn credential_keys_show_their_secret_once_and_stop_at_two_per_project() {
     );
 
     // The IAM key is a credential for a token; deleting the key kills the token.
-    let token = kc
-        .run(
-            &[
-                "--json",
-                "token",
-                "issue",
-                "--access-key-id",
-                &iam_id,
-                "--secret-stdin",
-            ],
-            None,
-            None,
-            Some(&iam_secret),
-        )
-        .json();
+    let token = kc.issue(&iam_id, Some(&iam_secret)).json();
     assert_eq!(token["key_id"], iam_id.as_str());
     assert_eq!(token["principal_name"], ADMIN);
     assert_eq!(token["service_account"], false);
@@ -1483,24 +1468,8 @@ fn token_issue_verify_revoke() {
         str_field(&key, "id").to_string(),
         str_field(&key, "secret").to_string(),
     );
-    let issue = |key_id: &str, stdin: Option<&str>| {
-        kc.run(
-            &[
-                "--json",
-                "token",
-                "issue",
-                "--access-key-id",
-                key_id,
-                "--secret-stdin",
-            ],
-            None,
-            None,
-            stdin,
-        )
-    };
-
     // Issuing needs no sign-in: the key is the credential. Wrong secrets are refused alike.
-    let issued = issue(&id, Some(&format!("{secret}\n"))).json();
+    let issued = kc.issue(&id, Some(&format!("{secret}\n"))).json();
     assert_eq!(issued["role"], "Project Member");
     assert_eq!(issued["principal_name"], DEV);
     let token = str_field(&issued, "token").to_string();
@@ -1515,10 +1484,10 @@ fn token_issue_verify_revoke() {
         .ok();
     assert!(!human.stdout.trim().is_empty());
 
-    let wrong = issue(&id, Some("not-the-secret\n")).refused(3);
-    let unknown = issue(&"0".repeat(32), Some(&secret)).refused(3);
+    let wrong = kc.issue(&id, Some("not-the-secret\n")).refused(3);
+    let unknown = kc.issue(&"0".repeat(32), Some(&secret)).refused(3);
     assert_eq!(wrong, unknown, "unknown key and wrong secret must look alike");
-    issue(&id, None).refused(2);
+    kc.issue(&id, None).refused(2);
     kc.run(
         &["token", "issue", "--access-key-id", &id],
         None,
@@ -1554,7 +1523,7 @@ fn token_issue_verify_revoke() {
     kc.as_user(DEV, &["token", "revoke", &token]).refused(3);
 
     // A fresh token from the same key still works; a Project Admin may revoke it.
-    let second = str_field(&issue(&id, Some(&secret)).json(), "token").to_string();
+    let second = str_field(&kc.issue(&id, Some(&secret)).json(), "token").to_string();
     kc.json(OWNER, &["token", "verify", &second]);
     kc.json(ADMIN, &["token", "revoke", &second]);
     kc.as_user(OWNER, &["token", "verify", &second]).refused(3);
@@ -1900,21 +1869,7 @@ fn full_scenario_deactivating_a_service_account_expires_its_keys_for_good() {
         str_field(&key, "id").to_string(),
         str_field(&key, "secret").to_string(),
     );
-    let issue = || {
-        kc.run(
-            &[
-                "--json",
-                "token",
-                "issue",
-                "--access-key-id",
-                &key_id,
-                "--secret-stdin",
-            ],
-            None,
-            None,
-            Some(&secret),
-        )
-    };
+    let issue = || kc.issue(&key_id, Some(&secret));
 
     let issued = issue().json();
     assert_eq!(issued["service_account"], true);
@@ -1949,19 +1904,7 @@ fn full_scenario_deactivating_a_service_account_expires_its_keys_for_good() {
     // The expired key still counts toward the limit: one more, then the limit.
     let fresh = kc.json(OWNER, &["sa-key", "create", &sa_id, "--name", "job2"]);
     let fresh_token = kc
-        .run(
-            &[
-                "--json",
-                "token",
-                "issue",
-                "--access-key-id",
-                str_field(&fresh, "id"),
-                "--secret-stdin",
-            ],
-            None,
-            None,
-            Some(str_field(&fresh, "secret")),
-        )
+        .issue(str_field(&fresh, "id"), Some(str_field(&fresh, "secret")))
         .json();
     kc.json(OWNER, &["token", "verify", str_field(&fresh_token, "token")]);
     let line = kc
