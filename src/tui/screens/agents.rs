@@ -2,7 +2,8 @@
 //! Status / Created at, all kept at 80 columns).
 
 use super::{
-    accept, date, detail, expect, offer, subject, view_refusal, Component, Ctx, Offer, Reply, Screen,
+    accept, ask_about_project, date, detail, expect, offer, subject, view_refusal, Component, Ctx, Offer,
+    Reply, Screen,
 };
 use crate::console::access::Permission;
 use crate::console::Agent;
@@ -42,15 +43,9 @@ impl Component for Agents {
     }
 
     fn request(&mut self, ctx: &Ctx) -> Option<Query> {
-        let Some(project) = ctx.project_id() else {
-            self.table
-                .fail("No current project: press p to choose one.".into());
-            self.asked = None;
-            return None;
-        };
-        self.table.set_loading();
-        self.asked = Some(Query::Agents { project });
-        self.asked.clone()
+        ask_about_project(ctx, &mut self.table, &mut self.asked, |project| Query::Agents {
+            project,
+        })
     }
 
     fn loaded(&mut self, query: &Query, result: Result<Data, String>, ctx: &Ctx) -> bool {

@@ -3,7 +3,8 @@
 //! keys, rule 6).
 
 use super::{
-    accept, date, detail, expect, nothing_selected, offer, subject, Component, Ctx, Offer, Reply, Screen,
+    accept, ask_about_project, date, detail, expect, nothing_selected, offer, subject, Component, Ctx, Offer,
+    Reply, Screen,
 };
 use crate::console::access::Permission;
 use crate::console::projects::MemberView;
@@ -47,15 +48,9 @@ impl Component for Members {
     }
 
     fn request(&mut self, ctx: &Ctx) -> Option<Query> {
-        let Some(project) = ctx.project_id() else {
-            self.table
-                .fail("No current project: press p to choose one.".into());
-            self.asked = None;
-            return None;
-        };
-        self.table.set_loading();
-        self.asked = Some(Query::Members { project });
-        self.asked.clone()
+        ask_about_project(ctx, &mut self.table, &mut self.asked, |project| Query::Members {
+            project,
+        })
     }
 
     fn loaded(&mut self, query: &Query, result: Result<Data, String>, ctx: &Ctx) -> bool {

@@ -415,6 +415,24 @@ pub fn accept<T>(
     true
 }
 
+/// Asks for `query` about the current project, remembered in `asked`; with no current project
+/// the table says how to choose one and nothing is asked.
+pub fn ask_about_project<T>(
+    ctx: &Ctx,
+    table: &mut table::Table<T>,
+    asked: &mut Option<Query>,
+    query: fn(String) -> Query,
+) -> Option<Query> {
+    *asked = None;
+    let Some(project) = ctx.project_id() else {
+        table.fail("No current project: press p to choose one.".into());
+        return None;
+    };
+    table.set_loading();
+    *asked = Some(query(project));
+    asked.clone()
+}
+
 /// The rows a `Data` holds for a screen, or the error that it was the wrong kind.
 pub fn expect<T>(
     result: Result<Data, String>,

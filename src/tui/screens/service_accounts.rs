@@ -4,8 +4,8 @@
 //! the selected one with one typed phrase, Enter for the account's page.
 
 use super::{
-    accept, date, detail, expect, nothing_selected, offer, subject, view_refusal, Component, Ctx, Offer,
-    Reply, Screen,
+    accept, ask_about_project, date, detail, expect, nothing_selected, offer, subject, view_refusal,
+    Component, Ctx, Offer, Reply, Screen,
 };
 use crate::console::access::Permission;
 use crate::console::service_accounts::DELETE_SA_PHRASE;
@@ -156,15 +156,9 @@ impl Component for ServiceAccounts {
     }
 
     fn request(&mut self, ctx: &Ctx) -> Option<Query> {
-        let Some(project) = ctx.project_id() else {
-            self.table
-                .fail("No current project: press p to choose one.".into());
-            self.asked = None;
-            return None;
-        };
-        self.table.set_loading();
-        self.asked = Some(Query::ServiceAccounts { project });
-        self.asked.clone()
+        ask_about_project(ctx, &mut self.table, &mut self.asked, |project| {
+            Query::ServiceAccounts { project }
+        })
     }
 
     fn loaded(&mut self, query: &Query, result: Result<Data, String>, ctx: &Ctx) -> bool {
