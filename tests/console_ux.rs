@@ -298,8 +298,16 @@ fn a_bad_config_file_names_its_line_and_the_console_opens_with_the_defaults() {
             2,
             "\"Ctrl-q\" is not a key name",
         ),
-        ("[keys.global]\n\nhelp = [\"q\"]\n", 3, "q is bound twice"),
-        ("[keys.always]\ninterrupt = [\"j\"]\n", 2, "j is bound twice"),
+        (
+            "[keys.global]\n\nhelp = [\"x\"]\nquit = [\"x\"]\n",
+            4,
+            "x is bound twice",
+        ),
+        (
+            "[keys.always]\ninterrupt = [\"j\"]\n[keys.global]\ndown = [\"j\"]\n",
+            4,
+            "j is bound twice",
+        ),
         (
             "[keys.globl]\nquit = [\"x\"]\n",
             2,
@@ -372,6 +380,37 @@ fn a_bad_config_file_names_its_line_and_the_console_opens_with_the_defaults() {
     std::fs::write(&path, "#".repeat(70_000)).unwrap();
     let (_, problem) = config::load_from(&path);
     assert!(problem.unwrap().contains("larger than 64 KiB"));
+}
+
+/// A key the config file binds is taken from an action that had it only by default, so a
+/// config written before that default existed keeps working (`u` became the profile menu's).
+#[test]
+fn a_key_the_config_file_binds_is_taken_from_a_default_that_had_it() {
+    use kc_console::tui::keymap::Action;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, "[keys.global]\nsort = [\"u\"]\nhelp = [\"q\", \"?\"]\n").unwrap();
+    let (settings, problem) = config::load_from(&path);
+    assert_eq!(problem, None);
+    assert_eq!(settings.keymap.key(Action::SortNext), "u");
+    assert_eq!(settings.keymap.keys(Action::Profile), "(no key)");
+    assert_eq!(settings.keymap.keys(Action::Quit), "(no key)");
+    let world = World::new();
+    let mut h = world.signed_in_with(OWNER, settings);
+    go(&mut h, "projects");
+    h.keys(&["u"]);
+    assert!(h.app.popup.is_none(), "u sorts, as the file says");
+    assert!(h.app.table(Screen::Projects).unwrap().sort().is_some());
+    let hints = h.app.footer_hints();
+    assert!(
+        hints
+            .iter()
+            .all(|(key, label)| !key.is_empty() && label != "quit"),
+        "no hint without a key: {hints:?}"
+    );
+    h.keys(&["q"]);
+    assert!(!h.app.quit, "q is help now");
+    assert!(h.render(120, 40).contains("(no key)"), "the help says so");
 }
 
 #[test]
@@ -1048,7 +1087,20 @@ fn the_user_in_the_upper_right_opens_the_profile_menu_with_credentials_and_sign_
     h.click(60, 10);
     assert!(h.app.popup.is_none(), "a click elsewhere closes it");
     assert!(h.app.session.is_some());
-    h.click(119, 0);
+    // `u` again closes it; j and k move as in a table.
+    h.keys(&["u"]);
+    h.keys(&["u"]);
+    assert!(h.app.popup.is_none(), "u closes what u opened");
+    h.keys(&["u", "j", "k", "j"]);
+    let frame = h.render(120, 40);
+    assert!(frame.contains("▶ Sign out"), "{frame}");
+    assert!(frame.contains("Enter open  Esc close"), "its keys are shown");
+
+    // On a terminal too small to draw it, a click where Sign out was does nothing.
+    h.render(50, 12);
+    h.click(40, 5);
+    assert!(h.app.session.is_some(), "nothing unseen is clicked");
+    h.render(120, 40);
     h.click(110, 5);
     assert!(h.app.session.is_none(), "Sign out signs out");
 }
@@ -1590,10 +1642,7 @@ fn an_offline_console_keeps_its_screen_read_only_until_the_server_is_back() {
         "the table stays"
     );
     let offline = h.render(120, 40);
-    assert!(
-        offline.contains("read-only: the server is out of reach"),
-        "{offline}"
-    );
+    assert!(offline.contains("offline: read-only"), "{offline}");
     let hints: Vec<String> = h.app.footer_hints().into_iter().map(|(_, l)| l).collect();
     assert!(
         !hints.iter().any(|l| l == "Create project" || l == "Edit"),
@@ -1612,6 +1661,20 @@ fn an_offline_console_keeps_its_screen_read_only_until_the_server_is_back() {
         "no form opens for a change that cannot be made"
     );
     assert_eq!(refused(&h), 1, "the reason is said");
+    // A screen never loaded says why it is empty; the password re-check waits for the server.
+    go(&mut h, "members");
+    assert!(h
+        .render(120, 40)
+        .contains("Not loaded: the server is out of reach."));
+    go(&mut h, "credentials");
+    h.keys(&["Enter"]);
+    assert!(
+        h.app.popup.is_none(),
+        "no password is asked for that cannot be checked"
+    );
+    assert_eq!(refused(&h), 2);
+    assert!(h.render(120, 40).contains("once the server is back"));
+    go(&mut h, "projects");
 
     // A form opened just before the server went away is refused when submitted.
     h.send(Msg::Online);
@@ -1621,7 +1684,7 @@ fn an_offline_console_keeps_its_screen_read_only_until_the_server_is_back() {
     h.keys(&["Tab"]);
     h.type_text("오프라인");
     h.keys(&["Enter"]);
-    assert_eq!(refused(&h), 2, "the change is refused with the reason");
+    assert_eq!(refused(&h), 3, "the change is refused with the reason");
     h.keys(&["Esc"]);
     let names = |w: &World| -> Vec<String> {
         w.console

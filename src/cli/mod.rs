@@ -110,7 +110,7 @@ pub enum Command {
     /// Payment methods (Billing)
     #[command(subcommand)]
     Payment(admin::PaymentCmd),
-    /// Users of the organization (IAM › Users)
+    /// Users of the organization (Management › IAM › Users)
     #[command(subcommand)]
     User(admin::UserCmd),
     /// Change your own password (old and new on the first two lines of standard input)
@@ -119,7 +119,7 @@ pub enum Command {
     /// Members of a project (Project Management › Members)
     #[command(subcommand)]
     Member(projects::MemberCmd),
-    /// Projects (IAM › Projects)
+    /// Projects (Management › IAM › Projects)
     #[command(subcommand)]
     Project(projects::ProjectCmd),
     /// Your own IAM and S3 access keys (Profile › Credentials)

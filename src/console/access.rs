@@ -48,8 +48,9 @@ impl ProjectRole {
         }
     }
 
+    /// `admin`, `Project Admin`, `project_admin` (Keystone's name) or `project-admin`, in any case.
     pub fn parse(s: &str) -> Option<ProjectRole> {
-        match s.to_ascii_lowercase().as_str() {
+        match s.to_ascii_lowercase().replace(['_', '-'], " ").as_str() {
             "admin" | "project admin" => Some(ProjectRole::Admin),
             "member" | "project member" => Some(ProjectRole::Member),
             "reader" | "project reader" => Some(ProjectRole::Reader),
@@ -224,4 +225,25 @@ pub fn who_may(permission: Permission) -> String {
     .map(|(_, name)| *name)
     .collect();
     names.join(" or ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProjectRole;
+
+    #[test]
+    fn project_roles_are_read_in_the_consoles_and_keystones_spellings() {
+        for (spelling, role) in [
+            ("reader", ProjectRole::Reader),
+            ("Project Reader", ProjectRole::Reader),
+            ("project_reader", ProjectRole::Reader),
+            ("PROJECT-ADMIN", ProjectRole::Admin),
+            ("member", ProjectRole::Member),
+        ] {
+            assert_eq!(ProjectRole::parse(spelling), Some(role), "{spelling}");
+        }
+        for bad in ["", "owner", "project", "project__reader", "reader "] {
+            assert_eq!(ProjectRole::parse(bad), None, "{bad:?}");
+        }
+    }
 }

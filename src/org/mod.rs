@@ -26,7 +26,8 @@ use crate::console::{Change, Config, Console, Error, Result};
 
 /// The version of the request vocabulary on the wire; a client and a server that disagree
 /// refuse each other with a message saying which side to upgrade.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// 2: `credential.create` takes `role`, which an older server would drop silently.
+pub const PROTOCOL_VERSION: u32 = 2;
 /// A feed that says nothing for this long has lost its server (which pings every 5 s).
 pub const FEED_SILENCE: std::time::Duration = std::time::Duration::from_secs(15);
 /// The server's socket, inside the data directory it holds.

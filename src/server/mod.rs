@@ -8,7 +8,7 @@
 //! with another version is refused (400, kind `invalid`, saying which side to upgrade), and a
 //! client refuses a reply with another version the same way.
 //!
-//! - `GET /kc-console/v1/hello` → `{"protocol": 1, "version": "0.1.0", "organization": NAME}`.
+//! - `GET /kc-console/v1/hello` → `{"protocol": 2, "version": "0.1.0", "organization": NAME}`.
 //! - `POST /kc-console/v1/call` with `{"auth": AUTH, "request": REQUEST}` (JSON, at most
 //!   1 MiB) → `{"ok": REPLY}`, or `{"error": {"kind": KIND, "message": TEXT}}` with the HTTP
 //!   status of the kind: `invalid` 400, `auth` 401, `denied` 403, `not_found` 404, `conflict`

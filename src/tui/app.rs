@@ -23,7 +23,7 @@ use super::theme::Theme;
 use super::widgets::field::TextField;
 use super::widgets::form::{Field, Form, FormEvent, Request};
 use super::widgets::table::{self, Hit, TableNav};
-use super::widgets::text::{shown, width, wrap};
+use super::widgets::text::{fit, shown, width, wrap};
 use crate::console::access::{who_may, MATRIX};
 use crate::console::{validate, Change, Clock, Secret, SystemClock};
 
@@ -283,6 +283,7 @@ impl App {
             dates: &self.settings.dates,
             focused: self.focus == Focus::Content,
             credentials_unlocked: self.credentials_unlocked,
+            offline: self.offline.is_some(),
         })
     }
 
@@ -296,6 +297,7 @@ impl App {
             dates: &self.settings.dates,
             focused: self.focus == Focus::Content,
             credentials_unlocked: self.credentials_unlocked,
+            offline: self.offline.is_some(),
         };
         Some(f(self.screens[screen.index()].as_mut(), &ctx))
     }
@@ -981,7 +983,8 @@ impl App {
     pub fn offered(&self, action: Action) -> Option<&'static str> {
         let ctx = self.ctx()?;
         let offer = self.component(self.screen).offer(action, &ctx)?;
-        offer.refusal(ctx.session).is_none().then_some(offer.label)
+        let offline = self.offline.is_some() && offer.needs_server_for(action);
+        (offer.refusal(ctx.session).is_none() && !offline).then_some(offer.label)
     }
 
     fn screen_action(&mut self, action: Action) -> Vec<Effect> {
@@ -1007,7 +1010,7 @@ impl App {
             self.note(Level::Info, "Nothing selected.");
             return Vec::new();
         }
-        if self.offline.is_some() && offer.changes_anything(action) {
+        if self.offline.is_some() && offer.needs_server_for(action) {
             self.refuse_offline();
             return Vec::new();
         }
@@ -1212,13 +1215,17 @@ impl App {
         if !self.settings.mouse || self.busy.is_some() || self.session.is_none() {
             return Vec::new();
         }
+        let frame = Rect::new(0, 0, self.size.0, self.size.1);
+        if frame.width < MIN_WIDTH || frame.height < MIN_HEIGHT {
+            // Only the "too small" notice is drawn: nothing there can be clicked.
+            return Vec::new();
+        }
         let (x, y) = (event.column, event.row);
         let wheel = match event.kind {
             MouseEventKind::ScrollDown => Some(WHEEL_STEP),
             MouseEventKind::ScrollUp => Some(-WHEEL_STEP),
             _ => None,
         };
-        let frame = Rect::new(0, 0, self.size.0, self.size.1);
         if let (Some(Popup::Profile(menu)), MouseEventKind::Down(MouseButton::Left)) =
             (&self.popup, event.kind)
         {
@@ -1292,12 +1299,22 @@ impl App {
 
     // ───────────────────────────── layout ─────────────────────────────
 
+    /// Where the user is: the screen's place in the menu, and what a detail page is about.
+    pub fn breadcrumb(&self) -> String {
+        match self.component(self.screen).subject_crumb() {
+            Some(subject) => format!("{} › {}", self.screen.breadcrumb(), shown(&subject)),
+            None => self.screen.breadcrumb(),
+        }
+    }
+
     /// The signed-in user at the header's right end; a click there (or `u`) opens the profile
     /// menu, as the console's upper right corner does.
     pub fn header_user(&self) -> String {
+        // At most half the width; a long e-mail is cut, the ▾ stays.
+        let room = (self.size.0 as usize / 2).saturating_sub(3);
         self.session
             .as_ref()
-            .map(|s| format!("{} ▾ ", shown(&s.email)))
+            .map(|s| format!("{} ▾ ", fit(&shown(&s.email), room)))
             .unwrap_or_default()
     }
 
@@ -1453,7 +1470,7 @@ impl App {
             lines: vec![(s, style)],
         };
         let keymap = &self.settings.keymap;
-        let mut out = vec![heading(format!("Keys on {}", self.screen.breadcrumb()))];
+        let mut out = vec![heading(format!("Keys on {}", self.breadcrumb()))];
         let ctx = self.ctx();
         for layer in [
             Layer::Always,
@@ -1588,7 +1605,7 @@ impl App {
                 };
                 if (offer.on_row && !has_row)
                     || offer.refusal(ctx.session).is_some()
-                    || (self.offline.is_some() && offer.changes_anything(action))
+                    || (self.offline.is_some() && offer.needs_server_for(action))
                 {
                     continue;
                 }
@@ -1608,6 +1625,8 @@ impl App {
         ] {
             hints.push(global(action));
         }
+        // An action whose key the config file gave away has no hint.
+        hints.retain(|(key, _)| !key.is_empty());
         hints
     }
 

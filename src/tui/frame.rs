@@ -197,11 +197,7 @@ fn draw_content(app: &App, frame: &mut Frame, crumb: Rect, context_area: Rect, b
         return;
     };
     let component = app.component(app.screen);
-    let crumb_text = match component.subject_crumb() {
-        Some(subject) => format!(" {} › {}", app.screen.breadcrumb(), shown(&subject)),
-        None => format!(" {}", app.screen.breadcrumb()),
-    };
-    let mut spans = vec![Span::styled(crumb_text, app.theme.accent)];
+    let mut spans = vec![Span::styled(format!(" {}", app.breadcrumb()), app.theme.accent)];
     let unavailable = component.unavailable(&ctx);
     if let (Some(table), None) = (component.table(), &unavailable) {
         if table.error().is_none()
@@ -229,10 +225,7 @@ fn draw_content(app: &App, frame: &mut Frame, crumb: Rect, context_area: Rect, b
         }
     }
     if app.offline.is_some() {
-        spans.push(Span::styled(
-            "  · read-only: the server is out of reach",
-            app.theme.warning,
-        ));
+        spans.push(Span::styled("  · offline: read-only", app.theme.warning));
     } else if unavailable.is_none() {
         if let Some(withheld) = app.withheld() {
             spans.push(Span::styled(format!("  · {withheld}"), app.theme.dim));

@@ -505,6 +505,7 @@ impl Keymap {
             }
             bound.keys = keys;
         }
+        map.yield_defaults_to(rebinds);
         // A key may mean one thing per layer; `always` keys win everywhere, so they may not be
         // reused at all.
         for (i, a) in map.bound.iter().enumerate() {
@@ -534,6 +535,28 @@ impl Keymap {
             }
         }
         Ok(map)
+    }
+
+    /// A key the user bound is taken from any action that has it only by default, so a config
+    /// written before that default existed keeps working (that action may be left without a
+    /// key until the user gives it one; the help shows it so).
+    fn yield_defaults_to(&mut self, rebinds: &[Rebind]) {
+        let rebound =
+            |layer: Layer, name: &str| rebinds.iter().any(|r| r.layer == layer.name() && r.name == name);
+        let chosen: Vec<(Layer, Vec<Key>)> = self
+            .bound
+            .iter()
+            .filter(|b| rebound(b.layer, b.name))
+            .map(|b| (b.layer, b.keys.clone()))
+            .collect();
+        for (layer, keys) in chosen {
+            for other in &mut self.bound {
+                let shared = other.layer == layer || other.layer == Layer::Always || layer == Layer::Always;
+                if shared && !rebound(other.layer, other.name) {
+                    other.keys.retain(|k| !keys.contains(k));
+                }
+            }
+        }
     }
 
     /// What `event` does in `layer` (the `always` layer is asked first).
@@ -571,6 +594,10 @@ impl Keymap {
     /// Every key of `action`, as the help shows them ("↑ / k").
     pub fn keys(&self, action: Action) -> String {
         let keys: Vec<String> = self.find(action).keys.iter().map(ToString::to_string).collect();
+        if keys.is_empty() {
+            // Its key was given to another action in the config file.
+            return "(no key)".into();
+        }
         keys.join(" / ")
     }
 

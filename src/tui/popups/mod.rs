@@ -11,7 +11,7 @@ mod viewer;
 
 pub use confirm::{Confirm, Notice, TypedConfirm};
 pub use form::draw_fields;
-pub use profile::{ProfileEntry, ProfileMenu};
+pub use profile::ProfileMenu;
 pub use reveal::Reveal;
 pub use switcher::Switcher;
 pub use viewer::{Entry, Viewer, ViewerKind};

@@ -31,6 +31,9 @@ impl ProfileEntry {
     }
 }
 
+/// " Enter open  Esc close", with the default keys.
+const HINT_WIDTH: usize = 22;
+
 #[derive(Debug, Clone, Default)]
 pub struct ProfileMenu {
     pub selected: usize,
@@ -38,14 +41,19 @@ pub struct ProfileMenu {
 
 impl ProfileMenu {
     pub fn key(&mut self, key: &KeyEvent, keymap: &Keymap) -> Outcome {
-        match keymap.action(Layer::Form, key) {
-            Some(Action::Cancel) => Outcome::Close,
+        let last = ProfileEntry::ALL.len() - 1;
+        // A menu: the form keys, and the screens' moves and the key that opened it.
+        let action = keymap
+            .action(Layer::Form, key)
+            .or_else(|| keymap.action(Layer::Global, key));
+        match action {
+            Some(Action::Cancel | Action::Profile) => Outcome::Close,
             Some(Action::Submit) => self.choose(ProfileEntry::ALL[self.selected]),
-            Some(Action::NextField) => {
-                self.selected = (self.selected + 1).min(ProfileEntry::ALL.len() - 1);
+            Some(Action::NextField | Action::Down) => {
+                self.selected = (self.selected + 1).min(last);
                 Outcome::Stay
             }
-            Some(Action::PrevField) => {
+            Some(Action::PrevField | Action::Up) => {
                 self.selected = self.selected.saturating_sub(1);
                 Outcome::Stay
             }
@@ -65,11 +73,12 @@ impl ProfileMenu {
         let inner = ProfileEntry::ALL
             .iter()
             .map(|e| width(e.label()) + 4)
-            .chain([width(&shown(email)) + 2])
+            .chain([width(&shown(email)) + 2, HINT_WIDTH])
             .max()
             .unwrap_or(0) as u16;
         let w = (inner + 2).min(area.width);
-        let h = (ProfileEntry::ALL.len() as u16 + 4).min(area.height.saturating_sub(1));
+        // The border, the user, a rule, the entries, the hint, the border.
+        let h = (ProfileEntry::ALL.len() as u16 + 5).min(area.height.saturating_sub(1));
         Rect {
             x: area.right().saturating_sub(w),
             y: area.y + 1,
@@ -114,6 +123,9 @@ impl ProfileMenu {
                 style,
             )));
         }
+        let k = |a| ctx.keymap.key(a);
+        let hint = format!(" {} open  {} close", k(Action::Submit), k(Action::Cancel));
+        lines.push(Line::from(Span::styled(cell(&hint, inner), theme.dim)));
         frame.render_widget(Clear, rect);
         let block = Block::default()
             .borders(Borders::ALL)

@@ -177,6 +177,9 @@ impl Component for Credentials {
     fn entered(&mut self, ctx: &Ctx) -> Reply {
         if ctx.credentials_unlocked {
             Reply::Load
+        } else if ctx.offline {
+            // A password that cannot be checked is not asked for; the page says so.
+            Reply::Nothing
         } else {
             Reply::Popup(Popup::Form(password_gate()))
         }
@@ -217,7 +220,7 @@ impl Component for Credentials {
         };
         if !ctx.credentials_unlocked {
             return match action {
-                Action::Open => Some(offer("Verify password")),
+                Action::Open => Some(offer("Verify password").needs_server()),
                 _ => None,
             };
         }
@@ -335,10 +338,12 @@ impl Component for Credentials {
                 "Profile › Credentials is protected by a password re-check.",
                 ctx.theme.base,
             ));
-            text.extend(says(
-                &format!("Press {} to [Verify password].", ctx.keymap.key(Action::Open)),
-                ctx.theme.accent,
-            ));
+            let next = if ctx.offline {
+                "The password can be checked again once the server is back.".to_string()
+            } else {
+                format!("Press {} to [Verify password].", ctx.keymap.key(Action::Open))
+            };
+            text.extend(says(&next, ctx.theme.accent));
             frame.render_widget(Paragraph::new(text), area);
             return;
         }

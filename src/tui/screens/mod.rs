@@ -177,6 +177,8 @@ pub struct Ctx<'a> {
     /// The screen has the focus (not the menu).
     pub focused: bool,
     pub credentials_unlocked: bool,
+    /// The server is out of reach: what is shown stays, read-only.
+    pub offline: bool,
 }
 
 impl Ctx<'_> {
@@ -205,9 +207,9 @@ pub struct Offer {
     pub label: &'static str,
     pub needs: Option<Permission>,
     pub on_row: bool,
-    /// It changes the organization, though its key is not one that always does (create, edit,
-    /// settings, delete): it is not offered while the server is out of reach.
-    pub writes: bool,
+    /// It needs the server (a change, or a password check), though its key is not one that
+    /// always changes something (create, edit, settings, delete): not offered while offline.
+    pub needs_server: bool,
 }
 
 pub const fn offer(label: &'static str) -> Offer {
@@ -215,19 +217,19 @@ pub const fn offer(label: &'static str) -> Offer {
         label,
         needs: None,
         on_row: false,
-        writes: false,
+        needs_server: false,
     }
 }
 
 impl Offer {
-    pub const fn writes(mut self) -> Offer {
-        self.writes = true;
+    pub const fn needs_server(mut self) -> Offer {
+        self.needs_server = true;
         self
     }
 
-    /// Whether taking it changes the organization.
-    pub fn changes_anything(&self, action: Action) -> bool {
-        self.writes
+    /// Whether taking it as `action` needs the server (which a console may have lost).
+    pub fn needs_server_for(&self, action: Action) -> bool {
+        self.needs_server
             || matches!(
                 action,
                 Action::Create | Action::Edit | Action::Settings | Action::Delete
@@ -351,7 +353,12 @@ pub fn draw_table(ctx: &Ctx, table: &dyn TableNav, empty: &str, frame: &mut Fram
         return;
     }
     if table.loading() && table.is_empty() {
-        frame.render_widget(Paragraph::new(Span::styled(" Loading…", ctx.theme.dim)), area);
+        let text = if ctx.offline {
+            " Not loaded: the server is out of reach."
+        } else {
+            " Loading…"
+        };
+        frame.render_widget(Paragraph::new(Span::styled(text, ctx.theme.dim)), area);
         return;
     }
     let empty = if table.filter().is_empty() {

@@ -206,7 +206,7 @@ impl Component for SaDetail {
         vec![
             Line::from(vec![Span::styled(" ID: ", ctx.theme.dim), Span::raw(id)]),
             Line::from(vec![
-                Span::styled(" Credentials", ctx.theme.accent),
+                Span::styled(" Credentials", ctx.theme.dim),
                 Span::styled(" › ", ctx.theme.dim),
                 Span::styled("[ IAM access key ]", ctx.theme.selected),
             ]),

@@ -68,7 +68,7 @@ impl Component for Services {
             Action::Open => offer("start using")
                 .needs(Permission::UseService)
                 .on_row()
-                .writes(),
+                .needs_server(),
             Action::Delete => offer("stop using").needs(Permission::UseService).on_row(),
             Action::Detail => offer("details").on_row(),
             Action::Copy => offer("copy name").on_row(),
