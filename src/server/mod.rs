@@ -4,7 +4,7 @@
 //!
 //! # The management protocol (version [`PROTOCOL_VERSION`])
 //!
-//! HTTP/1.1; every request and reply carries the header `KC-Console-Protocol: 1`. A request
+//! HTTP/1.1; every request and reply carries the header `KC-Console-Protocol: 2`. A request
 //! with another version is refused (400, kind `invalid`, saying which side to upgrade), and a
 //! client refuses a reply with another version the same way.
 //!
