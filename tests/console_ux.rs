@@ -304,9 +304,24 @@ fn a_bad_config_file_names_its_line_and_the_console_opens_with_the_defaults() {
             "x is bound twice",
         ),
         (
-            "[keys.always]\ninterrupt = [\"j\"]\n[keys.global]\ndown = [\"j\"]\n",
+            "[keys.always]\ninterrupt = [\"C-j\"]\n[keys.global]\ndown = [\"C-j\"]\n",
             4,
-            "j is bound twice",
+            "C-j is bound twice",
+        ),
+        (
+            "[keys.always]\ninterrupt = [\"C-c\", \"z\"]\n",
+            2,
+            "cannot be an [keys.always] key",
+        ),
+        (
+            "[keys.global]\nquit = [\"C-c\", \"q\"]\n",
+            2,
+            "C-c is bound twice",
+        ),
+        (
+            "[keys.form]\nnext_field = [\"Enter\", \"Tab\"]\n",
+            2,
+            "leaves form.submit without a key",
         ),
         (
             "[keys.globl]\nquit = [\"x\"]\n",
@@ -1675,6 +1690,15 @@ fn an_offline_console_keeps_its_screen_read_only_until_the_server_is_back() {
     assert_eq!(refused(&h), 2);
     assert!(h.render(120, 40).contains("once the server is back"));
     go(&mut h, "projects");
+    // Another project's screens would have to be loaded: switching waits too.
+    h.keys(&["p"]);
+    assert!(h.app.popup.is_none());
+    go(&mut h, "project data-lake");
+    assert_eq!(refused(&h), 4);
+    assert_eq!(
+        h.app.session.as_ref().unwrap().project_id(),
+        world.console.find_project("web-shop").ok().map(|p| p.id)
+    );
 
     // A form opened just before the server went away is refused when submitted.
     h.send(Msg::Online);
@@ -1684,7 +1708,7 @@ fn an_offline_console_keeps_its_screen_read_only_until_the_server_is_back() {
     h.keys(&["Tab"]);
     h.type_text("오프라인");
     h.keys(&["Enter"]);
-    assert_eq!(refused(&h), 3, "the change is refused with the reason");
+    assert_eq!(refused(&h), 5, "the change is refused with the reason");
     h.keys(&["Esc"]);
     let names = |w: &World| -> Vec<String> {
         w.console
@@ -1710,4 +1734,10 @@ fn an_offline_console_keeps_its_screen_read_only_until_the_server_is_back() {
         names(&world).contains(&"online-proj".to_string()),
         "it works again"
     );
+
+    // Signing out forgets the lost server: the next session watches it afresh.
+    h.send(Msg::Offline("connection refused".into()));
+    h.keys(&["S"]);
+    assert!(h.app.session.is_none());
+    assert!(h.app.offline.is_none());
 }

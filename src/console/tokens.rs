@@ -361,6 +361,9 @@ pub(super) struct TokenState {
     standings: Mutex<Memo<Standing>>,
     validations: Mutex<Memo<TokenInfo>>,
     tallies: Mutex<HashMap<TallyKey, Tally>>,
+    /// Held while tallies are written out, so that when one write returns, every event
+    /// counted before it is in the audit log, even those another thread took first.
+    tally_writer: Mutex<()>,
     last_prune_micros: AtomicI64,
 }
 
@@ -371,6 +374,7 @@ impl TokenState {
             standings: Mutex::new(Memo::default()),
             validations: Mutex::new(Memo::default()),
             tallies: Mutex::new(HashMap::new()),
+            tally_writer: Mutex::new(()),
             last_prune_micros: AtomicI64::new(i64::MIN),
         }
     }
@@ -1060,6 +1064,7 @@ impl Console {
     /// Writes the counted token events out as audit records (not flushed: they are not
     /// changes; the next flush, or sled's own within half a second, makes them durable).
     pub fn write_token_audit(&self) -> Result<()> {
+        let _writing = self.tokens.tally_writer.lock().unwrap_or_else(|p| p.into_inner());
         let tallies = std::mem::take(&mut *self.tokens.tallies.lock().unwrap_or_else(|p| p.into_inner()));
         for (key, tally) in tallies {
             // A refusal's outcome says the count too, so every face that shows outcomes shows

@@ -709,6 +709,11 @@ impl App {
     }
 
     fn switch_project(&mut self, project_id: &str) -> Vec<Effect> {
+        if self.offline.is_some() {
+            // What the other project's screens show would have to be loaded.
+            self.refuse_offline();
+            return Vec::new();
+        }
         let Some(session) = &mut self.session else {
             return Vec::new();
         };
@@ -757,6 +762,8 @@ impl App {
         self.input = Input::None;
         self.credentials_unlocked = false;
         self.reload = Reload::default();
+        // The next session watches the server afresh; offline, its sign-in says so.
+        self.offline = None;
         self.note(
             Level::Info,
             format!("Signed out {email}. Sign in again, or as another user."),
@@ -889,6 +896,10 @@ impl App {
                     }
                     None => self.note(Level::Info, "This screen has no table to filter."),
                 }
+                Vec::new()
+            }
+            Action::SwitchProject if self.offline.is_some() => {
+                self.refuse_offline();
                 Vec::new()
             }
             Action::SwitchProject => {
@@ -1623,6 +1634,9 @@ impl App {
             Action::SwitchProject,
             Action::Messages,
         ] {
+            if action == Action::SwitchProject && self.offline.is_some() {
+                continue;
+            }
             hints.push(global(action));
         }
         // An action whose key the config file gave away has no hint.

@@ -276,7 +276,8 @@ pub fn default_file() -> String {
          # Key bindings, by layer. Uncomment a line to rebind; each action takes a list of keys.\n\
          # Key names: a character (\"k\", \"G\", \"/\"), C-x (Ctrl), M-x (Alt), Enter, Esc, Tab,\n\
          # S-Tab, BSpace, Del, Space, Up, Down, Left, Right, PgUp, PgDn, Home, End, F1..F12.\n\
-         # A key may mean one thing per layer. Inside text fields, keys edit like a shell line.\n",
+         # A key may mean one thing per layer; a key you bind is taken from the action that has\n\
+         # it by default. Inside text fields, keys edit like a shell line.\n",
     );
     out.push_str(&keymap::default_toml());
     out

@@ -501,11 +501,19 @@ impl Keymap {
                         "{name:?} is not a key name (examples: \"k\", \"G\", \"C-u\", \"M-b\", \"Enter\", \"S-Tab\", \"PgDn\", \"F1\", \"Space\")"
                     ))
                 })?;
+                let typed = matches!(key.code, KeyCode::Char(_) | KeyCode::Backspace | KeyCode::Delete)
+                    && !key.ctrl
+                    && !key.alt;
+                if layer == Layer::Always && typed {
+                    return Err(bad(format!(
+                        "{name:?} cannot be an [keys.always] key: those work inside text fields too, so they need Ctrl or Alt (\"C-q\") or a function key"
+                    )));
+                }
                 keys.push(key);
             }
             bound.keys = keys;
         }
-        map.yield_defaults_to(rebinds);
+        map.yield_defaults_to(rebinds)?;
         // A key may mean one thing per layer; `always` keys win everywhere, so they may not be
         // reused at all.
         for (i, a) in map.bound.iter().enumerate() {
@@ -537,26 +545,52 @@ impl Keymap {
         Ok(map)
     }
 
-    /// A key the user bound is taken from any action that has it only by default, so a config
-    /// written before that default existed keeps working (that action may be left without a
-    /// key until the user gives it one; the help shows it so).
-    fn yield_defaults_to(&mut self, rebinds: &[Rebind]) {
-        let rebound =
-            |layer: Layer, name: &str| rebinds.iter().any(|r| r.layer == layer.name() && r.name == name);
-        let chosen: Vec<(Layer, Vec<Key>)> = self
+    /// A key the user bound in a layer is taken from an action of that layer that has it only
+    /// by default, so a config written before that default existed keeps working. Only a
+    /// screen action that the mouse, the palette or another key also reaches (not open, back
+    /// or a move) may be left without a key; anything else is refused with the user's line.
+    /// The `always` layer gives and takes nothing: its keys work everywhere.
+    fn yield_defaults_to(&mut self, rebinds: &[Rebind]) -> Result<(), (usize, String)> {
+        let rebound = |layer: Layer, name: &str| {
+            rebinds
+                .iter()
+                .find(|r| r.layer == layer.name() && r.name == name)
+                .map(|r| r.line)
+        };
+        let chosen: Vec<(Layer, &'static str, Vec<Key>, usize)> = self
             .bound
             .iter()
-            .filter(|b| rebound(b.layer, b.name))
-            .map(|b| (b.layer, b.keys.clone()))
+            .filter(|b| b.layer != Layer::Always)
+            .filter_map(|b| rebound(b.layer, b.name).map(|line| (b.layer, b.name, b.keys.clone(), line)))
             .collect();
-        for (layer, keys) in chosen {
+        for (layer, name, keys, line) in chosen {
             for other in &mut self.bound {
-                let shared = other.layer == layer || other.layer == Layer::Always || layer == Layer::Always;
-                if shared && !rebound(other.layer, other.name) {
-                    other.keys.retain(|k| !keys.contains(k));
+                if other.layer != layer || rebound(other.layer, other.name).is_some() {
+                    continue;
+                }
+                let Some(taken) = other.keys.iter().find(|k| keys.contains(k)).copied() else {
+                    continue;
+                };
+                other.keys.retain(|k| !keys.contains(k));
+                let may_go_keyless = layer == Layer::Global
+                    && !matches!(
+                        other.action,
+                        Action::Open | Action::Back | Action::Up | Action::Down
+                    );
+                if other.keys.is_empty() && !may_go_keyless {
+                    return Err((
+                        line,
+                        format!(
+                            "{taken} is now {}.{name}, which leaves {}.{} without a key: give it one too",
+                            layer.name(),
+                            layer.name(),
+                            other.name
+                        ),
+                    ));
                 }
             }
         }
+        Ok(())
     }
 
     /// What `event` does in `layer` (the `always` layer is asked first).

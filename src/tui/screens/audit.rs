@@ -75,8 +75,8 @@ impl Component for Audit {
     fn offer(&self, action: Action, _ctx: &Ctx) -> Option<Offer> {
         Some(match action {
             Action::Open | Action::Detail => offer("details").on_row(),
-            Action::NextTab if self.older.is_some() => offer("older events"),
-            Action::PrevTab if !self.newer.is_empty() => offer("newer events"),
+            Action::NextTab if self.older.is_some() => offer("older events").needs_server(),
+            Action::PrevTab if !self.newer.is_empty() => offer("newer events").needs_server(),
             _ => return None,
         })
     }

@@ -125,7 +125,8 @@ impl Component for Projects {
 
     fn offer(&self, action: Action, _ctx: &Ctx) -> Option<Offer> {
         Some(match action {
-            Action::Open => offer("make current").on_row(),
+            // The screens about a project are loaded anew: not while the server is away.
+            Action::Open => offer("make current").on_row().needs_server(),
             Action::Create => offer("Create project").needs(Permission::CreateProject),
             Action::Edit => offer("Edit").needs(Permission::EditProject).on_row(),
             Action::Settings => offer("Set as default")
