@@ -426,6 +426,12 @@ fn a_key_the_config_file_binds_is_taken_from_a_default_that_had_it() {
     h.keys(&["q"]);
     assert!(!h.app.quit, "q is help now");
     assert!(h.render(120, 40).contains("(no key)"), "the help says so");
+    h.keys(&["Esc"]);
+    go(&mut h, "profile");
+    assert!(
+        matches!(h.app.popup, Some(Popup::Profile(_))),
+        "the palette still reaches the profile menu"
+    );
 }
 
 #[test]

@@ -1151,6 +1151,7 @@ impl App {
             ("messages", "the message log"),
             ("help", "keys, commands and who may do what"),
             ("sidebar", "show or hide the menu"),
+            ("profile", "your profile, upper right: Credentials, sign out"),
             ("signout", "sign out, to sign in again or as another user"),
             ("quit", "leave kc-console"),
         ];
@@ -1181,6 +1182,7 @@ impl App {
                 return Vec::new();
             }
             "signout" => return self.sign_out(),
+            "profile" => return self.global_action(Action::Profile),
             "messages" | "log" => return self.global_action(Action::Messages),
             "help" => return self.global_action(Action::Help),
             "sidebar" => return self.global_action(Action::Sidebar),
@@ -1548,6 +1550,7 @@ impl App {
         for (c, what) in [
             ("project NAME", "switch the current project"),
             ("messages", "the message log"),
+            ("profile", "your profile: Credentials, sign out"),
             ("signout", "sign out / switch user"),
             ("quit", "leave kc-console"),
         ] {
@@ -1695,7 +1698,7 @@ impl App {
 fn is_command(line: &str) -> bool {
     matches!(
         line,
-        "quit" | "q" | "signout" | "messages" | "log" | "help" | "sidebar"
+        "quit" | "q" | "signout" | "profile" | "messages" | "log" | "help" | "sidebar"
     ) || line.starts_with("project ")
         || Screen::MENU.iter().any(|s| s.command() == line)
 }
