@@ -13,10 +13,12 @@ use kc_console::console::{Actor, Config, Console, FixedClock, KeyKind, Limits, N
 use kc_console::store::Table;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
-use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
+
+#[path = "support/api_server.rs"]
+mod api_server;
+use api_server::{serve_demo, Running, Served};
 
 const OWNER: &str = "owner@pangyo.example";
 const DEV: &str = "dev@pangyo.example";
@@ -29,16 +31,7 @@ struct Server {
     addr: SocketAddr,
     base: String,
     client: Client,
-    stop: Option<oneshot::Sender<()>>,
-    _dir: TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
+    _running: Running,
 }
 
 impl Server {
@@ -47,7 +40,6 @@ impl Server {
     }
 
     async fn start_with(limits: api::ServerLimits) -> Server {
-        let dir = TempDir::new().expect("temp dir");
         let clock = Arc::new(FixedClock::new(
             Utc.with_ymd_and_hms(2025, 3, 1, 9, 0, 0).unwrap(),
         ));
@@ -56,21 +48,11 @@ impl Server {
             entropy: Arc::new(SeededEntropy::new(14)),
             limits: Limits::default(),
         };
-        let path = dir.path().to_path_buf();
-        let console = tokio::task::spawn_blocking(move || {
-            let console = Console::open(&path, config).expect("the console opens");
-            console.load_demo().expect("the demo organization loads");
-            console
-        })
-        .await
-        .expect("setup thread");
-        let console = Arc::new(console);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("address");
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(api::serve_with(listener, console.clone(), limits, async {
-            let _ = stopped.await;
-        }));
+        let Served {
+            console,
+            addr,
+            running,
+        } = serve_demo(config, limits).await;
         Server {
             console,
             clock,
@@ -80,8 +62,7 @@ impl Server {
                 .timeout(Duration::from_secs(20))
                 .build()
                 .expect("client"),
-            stop: Some(stop),
-            _dir: dir,
+            _running: running,
         }
     }
 

@@ -10,8 +10,10 @@ use kc_console::console::{
 };
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{json, Value};
-use tempfile::TempDir;
-use tokio::sync::oneshot;
+
+#[path = "support/api_server.rs"]
+mod api_server;
+use api_server::{serve_demo, Running, Served};
 
 const OWNER: &str = "owner@pangyo.example";
 const ADMIN: &str = "admin@pangyo.example";
@@ -25,16 +27,7 @@ struct Server {
     console: Arc<Console>,
     client: Client,
     base: String,
-    stop: Option<oneshot::Sender<()>>,
-    _dir: TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
+    _running: Running,
 }
 
 fn password_of(email: &str) -> String {
@@ -57,27 +50,16 @@ fn by_email(email: &str) -> Value {
 
 impl Server {
     async fn start() -> Server {
-        let dir = TempDir::new().expect("temp dir");
         let config = Config {
             entropy: Arc::new(SeededEntropy::new(18)),
             limits: Limits::default(),
             ..Config::default()
         };
-        let path = dir.path().to_path_buf();
-        let console = tokio::task::spawn_blocking(move || {
-            let console = Console::open(&path, config).expect("open");
-            console.load_demo().expect("demo");
-            console
-        })
-        .await
-        .expect("setup");
-        let console = Arc::new(console);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("address");
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(api::serve(listener, console.clone(), async {
-            let _ = stopped.await;
-        }));
+        let Served {
+            console,
+            addr,
+            running,
+        } = serve_demo(config, api::ServerLimits::default()).await;
         Server {
             console,
             client: Client::builder()
@@ -85,8 +67,7 @@ impl Server {
                 .build()
                 .expect("client"),
             base: format!("http://{addr}/identity/v3"),
-            stop: Some(stop),
-            _dir: dir,
+            _running: running,
         }
     }
 
