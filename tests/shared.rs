@@ -97,6 +97,43 @@ impl Org {
         cmd
     }
 
+    /// Admin's IAM key in data-lake, the project the deletion tests delete: (ID, secret).
+    fn data_lake_key(&self) -> (String, String) {
+        let key = self.json(
+            ADMIN,
+            &[
+                "credential",
+                "create",
+                "--kind",
+                "iam",
+                "--project",
+                "data-lake",
+                "--name",
+                "etl",
+            ],
+        );
+        (
+            key["id"].as_str().unwrap().to_string(),
+            key["secret"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// `token issue` for an access key, its secret on standard input, with --json.
+    fn issue(&self, id: &str, secret: &str) -> Run {
+        self.run(
+            &[
+                "--json",
+                "token",
+                "issue",
+                "--access-key-id",
+                id,
+                "--secret-stdin",
+            ],
+            None,
+            Some(&format!("{secret}\n")),
+        )
+    }
+
     fn run(&self, args: &[&str], user: Option<&str>, stdin: Option<&str>) -> Run {
         run(self.command(args, user), stdin)
     }
@@ -283,34 +320,9 @@ fn every_command_behaves_alike_through_the_server() {
 fn deletion_requested_by_one_face_and_approved_by_the_operator_from_another() {
     let org = Org::demo();
     let server = org.serve(&["--listen", "127.0.0.1:0"]);
-    let key = org.json(
-        ADMIN,
-        &[
-            "credential",
-            "create",
-            "--kind",
-            "iam",
-            "--project",
-            "data-lake",
-            "--name",
-            "etl",
-        ],
-    );
-    let (id, secret) = (key["id"].as_str().unwrap(), key["secret"].as_str().unwrap());
-    let token = org
-        .run(
-            &[
-                "--json",
-                "token",
-                "issue",
-                "--access-key-id",
-                id,
-                "--secret-stdin",
-            ],
-            None,
-            Some(&format!("{secret}\n")),
-        )
-        .json()["token"]
+    let (id, secret) = org.data_lake_key();
+    let (id, secret) = (id.as_str(), secret.as_str());
+    let token = org.issue(id, secret).json()["token"]
         .as_str()
         .unwrap()
         .to_string();
@@ -763,20 +775,8 @@ fn http_status(base: &str, method: &str, path: &str, headers: &[(&str, &str)]) -
 fn a_console_in_a_terminal_sees_the_operator_approve_its_deletion_request() {
     let org = Org::demo();
     let server = org.serve(&["--listen", "127.0.0.1:0"]);
-    let key = org.json(
-        ADMIN,
-        &[
-            "credential",
-            "create",
-            "--kind",
-            "iam",
-            "--project",
-            "data-lake",
-            "--name",
-            "etl",
-        ],
-    );
-    let (id, secret) = (key["id"].as_str().unwrap(), key["secret"].as_str().unwrap());
+    let (id, secret) = org.data_lake_key();
+    let (id, secret) = (id.as_str(), secret.as_str());
 
     let tmux = support::tmux::Tmux::start("shared", 120, 40, &org.dir);
     tmux.sign_in(OWNER, password(OWNER));
@@ -811,18 +811,7 @@ fn a_console_in_a_terminal_sees_the_operator_approve_its_deletion_request() {
         s.contains("IAM › Projects") && !s.contains("data-lake")
     });
     assert!(screen.contains("web-shop"), "{screen}");
-    let token = org.run(
-        &[
-            "--json",
-            "token",
-            "issue",
-            "--access-key-id",
-            id,
-            "--secret-stdin",
-        ],
-        None,
-        Some(&format!("{secret}\n")),
-    );
+    let token = org.issue(id, secret);
     assert_ne!(
         token.code, 0,
         "the deleted project's key still issues tokens: {token:?}"
