@@ -719,7 +719,9 @@ impl Console {
             Err(e @ (Error::Auth(_) | Error::Denied(_) | Error::Invalid(_))) => {
                 let target = self.failure_target(caller, access);
                 tracing::info!(caller = %caller.label, action, target = %target, reason = %e, "S3 signature refused");
-                self.tally_failure(caller, action, target, e.message())?;
+                // Counted with the token API's refusals: one audit record per (caller, key,
+                // reason) for as many failures as arrive between two writes of the tallies.
+                self.tally_by(caller, action, &target, format!("refused: {}", e.message()))?;
             }
             Err(_) => {}
         }
@@ -744,24 +746,5 @@ impl Console {
         } else {
             "<unknown access key>".into()
         }
-    }
-
-    /// Counted with the token API's refusals: one audit record per (caller, key, reason) for
-    /// as many failures as arrive between two writes of the tallies.
-    fn tally_failure(
-        &self,
-        caller: &Actor,
-        action: &'static str,
-        target: String,
-        reason: &str,
-    ) -> Result<()> {
-        self.tally(
-            &caller.label,
-            caller.user_id().is_some(),
-            caller.via_label(),
-            action,
-            target,
-            format!("refused: {reason}"),
-        )
     }
 }

@@ -587,15 +587,7 @@ impl Console {
             Err(e) => return Err(e),
         };
         let info = self.token_info(&standing, now, self.new_nonce());
-        let actor = info.actor();
-        self.tally(
-            &actor.label,
-            actor.user_id().is_some(),
-            actor.via_label(),
-            "token.issue",
-            info.key_id.clone(),
-            "ok".into(),
-        )?;
+        self.tally_by(&info.actor(), "token.issue", &info.key_id, "ok".into())?;
         Ok(self.mint_token(info))
     }
 
@@ -867,13 +859,10 @@ impl Console {
             return Ok(info);
         }
         let refusal = Error::Denied(NOT_ITS_TOKEN.into());
-        let actor = caller.actor();
-        self.tally(
-            &actor.label,
-            actor.user_id().is_some(),
-            actor.via_label(),
+        self.tally_by(
+            &caller.actor(),
             "token.validate",
-            info.subject().to_string(),
+            info.subject(),
             format!("refused: {}", refusal.message()),
         )?;
         Err(refusal)
@@ -933,12 +922,10 @@ impl Console {
                 "revoking another principal's token needs {} in its project",
                 access::who_may(Permission::ManageMembers)
             ));
-            self.tally(
-                &actor.label,
-                actor.user_id().is_some(),
-                actor.via_label(),
+            self.tally_by(
+                actor,
                 "token.revoke",
-                info.subject().to_string(),
+                info.subject(),
                 format!("refused: {}", refusal.message()),
             )?;
             return Err(refusal);
@@ -1013,6 +1000,24 @@ impl Console {
             self.write_token_audit()?;
         }
         Ok(())
+    }
+
+    /// Counts one token event of a known `actor` (not of a presented, unverified key).
+    pub(super) fn tally_by(
+        &self,
+        actor: &Actor,
+        action: &'static str,
+        target: &str,
+        outcome: String,
+    ) -> Result<()> {
+        self.tally(
+            &actor.label,
+            actor.user_id().is_some(),
+            actor.via_label(),
+            action,
+            target.to_string(),
+            outcome,
+        )
     }
 
     /// A token issue refused because the key ID (or key name) named has spent its budget of
