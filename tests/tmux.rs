@@ -175,6 +175,33 @@ fn a_first_start_offers_the_choice_and_creates_only_what_is_chosen() {
     );
     assert!(!dir.join("db").exists(), "q creates no database");
 
+    // A refused answer, then the questions abandoned (Ctrl-D): the next start offers the
+    // choice again, though the refused answer had opened the database.
+    let dir = root.path().join("abandoned");
+    let tmux = Tmux::start_as_is("first-abandoned", 100, 30, &dir);
+    tmux.wait_for("Choose 1, 2 or q");
+    tmux.type_text("2");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Organization name");
+    tmux.type_text("Abandoned");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Your e-mail");
+    tmux.type_text("not-an-email");
+    tmux.keys(&["Enter"]);
+    for prompt in ["Password:", "The same password again"] {
+        tmux.wait_for(prompt);
+        tmux.type_text("first-start-pw-1");
+        tmux.keys(&["Enter"]);
+    }
+    tmux.wait_for("nothing was created. Again:");
+    tmux.keys(&["C-d"]);
+    tmux.wait_for("EXIT=");
+    let tmux = Tmux::start_as_is("first-again", 100, 30, &dir);
+    tmux.wait_for("holds no organization yet");
+    tmux.type_text("q");
+    tmux.keys(&["Enter"]);
+    assert!(tmux.wait_for("EXIT=").contains("EXIT=0"));
+
     // 2: a new organization; the owner's password is typed without echo, twice.
     let dir = root.path().join("new-org");
     let tmux = Tmux::start_as_is("first-new", 100, 30, &dir);

@@ -470,16 +470,15 @@ fn tui_command(
     serve: &server::Options,
     no_mouse: bool,
 ) -> Result<String> {
-    let first_start = match target.data_dir.as_deref() {
-        Some(dir) if target.server.is_none() && !crate::store::Store::holds_database(dir) => {
-            match first_start::offer(dir)? {
-                Some(created) => Some(created),
-                None => return Ok("Nothing was created.".into()),
-            }
-        }
-        _ => None,
+    // A directory without an organization gets the choice: one never used, and one a first
+    // start left with an empty database (an answer refused, then the questions abandoned).
+    let (org, first_start) = match (organization(target), target.data_dir.as_deref()) {
+        (Err(Error::NotFound(_)), Some(dir)) if target.server.is_none() => match first_start::offer(dir)? {
+            Some(created) => (organization(target)?, Some(created)),
+            None => return Ok("Nothing was created.".into()),
+        },
+        (org, _) => (org?, None),
     };
-    let org = organization(target)?;
     if let Some(created) = first_start {
         let email = match created {
             first_start::Created::Demo => None,
