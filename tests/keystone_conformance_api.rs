@@ -229,6 +229,17 @@ async fn application_credentials_carry_keystones_fields_and_can_be_read_one_by_o
         .await;
     assert_eq!(head.status(), StatusCode::OK);
     assert!(head.bytes().await.expect("body").is_empty());
+    // A refusal quotes what was sent with its hidden characters made visible.
+    let message = refused(
+        server.get(&token, &format!("{path}/%1b%5d0%3bkc%07")).await,
+        StatusCode::NOT_FOUND,
+        "an escape sequence",
+    )
+    .await;
+    assert!(
+        !message.contains('\u{1b}') && !message.contains('\u{7}') && message.contains("\\u{1b}"),
+        "{message:?}"
+    );
     for unknown in ["0".repeat(32), id.to_uppercase(), "old-ci-key".to_string()] {
         let message = refused(
             server.get(&token, &format!("{path}/{unknown}")).await,

@@ -115,13 +115,19 @@ impl From<Error> for ApiError {
     }
 }
 
+/// The longest error message sent, in bytes (quoted values included).
+const MESSAGE_MAX: usize = 1024;
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let title = match self.status {
             StatusCode::PAYLOAD_TOO_LARGE => "Request Entity Too Large",
             other => other.canonical_reason().unwrap_or("Error"),
         };
-        let body = json!({"error": {"code": self.status.as_u16(), "title": title, "message": self.message}});
+        // Messages may quote what a client sent: clients print them to terminals, so every
+        // hidden character is made visible and the length bounded, here, for every refusal.
+        let message = crate::console::audit::excerpt(&self.message, MESSAGE_MAX);
+        let body = json!({"error": {"code": self.status.as_u16(), "title": title, "message": message}});
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(

@@ -796,6 +796,28 @@ impl Console {
         project: Option<&str>,
     ) -> Result<IssuedToken> {
         const ACTION: &str = "token.issue";
+        let unnamed = Actor {
+            principal: Principal::System,
+            via: Via::Password,
+            label: "<not an email>".into(),
+        };
+        let (field, named) = match user {
+            PasswordUser::Email(email) => ("email", email),
+            PasswordUser::Id(id) => ("user ID", id),
+        };
+        self.bound_inputs(
+            &unnamed,
+            ACTION,
+            &[
+                (field, named, super::validate::EMAIL_MAX),
+                ("password", password, super::validate::PASSWORD_MAX),
+                (
+                    "project",
+                    project.unwrap_or_default(),
+                    super::validate::ID_INPUT_MAX,
+                ),
+            ],
+        )?;
         let email = match user {
             PasswordUser::Email(email) => email.to_string(),
             PasswordUser::Id(id) => match self.user_by_id(id) {
@@ -813,7 +835,12 @@ impl Console {
         let user = self.user_by_id(uid)?;
         let scoped = match project {
             Some(name_or_id) => {
-                let no_access = || Error::Auth(format!("{email} has no role in project {name_or_id}"));
+                let no_access = || {
+                    Error::Auth(format!(
+                        "{email} has no role in project {}",
+                        crate::text::visible(name_or_id)
+                    ))
+                };
                 let found = match self.find_project(name_or_id) {
                     Ok(project) => Ok(project),
                     Err(Error::NotFound(_) | Error::Invalid(_)) => Err(no_access()),
