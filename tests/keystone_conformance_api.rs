@@ -422,6 +422,8 @@ async fn roles_on_create_are_honoured_and_what_cannot_be_kept_is_refused() {
         json!({"secret": "chosen-by-me"}),
         json!({"colour": "blue"}),
         json!({"roles": "project_reader"}),
+        json!({"description": 42}),
+        json!({"name": ["a", "list"]}),
     ] {
         let mut asked = json!({"application_credential": {"name": "refused"}});
         for (field, value) in extra.as_object().expect("object") {

@@ -464,12 +464,14 @@ const MAX_DESCRIPTION_BYTES: usize = 1024;
 /// Keystone's refusal of a method it does not offer (`AuthMethodNotSupported`, 401).
 const UNSUPPORTED_METHOD: &str = "Attempted to authenticate with an unsupported method.";
 
-/// A text field of at most `max` bytes: absent or not text is `None`, longer is an error.
+/// A text field of at most `max` bytes: absent or null is `None`; longer, or present as
+/// anything but text (a number, a list), is refused rather than read as absent.
 fn bounded_field(value: &Value, field: &str, max: usize) -> Result<Option<String>, String> {
-    match value.get(field).and_then(Value::as_str) {
-        Some(text) if text.len() > max => Err(format!("{field} is longer than {max} bytes")),
-        Some(text) => Ok(Some(text.to_string())),
-        None => Ok(None),
+    match value.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) if text.len() > max => Err(format!("{field} is longer than {max} bytes")),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(_) => Err(format!("{field} must be a string")),
     }
 }
 
