@@ -695,6 +695,17 @@ async fn issue_by_key_name_and_user_id() {
         "a key name under another user's ID",
     )
     .await;
+
+    // A key's token is scoped to its key's project; asking for a scope is not ignored.
+    let mut scoped = by_id(&key.key.id, key.secret.expose());
+    scoped["auth"]["scope"] = json!({"project": {"id": server.project_id(DATA_LAKE)}});
+    let message = expect_error(
+        server.issue_body(&scoped).await,
+        StatusCode::UNAUTHORIZED,
+        "an application credential asking for a scope",
+    )
+    .await;
+    assert!(message.contains("cannot request a scope"), "{message}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -527,6 +527,10 @@ pub fn token_request(request: &Value) -> Result<Presented, Refusal> {
         .and_then(Value::as_array)
         .ok_or("auth.identity.methods is required")?;
     match methods.as_slice() {
+        // A key's token is scoped to the key's project: asking for a scope is Keystone's 401.
+        [m] if m == "application_credential" && auth.get("scope").is_some_and(|s| !s.is_null()) => Err(
+            Refusal::Unauthorized("Application credentials cannot request a scope.".into()),
+        ),
         [m] if m == "application_credential" => {
             application_credential_request(identity).map(Presented::ApplicationCredential)
         }
