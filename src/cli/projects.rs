@@ -112,10 +112,9 @@ fn member_json(m: &MemberView) -> Value {
 
 pub(super) fn parse_role(role: &str) -> Result<ProjectRole> {
     ProjectRole::parse(role).ok_or_else(|| {
-        // A long value is not echoed back whole.
-        let shown: String = role.chars().take(24).collect();
-        let cut = if shown.len() < role.len() { "…" } else { "" };
-        Error::Invalid(format!("role {shown:?}{cut} must be admin, member or reader"))
+        // Not echoed back whole, and never raw.
+        let shown = crate::console::audit::excerpt(role, 48);
+        Error::Invalid(format!("role \"{shown}\" must be admin, member or reader"))
     })
 }
 

@@ -57,7 +57,8 @@ pub fn detailed_type(kind: InquiryKind, sub_type: &str) -> Result<&'static Detai
         .ok_or_else(|| {
             let choices: Vec<String> = detailed_types(kind).map(|d| d.label()).collect();
             Error::Invalid(format!(
-                "detailed type {sub_type:?} is not one of the {} inquiry's: {}",
+                "detailed type \"{}\" is not one of the {} inquiry's: {}",
+                crate::text::visible(sub_type),
                 kind.label(),
                 choices.join(", ")
             ))
@@ -200,7 +201,8 @@ impl Console {
                 "inquiry.submit"
             },
             &[
-                ("detailed type", &draft.detail_type, validate::TEXT_INPUT_MAX),
+                // A choice from a short list: one of its names is far shorter than an ID.
+                ("detailed type", &draft.detail_type, validate::ID_INPUT_MAX),
                 (
                     "project",
                     draft.project.as_deref().unwrap_or_default(),
