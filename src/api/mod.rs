@@ -579,7 +579,7 @@ fn own_key(
         KeyKind::S3 => "credential",
     };
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, format!("Could not find {what}: {id}."));
-    if !crate::console::tokens::is_canonical_key_id(id) {
+    if !crate::console::validate::is_id(id) {
         return Err(not_found());
     }
     keys_with_roles(api, who, kind)?
@@ -668,7 +668,7 @@ async fn delete_key(
     id: String,
 ) -> ApiResult<StatusCode> {
     let who = acting_for(api, headers, user_id)?;
-    if !crate::console::tokens::is_canonical_key_id(&id) {
+    if !crate::console::validate::is_id(&id) {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("you have no {} with that ID", kind.label()),

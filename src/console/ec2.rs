@@ -738,8 +738,7 @@ impl Console {
             } => project_id.as_str(),
             _ => "",
         };
-        let known = access.len() == 32
-            && access.bytes().all(|b| b.is_ascii_hexdigit())
+        let known = super::validate::is_id(access)
             && matches!(self.store.get::<AccessKey>(Table::Keys, access), Ok(Some(k)) if k.kind == KeyKind::S3 && k.project_id == project);
         if known {
             access.to_string()

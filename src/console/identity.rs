@@ -41,8 +41,7 @@ fn forbidden(rule: &str) -> Error {
 /// service account's), one shared name otherwise — never arbitrary text, which could be a
 /// password pasted into the wrong field.
 fn shown_user_id(user_id: &str) -> &str {
-    let user = user_id.len() == 32 && user_id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    if user || parse_sa_id(user_id).is_ok() {
+    if super::validate::is_id(user_id) || parse_sa_id(user_id).is_ok() {
         user_id
     } else {
         "<not a user ID>"

@@ -66,12 +66,6 @@ pub(super) fn member_key(project_id: &str, user_id: &str) -> String {
     format!("{project_id}/{user_id}")
 }
 
-fn looks_like_id(s: &str) -> bool {
-    s.len() == 32
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
 pub(super) fn load_project(tx: &Tx, project_id: &str) -> TxResult<Project> {
     tx.get(Table::Projects, project_id)?
         .ok_or_else(|| Error::NotFound(format!("project {project_id} no longer exists")).into())
@@ -81,7 +75,7 @@ impl Console {
     /// Finds a project by its name or its ID.
     pub fn find_project(&self, name_or_id: &str) -> Result<Project> {
         validate::bounded("project", name_or_id, validate::ID_INPUT_MAX)?;
-        if looks_like_id(name_or_id) {
+        if validate::is_id(name_or_id) {
             if let Some(p) = self.store.get::<Project>(Table::Projects, name_or_id)? {
                 return Ok(p);
             }

@@ -31,12 +31,6 @@ pub struct NewSession {
     pub actor: Actor,
 }
 
-fn is_lower_hex(s: &str, len: usize) -> bool {
-    s.len() == len
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
 /// Microseconds as the issuer writes them: digits, no sign, no leading zero.
 fn canonical_micros(s: &str) -> Option<i64> {
     let canonical = !s.is_empty()
@@ -90,9 +84,9 @@ impl Console {
             return Err(over());
         };
         let well_formed = prefix == SESSION_PREFIX
-            && (principal == OPERATOR_PRINCIPAL || is_lower_hex(principal, 32))
-            && is_lower_hex(nonce, 32)
-            && is_lower_hex(mac, 64);
+            && (principal == OPERATOR_PRINCIPAL || super::validate::is_id(principal))
+            && super::validate::is_lower_hex(nonce, 32)
+            && super::validate::is_lower_hex(mac, 64);
         if !well_formed {
             return Err(over());
         }

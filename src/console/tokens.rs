@@ -67,8 +67,6 @@ use crate::store::{Batch, Store, StoreError, Table};
 const TOKEN_VERSION: &str = "kct2";
 /// The longest canonical token (the `ec2` tag is the longest method tag).
 pub const MAX_TOKEN_LEN: usize = 4 + 1 + 3 + 1 + 32 + 1 + 32 + 1 + 16 + 1 + 32 + 1 + 64;
-/// Access key IDs, user IDs and project IDs: 32 lowercase hex.
-const ID_LEN: usize = 32;
 /// A key record nobody holds, decoded when a request names an unknown key ID so that the
 /// refusal costs what a wrong secret costs.
 const DECOY_KEY: &str = r#"{"id":"00000000000000000000000000000000","kind":"iam","owner":{"type":"user","id":"00000000000000000000000000000000"},"project_id":"00000000000000000000000000000000","name":"decoy","description":"","created_at":"2026-01-01T00:00:00Z","status":"Active","secret_digest":"0000000000000000000000000000000000000000000000000000000000000000"}"#;
@@ -219,16 +217,6 @@ fn may_check(principal: &str, org_role: Option<OrgRole>, subject: &TokenInfo) ->
 const NOT_ITS_TOKEN: &str =
     "validating another principal's token needs an Org Admin's token; a token may check only its own principal's tokens";
 
-/// Whether `s` is a canonical ID: exactly `len` lowercase hex digits.
-fn is_lower_hex(s: &str, len: usize) -> bool {
-    s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
-/// Whether `s` is an access key ID in its one canonical form (32 lowercase hex).
-pub fn is_canonical_key_id(s: &str) -> bool {
-    is_lower_hex(s, ID_LEN)
-}
-
 /// A token in its canonical form, split into its fields (see the module doc).
 struct ParsedToken<'a> {
     method: TokenMethod,
@@ -252,15 +240,15 @@ impl<'a> ParsedToken<'a> {
             return None;
         }
         let method = TokenMethod::from_tag(fields.next()?)?;
-        let subject = fields.next().filter(|s| is_lower_hex(s, ID_LEN))?;
+        let subject = fields.next().filter(|s| super::validate::is_id(s))?;
         let scope = match fields.next()? {
             "-" => None,
-            s if is_lower_hex(s, ID_LEN) => Some(s),
+            s if super::validate::is_id(s) => Some(s),
             _ => return None,
         };
-        let issued = fields.next().filter(|s| is_lower_hex(s, 16))?;
-        let nonce = fields.next().filter(|s| is_lower_hex(s, 32))?;
-        let mac = fields.next().filter(|s| is_lower_hex(s, 64))?;
+        let issued = fields.next().filter(|s| super::validate::is_lower_hex(s, 16))?;
+        let nonce = fields.next().filter(|s| super::validate::is_lower_hex(s, 32))?;
+        let mac = fields.next().filter(|s| super::validate::is_lower_hex(s, 64))?;
         if fields.next().is_some() {
             return None;
         }
@@ -441,7 +429,7 @@ pub(super) fn load_or_create_signing_key(
 /// What a refused token request records of the key ID it was given: the ID if it is one,
 /// never anything else — a secret pasted into the ID field must not reach the audit log.
 fn presented_key_id(s: &str) -> String {
-    if is_canonical_key_id(s) {
+    if super::validate::is_id(s) {
         s.to_string()
     } else {
         "<not an access key ID>".into()
@@ -550,7 +538,7 @@ impl Console {
     /// expired key and inactive service account are refused alike, after the same work.
     pub fn issue_token(&self, key_id: &str, secret_text: &str) -> Result<IssuedToken> {
         let generation = self.store.generation();
-        let key = if is_canonical_key_id(key_id) {
+        let key = if super::validate::is_id(key_id) {
             self.store.get::<AccessKey>(Table::Keys, key_id)?
         } else {
             None
@@ -1065,7 +1053,7 @@ impl Console {
     /// of failed attempts. Only a well-formed e-mail or ID is recorded: a password typed into
     /// the name field must not reach the audit log.
     pub fn record_throttled_user(&self, user: &str) -> Result<()> {
-        let shown = if super::validate::email(user).is_ok() || is_lower_hex(user, ID_LEN) {
+        let shown = if super::validate::email(user).is_ok() || super::validate::is_id(user) {
             user.to_string()
         } else {
             "<not a user>".into()

@@ -39,6 +39,17 @@ pub const PHRASE_INPUT_MAX: usize = 64;
 pub const PATH_INPUT_MAX: usize = 4096;
 
 /// Refuses a value longer than `max` characters, with a message that does not quote it.
+/// Whether `s` is exactly `len` lowercase hex digits (IDs, nonces and MACs are written so).
+pub fn is_lower_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Whether `s` is an ID in its one canonical form: 32 lowercase hex digits (users, projects,
+/// keys).
+pub fn is_id(s: &str) -> bool {
+    is_lower_hex(s, 32)
+}
+
 pub fn bounded(field: &str, value: &str, max: usize) -> Result<()> {
     // A value no longer than `max` bytes is no longer than `max` characters.
     if value.len() <= max {
