@@ -412,17 +412,23 @@ pub enum OwnerRef {
     Name(String),
 }
 
+impl OwnerRef {
+    /// The owner as failed attempts count it: an e-mail in the one form the model stores
+    /// (any letter case names the same user, so it may not buy another budget).
+    fn budget(&self) -> String {
+        match self {
+            OwnerRef::Id(id) => id.clone(),
+            OwnerRef::Name(email) => crate::console::users::email_key(email),
+        }
+    }
+}
+
 impl CredentialRef {
     /// What failed attempts are counted under: the key ID, or the owner and key name.
     pub fn throttle_key(&self) -> String {
         match self {
             CredentialRef::Id(id) => id.clone(),
-            CredentialRef::Name {
-                name,
-                owner: OwnerRef::Id(owner) | OwnerRef::Name(owner),
-            } => {
-                format!("{owner}/{name}")
-            }
+            CredentialRef::Name { name, owner } => format!("{}/{name}", owner.budget()),
         }
     }
 }
@@ -444,10 +450,7 @@ pub struct PresentedPassword {
 impl PresentedPassword {
     /// What failed attempts are counted under, apart from application credentials' keys.
     pub fn throttle_key(&self) -> String {
-        match &self.user {
-            OwnerRef::Id(id) => format!("password/{id}"),
-            OwnerRef::Name(name) => format!("password/{}", name.to_lowercase()),
-        }
+        format!("password/{}", self.user.budget())
     }
 }
 
@@ -693,4 +696,32 @@ pub fn new_ec2_credential(request: &Value) -> Result<(String, String), String> {
     let project = text_field(request, "tenant_id")?.ok_or("tenant_id (the project ID) is required")?;
     let name = text_field(request, "name")?.unwrap_or_else(|| format!("ec2-{:08x}", rand::random::<u32>()));
     Ok((project, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn by_name(owner: &str) -> Presented {
+        token_request(&json!({"auth": {"identity": {"methods": ["application_credential"],
+            "application_credential": {"name": "ci", "secret": "s",
+                "user": {"name": owner, "domain": {"id": "default"}}}}}}))
+        .unwrap_or_else(|_| panic!("a request by name"))
+    }
+
+    fn budget(presented: &Presented) -> String {
+        match presented {
+            Presented::ApplicationCredential(c) => c.by.throttle_key(),
+            Presented::Password(p) => p.throttle_key(),
+        }
+    }
+
+    /// Letter case names the same user, so it buys no second budget of failed attempts.
+    #[test]
+    fn an_emails_letter_case_shares_one_throttle_budget() {
+        assert_eq!(
+            budget(&by_name("Dev@Pangyo.Example")),
+            budget(&by_name("dev@pangyo.example"))
+        );
+    }
 }
