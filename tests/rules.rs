@@ -1786,6 +1786,23 @@ fn rule_11_refusals_of_bad_input_and_of_non_users_are_audited_too() {
 // Typed confirmations
 // ---------------------------------------------------------------------------------------------
 
+/// The role a key is listed with is the one its tokens would carry: none once the key can
+/// issue none (its service account inactive, its owner out of the project).
+#[test]
+fn a_keys_listed_role_follows_what_its_tokens_would_carry() {
+    let org = Org::new();
+    let p = org.project("web-shop");
+    let sa = org.sa(&p, "bot");
+    let key = org.sa_key(&sa, "k");
+    assert_eq!(org.c().key_role(&key.key).unwrap(), Some(ProjectRole::Member));
+    org.c()
+        .set_service_account_status(&org.owner, &sa.id(), SaStatus::Inactive)
+        .unwrap();
+    let now = org.c().access_key(&key.key.id).unwrap().unwrap();
+    assert_eq!(org.c().key_role(&now).unwrap(), None);
+    assert!(org.c().issue_token(&key.key.id, key.secret.expose()).is_err());
+}
+
 #[test]
 fn typed_confirmations_must_match_exactly() {
     let org = Org::new();

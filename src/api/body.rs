@@ -703,9 +703,11 @@ mod tests {
     use super::*;
 
     fn by_name(owner: &str) -> Presented {
-        token_request(&json!({"auth": {"identity": {"methods": ["application_credential"],
+        token_request(
+            &json!({"auth": {"identity": {"methods": ["application_credential"],
             "application_credential": {"name": "ci", "secret": "s",
-                "user": {"name": owner, "domain": {"id": "default"}}}}}}))
+                "user": {"name": owner, "domain": {"id": "default"}}}}}}),
+        )
         .unwrap_or_else(|_| panic!("a request by name"))
     }
 

@@ -83,6 +83,14 @@ pub struct AccessKey {
     pub(super) sealed_secret: Option<super::ec2::SealedSecret>,
 }
 
+impl AccessKey {
+    /// The role its tokens act with while its owner holds `held`: the role it was limited
+    /// to, unless the owner now holds a lesser one.
+    pub fn acting_role(&self, held: ProjectRole) -> ProjectRole {
+        self.role.map_or(held, |limit| super::access::weaker(limit, held))
+    }
+}
+
 impl std::fmt::Debug for AccessKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AccessKey")
@@ -153,14 +161,21 @@ impl Console {
             .collect())
     }
 
-    /// The role a key's tokens carry now: the lesser of the role it was limited to and its
-    /// owner's role in its project; none when the owner holds no role there any more.
+    /// The role a key's tokens carry now (see `AccessKey::acting_role`); none when it issues
+    /// no tokens: expired, or its owner holds no role in its project or is an inactive
+    /// service account — as the token issue itself judges.
     pub fn key_role(&self, key: &AccessKey) -> Result<Option<ProjectRole>> {
-        let owner_role = match &key.owner {
+        if key.status != KeyStatus::Active {
+            return Ok(None);
+        }
+        let held = match &key.owner {
             Owner::User(uid) => self.project_role(&key.project_id, uid)?,
-            Owner::ServiceAccount(sa_id) => self.get_service_account(sa_id)?.map(|sa| sa.role()),
+            Owner::ServiceAccount(sa_id) => self
+                .get_service_account(sa_id)?
+                .filter(|sa| sa.status == SaStatus::Active)
+                .map(|sa| sa.role()),
         };
-        Ok(owner_role.map(|held| key.role.map_or(held, |limit| super::access::weaker(limit, held))))
+        Ok(held.map(|held| key.acting_role(held)))
     }
 
     pub fn access_key(&self, id: &str) -> Result<Option<AccessKey>> {

@@ -474,8 +474,7 @@ impl Console {
                 (sa.name.clone(), true, None, sa.role())
             }
         };
-        // A key limited to a role acts with it, unless its owner now holds a lesser one.
-        let role = key.role.map_or(role, |limit| access::weaker(limit, role));
+        let role = key.acting_role(role);
         Ok(Standing {
             key,
             principal_name,
