@@ -262,6 +262,8 @@ fn a_first_start_offers_the_choice_and_creates_only_what_is_chosen() {
     tmux.wait_for("Choose 1, 2 or q");
     tmux.type_text("1");
     tmux.keys(&["Enter"]);
+    tmux.wait_for("Sign in as its owner, owner@pangyo.example / owner-demo-pw");
+    tmux.keys(&["Enter"]);
     tmux.sign_in("owner@pangyo.example", "owner-demo-pw");
     assert!(tmux.screen().contains("Pangyo Demo Co."));
 }

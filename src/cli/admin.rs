@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::output::{fields, local_time, table};
 use super::{Context, Output};
 use crate::console::operator::OPERATOR_EMAIL;
-use crate::console::{Actor, Error, OrgRole, PaymentMethod, Result, Secret};
+use crate::console::{Error, OrgRole, PaymentMethod, Result, Secret};
 use crate::org::request::{NewUser, UserView};
 use crate::org::{self, Auth, Request};
 
@@ -111,12 +111,9 @@ pub fn init(ctx: &mut Context, out: Output, args: InitArgs) -> Result<String> {
             "give either --demo, or --org NAME --admin EMAIL".into(),
         ));
     };
-    let name = args
-        .name
-        .unwrap_or_else(|| admin.split('@').next().unwrap_or_default().to_string());
     let password = ctx.password()?;
-    let owner = console.init_org(&org, &admin, &name, &password)?;
-    let operator_password = console.reset_operator(&Actor::system())?;
+    let (owner, operator_password) =
+        console.found_organization(&org, &admin, args.name.as_deref(), &password)?;
     out.show(
         json!({
             "organization": org,

@@ -10,7 +10,7 @@ use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use crossterm::terminal;
 
 use crate::console::operator::OPERATOR_EMAIL;
-use crate::console::{Actor, Config, Console, Error, Result, Secret};
+use crate::console::{Config, Console, Error, Result, Secret};
 use crate::text::visible;
 
 /// The longest answer read from the terminal, in characters.
@@ -48,11 +48,15 @@ pub fn offer(dir: &Path) -> Result<Option<Created>> {
     };
     if choice == 1 {
         Console::open(dir, Config::from_env()?)?.load_demo()?;
+        let (email, password) = crate::console::demo::demo_owner()?;
         writeln!(
             out,
-            "Created the demo organization. Its users and passwords are in the README (owner@pangyo.example / owner-demo-pw)."
+            "Created the demo organization. Sign in as its owner, {email} / {password}; its other users are in the README.\n\
+             \nPress Enter to open the console."
         )
         .map_err(term)?;
+        // Shown until Enter: the console's screen would cover it at once.
+        ask("")?;
         return Ok(Some(Created::Demo));
     }
     // Every answer is asked before the directory is touched, so leaving half-way creates
@@ -73,15 +77,14 @@ pub fn offer(dir: &Path) -> Result<Option<Created>> {
             }
             writeln!(out, "The two passwords differ; again.").map_err(term)?;
         };
-        let name = owner.trim().split('@').next().unwrap_or_default().to_string();
         let opened = match console.take() {
             Some(opened) => opened,
             None => Console::open(dir, Config::from_env()?)?,
         };
         // The model checks every field (length, control characters, the password's rules)
         // and changes nothing when one is refused.
-        match opened.init_org(org.trim(), owner.trim(), &name, password.expose()) {
-            Ok(made) => break (org, (opened, made)),
+        match opened.found_organization(org.trim(), owner.trim(), None, password.expose()) {
+            Ok(made) => break (org, made),
             Err(e @ (Error::Invalid(_) | Error::Conflict(_))) => {
                 writeln!(out, "{}; nothing was created. Again:", visible(e.message())).map_err(term)?;
                 console = Some(opened);
@@ -89,8 +92,7 @@ pub fn offer(dir: &Path) -> Result<Option<Created>> {
             Err(e) => return Err(e),
         }
     };
-    let (console, made) = made;
-    let operator = console.reset_operator(&Actor::system())?;
+    let (made, operator) = made;
     writeln!(
         out,
         "Created \"{}\"; {} is its owner.\n\

@@ -107,6 +107,13 @@ struct DemoOrg {
     inquiries: Vec<DemoInquiry>,
 }
 
+/// The demo organization's owner, as the bundled file has it: (e-mail, password). Both are
+/// public (the README lists them); a first start shows them to whoever chose the demo.
+pub fn demo_owner() -> Result<(String, String)> {
+    let demo: DemoOrg = serde_json::from_str(DEMO_ORG_JSON).map_err(|e| bad_asset(e.to_string()))?;
+    Ok((demo.owner.email, demo.owner.password))
+}
+
 fn bad_asset(what: String) -> Error {
     Error::Internal(format!("the demo organization asset is inconsistent: {what}"))
 }

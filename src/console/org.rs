@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::access::{OrgRole, Permission};
-use super::{validate, Actor, Console, Error, Result};
+use super::{validate, Actor, Console, Error, Result, Secret};
 use crate::store::Table;
 
 pub(super) const ORG_KEY: &str = "org";
@@ -37,6 +37,21 @@ impl Console {
     }
 
     /// Creates the organization and its owner, who is Org Admin. Refused if one exists.
+    /// A new organization with its owner and its Help Desk operator, whose generated password
+    /// is returned (to be shown once). The owner's name defaults to the e-mail's local part.
+    pub fn found_organization(
+        &self,
+        name: &str,
+        owner_email: &str,
+        owner_name: Option<&str>,
+        password: &str,
+    ) -> Result<(User, Secret)> {
+        let default_name = owner_email.split('@').next().unwrap_or_default();
+        let owner = self.init_org(name, owner_email, owner_name.unwrap_or(default_name), password)?;
+        let operator_password = self.reset_operator(&Actor::system())?;
+        Ok((owner, operator_password))
+    }
+
     pub fn init_org(&self, name: &str, admin_email: &str, admin_name: &str, password: &str) -> Result<User> {
         validate::text("organization name", name, validate::ORG_NAME_MAX, true)?;
         let owner = self.prepare_user(admin_email, admin_name, Some(OrgRole::Admin), password)?;
