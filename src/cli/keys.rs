@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::output::{fields, local_time, table};
 use super::projects::parse_role;
 use super::{Context, Output};
-use crate::console::{Error, KeyKind, KeyStatus, Owner, Result, Secret, TokenInfo};
+use crate::console::{Error, KeyKind, KeyStatus, Owner, Result, Secret, TokenInfo, TokenMethod};
 use crate::org::request::{IssuedTokenView, KeyView, NewKeyView};
 use crate::org::Request;
 
@@ -175,11 +175,16 @@ fn token_fields(info: &TokenInfo) -> String {
             "Principal",
             format!("{} ({})", info.principal_name, info.principal_id),
         ),
-        ("Project", format!("{} ({})", info.project_name, info.project_id)),
+        (
+            "Project",
+            info.scope().map_or("none (unscoped)".to_string(), |id| {
+                format!("{} ({id})", info.project_name)
+            }),
+        ),
         ("Role", info.role.map_or("none (unscoped)", |r| r.label()).into()),
         (
             "Access key",
-            if info.key_id.is_empty() {
+            if info.method == TokenMethod::Password {
                 "none (a password token)".to_string()
             } else {
                 format!("{} ({})", info.key_name, info.key_id)

@@ -138,7 +138,7 @@ impl Console {
         Ok(self.store.scan(Table::KeyIndex, &format!("{owner_id}/"))?)
     }
 
-    fn keys_of(&self, owner_id: &str) -> Result<Vec<AccessKey>> {
+    pub(super) fn keys_of(&self, owner_id: &str) -> Result<Vec<AccessKey>> {
         let mut keys = Vec::new();
         for (_, ids) in self.key_indexes_of(owner_id)? {
             for id in ids {

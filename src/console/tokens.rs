@@ -647,12 +647,10 @@ impl Console {
         secret_text: &str,
     ) -> Result<IssuedToken> {
         let key_id = self
-            .key_indexes_of(principal_id)?
+            .keys_of(principal_id)?
             .into_iter()
-            .flat_map(|(_, ids)| ids)
-            .find(|id| {
-                matches!(self.store.get::<AccessKey>(Table::Keys, id), Ok(Some(k)) if k.name == name && k.kind == KeyKind::Iam)
-            });
+            .find(|k| k.name == name && k.kind == KeyKind::Iam)
+            .map(|k| k.id);
         self.issue_token(key_id.as_deref().unwrap_or(""), secret_text)
     }
 
