@@ -18,7 +18,7 @@ use kc_console::tui::headless::Headless;
 use kc_console::tui::msg::{Effect, Msg};
 use kc_console::tui::popups::{Popup, ViewerKind};
 use kc_console::tui::screens::Screen;
-use kc_console::tui::widgets::form::Input as FieldInput;
+use kc_console::tui::widgets::form::{Form, Input as FieldInput};
 use tempfile::TempDir;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
@@ -123,14 +123,20 @@ fn snap(h: &mut Headless, name: &str) {
     }
 }
 
+/// The open form; any other popup, or none, fails the test.
+fn open_form<'a>(h: &'a Headless) -> &'a Form {
+    match &h.app.popup {
+        Some(Popup::Form(form)) => form,
+        other => panic!("expected a form, found {other:?}"),
+    }
+}
+
 /// The focused text field of the open form: its value and cursor.
 fn form_field(h: &Headless) -> (String, usize) {
-    match &h.app.popup {
-        Some(Popup::Form(form)) => match &form.fields[form.focus].input {
-            FieldInput::Text(field) => (field.value().to_string(), field.cursor()),
-            other => panic!("the focused field is not text: {other:?}"),
-        },
-        other => panic!("expected a form, found {other:?}"),
+    let form = open_form(h);
+    match &form.fields[form.focus].input {
+        FieldInput::Text(field) => (field.value().to_string(), field.cursor()),
+        other => panic!("the focused field is not text: {other:?}"),
     }
 }
 
@@ -1563,12 +1569,15 @@ fn stopping_a_service_sets_its_agent_inactive_and_it_is_no_longer_in_use() {
 }
 
 fn choice_options(h: &Headless, label: &str) -> Vec<String> {
-    match &h.app.popup {
-        Some(Popup::Form(form)) => match &form.fields.iter().find(|f| f.label == label).unwrap().input {
-            FieldInput::Choice { options, .. } => options.clone(),
-            other => panic!("{label} is not a choice: {other:?}"),
-        },
-        other => panic!("expected a form, found {other:?}"),
+    match &open_form(h)
+        .fields
+        .iter()
+        .find(|f| f.label == label)
+        .unwrap()
+        .input
+    {
+        FieldInput::Choice { options, .. } => options.clone(),
+        other => panic!("{label} is not a choice: {other:?}"),
     }
 }
 
@@ -1633,13 +1642,9 @@ fn a_deletion_request_is_service_project_deletion() {
     go(&mut h, "projects");
     select(&mut h, "data-lake");
     h.keys(&["d"]);
-    match &h.app.popup {
-        Some(Popup::Form(form)) => {
-            assert_eq!(form.value("Inquiry type"), "Technical");
-            assert_eq!(form.value("Detailed type"), "Service › Project deletion");
-        }
-        other => panic!("expected the inquiry form, found {other:?}"),
-    }
+    let form = open_form(&h);
+    assert_eq!(form.value("Inquiry type"), "Technical");
+    assert_eq!(form.value("Detailed type"), "Service › Project deletion");
     snap(&mut h, "request_deletion_detailed_type");
 }
 
