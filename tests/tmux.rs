@@ -158,6 +158,26 @@ fn ctrl_c_over_a_one_time_secret_asks_before_quitting() {
     );
 }
 
+/// At the first start's choice: a new organization named `org`, an e-mail the model refuses,
+/// and a password typed twice; returns once the refusal is said.
+fn choose_a_new_organization_with_a_bad_email(tmux: &Tmux, org: &str) {
+    tmux.wait_for("Choose 1, 2 or q");
+    tmux.type_text("2");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Organization name");
+    tmux.type_text(org);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Your e-mail");
+    tmux.type_text("not-an-email");
+    tmux.keys(&["Enter"]);
+    for prompt in ["Password:", "The same password again"] {
+        tmux.wait_for(prompt);
+        tmux.type_text("first-start-pw-1");
+        tmux.keys(&["Enter"]);
+    }
+    tmux.wait_for("nothing was created. Again:");
+}
+
 #[test]
 fn a_first_start_offers_the_choice_and_creates_only_what_is_chosen() {
     let root = tempfile::tempdir().unwrap();
@@ -179,21 +199,7 @@ fn a_first_start_offers_the_choice_and_creates_only_what_is_chosen() {
     // choice again, though the refused answer had opened the database.
     let dir = root.path().join("abandoned");
     let tmux = Tmux::start_as_is("first-abandoned", 100, 30, &dir);
-    tmux.wait_for("Choose 1, 2 or q");
-    tmux.type_text("2");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("Organization name");
-    tmux.type_text("Abandoned");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("Your e-mail");
-    tmux.type_text("not-an-email");
-    tmux.keys(&["Enter"]);
-    for prompt in ["Password:", "The same password again"] {
-        tmux.wait_for(prompt);
-        tmux.type_text("first-start-pw-1");
-        tmux.keys(&["Enter"]);
-    }
-    tmux.wait_for("nothing was created. Again:");
+    choose_a_new_organization_with_a_bad_email(&tmux, "Abandoned");
     tmux.keys(&["C-d"]);
     tmux.wait_for("EXIT=");
     let tmux = Tmux::start_as_is("first-again", 100, 30, &dir);
@@ -205,22 +211,8 @@ fn a_first_start_offers_the_choice_and_creates_only_what_is_chosen() {
     // 2: a new organization; the owner's password is typed without echo, twice.
     let dir = root.path().join("new-org");
     let tmux = Tmux::start_as_is("first-new", 100, 30, &dir);
-    tmux.wait_for("Choose 1, 2 or q");
-    tmux.type_text("2");
-    tmux.keys(&["Enter"]);
     // A refused answer is said, creates nothing, and the questions come again.
-    tmux.wait_for("Organization name");
-    tmux.type_text("판교 스타트업");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("Your e-mail");
-    tmux.type_text("not-an-email");
-    tmux.keys(&["Enter"]);
-    for prompt in ["Password:", "The same password again"] {
-        tmux.wait_for(prompt);
-        tmux.type_text("first-start-pw-1");
-        tmux.keys(&["Enter"]);
-    }
-    tmux.wait_for("nothing was created. Again:");
+    choose_a_new_organization_with_a_bad_email(&tmux, "판교 스타트업");
     tmux.type_text("판교 스타트업");
     tmux.keys(&["Enter"]);
     tmux.wait_until("the e-mail asked again", |s| {
