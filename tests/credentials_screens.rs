@@ -194,9 +194,11 @@ fn flash(h: &Headless) -> String {
 }
 
 /// The footer line of a 120-column frame.
+/// The frame's last two rows at 120 columns: the footer's hints take one or two.
 fn footer(h: &mut Headless) -> String {
     let frame = h.render(120, 40);
-    frame.lines().last().unwrap_or_default().to_string()
+    let rows: Vec<&str> = frame.lines().collect();
+    rows[rows.len().saturating_sub(2)..].join("\n")
 }
 
 /// Snapshots the current state at 80×24 and 120×40, as `{name}_80x24` and `{name}_120x40`.

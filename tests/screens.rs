@@ -151,8 +151,11 @@ fn header(h: &mut Headless) -> String {
     rows[..end].join("\n")
 }
 
+/// The frame's last two rows at 120 columns: the footer's hints take one or two.
 fn footer(h: &mut Headless) -> String {
-    h.render(120, 40).lines().last().unwrap_or_default().to_string()
+    let frame = h.render(120, 40);
+    let rows: Vec<&str> = frame.lines().collect();
+    rows[rows.len().saturating_sub(2)..].join("\n")
 }
 
 // ───────────────────────────── sign-in ─────────────────────────────

@@ -28,6 +28,9 @@ use crate::console::access::{who_may, MATRIX};
 use crate::console::{validate, Change, Clock, Secret, SystemClock};
 
 /// Below this the console shows a "terminal too small" notice instead of its frame.
+/// A key and what it does here, as the footer shows it.
+pub type Hint = (String, String);
+
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 16;
 pub const MENU_WIDTH: u16 = 22;
@@ -1371,11 +1374,12 @@ impl App {
             return None;
         }
         let status_height = self.status_rows(area.width).len() as u16;
+        let footer_height = self.footer_rows(area.width).0 as u16;
         let [header, main, status, footer] = Layout::vertical([
             Constraint::Length(2),
             Constraint::Min(1),
             Constraint::Length(status_height),
-            Constraint::Length(1),
+            Constraint::Length(footer_height),
         ])
         .areas(area);
         let (menu, content) = if self.sidebar_shown() {
@@ -1586,10 +1590,46 @@ impl App {
     /// The footer: the current screen's offered actions (with the seeds' button names), then
     /// the global keys.
     pub fn footer_hints(&self) -> Vec<(String, String)> {
-        let mut hints = Vec::new();
         if self.popup.is_some() || self.input != Input::None {
-            return hints;
+            return Vec::new();
         }
+        let (mut hints, globals) = self.screen_hints();
+        hints.extend(globals);
+        hints
+    }
+
+    /// The footer's hints packed into rows of `columns` columns: a second row when the screen's
+    /// own actions do not fit on one, never a third; the global keys take what room is left
+    /// (the help lists every key). The rows are counted for the screen even while a popup
+    /// hides them, so the screen does not move under it.
+    pub fn footer_rows(&self, columns: u16) -> (usize, Vec<Vec<Hint>>) {
+        let (offered, globals) = self.screen_hints();
+        let mut rows: Vec<Vec<Hint>> = vec![Vec::new()];
+        let mut used = 0;
+        let offered_count = offered.len();
+        for (i, hint) in offered.into_iter().chain(globals).enumerate() {
+            let piece = width(&format!(" {} {} ", hint.0, hint.1));
+            if used + piece > columns as usize && !rows[rows.len() - 1].is_empty() {
+                if rows.len() == 2 || i >= offered_count {
+                    break;
+                }
+                rows.push(Vec::new());
+                used = 0;
+            }
+            used += piece;
+            rows.last_mut().expect("one row at least").push(hint);
+        }
+        let height = rows.len();
+        if self.popup.is_some() || self.input != Input::None {
+            rows.clear();
+        }
+        (height, rows)
+    }
+
+    /// Help, quit and the current screen's offered actions (with the seeds' button names); then
+    /// the global keys any screen has.
+    fn screen_hints(&self) -> (Vec<Hint>, Vec<Hint>) {
+        let mut hints = Vec::new();
         let keymap = &self.settings.keymap;
         let global = |action: Action| (keymap.key(action), super::keymap::hint(action).to_string());
         // Help and quit come first so the narrowest footer still shows them.
@@ -1631,6 +1671,7 @@ impl App {
                 hints.push((keymap.key(action), label));
             }
         }
+        let mut globals = Vec::new();
         for action in [
             Action::Filter,
             Action::CommandLine,
@@ -1640,11 +1681,12 @@ impl App {
             if action == Action::SwitchProject && self.offline.is_some() {
                 continue;
             }
-            hints.push(global(action));
+            globals.push(global(action));
         }
         // An action whose key the config file gave away has no hint.
         hints.retain(|(key, _)| !key.is_empty());
-        hints
+        globals.retain(|(key, _)| !key.is_empty());
+        (hints, globals)
     }
 
     /// Why the current screen is not available to this user, if it is not.

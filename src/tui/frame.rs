@@ -319,18 +319,23 @@ fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 fn draw_footer(app: &App, frame: &mut Frame, area: Rect) {
-    let mut spans = Vec::new();
-    let mut used = 0;
-    for (key, label) in app.footer_hints() {
-        let piece = format!(" {key} {label} ");
-        if used + width(&piece) > area.width as usize {
-            break;
-        }
-        used += width(&piece);
-        spans.push(Span::styled(format!(" {key}"), app.theme.accent));
-        spans.push(Span::styled(format!(" {label} "), app.theme.dim));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let (_, rows) = app.footer_rows(area.width);
+    let lines: Vec<Line> = rows
+        .into_iter()
+        .map(|row| {
+            let spans: Vec<Span> = row
+                .into_iter()
+                .flat_map(|(key, label)| {
+                    [
+                        Span::styled(format!(" {key}"), app.theme.accent),
+                        Span::styled(format!(" {label} "), app.theme.dim),
+                    ]
+                })
+                .collect();
+            Line::from(spans)
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 /// The `:` palette: the commands that match what is typed, best first, above the status line.
