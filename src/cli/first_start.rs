@@ -3,7 +3,7 @@
 //! line by line, before the console takes the screen — as `gh auth login` or `ssh-keygen` ask;
 //! the password is read without echo.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Write};
 use std::path::Path;
 
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
@@ -70,8 +70,12 @@ pub fn offer(dir: &Path) -> Result<Option<Created>> {
             return Ok(None);
         };
         let password = loop {
-            let first = ask_hidden("Password: ")?;
-            let again = ask_hidden("The same password again: ")?;
+            let Some(first) = ask_hidden("Password: ")? else {
+                return Ok(None);
+            };
+            let Some(again) = ask_hidden("The same password again: ")? else {
+                return Ok(None);
+            };
             if first.expose() == again.expose() {
                 break first;
             }
@@ -108,31 +112,85 @@ pub fn offer(dir: &Path) -> Result<Option<Created>> {
     Ok(Some(Created::Organization { owner: made.email }))
 }
 
-/// One line typed on the terminal, bounded; `None` at end of input.
+/// One line typed on the terminal; `None` at end of input. An answer too long or not UTF-8 is
+/// refused with a line saying so, and the question is asked again.
 fn ask(prompt: &str) -> Result<Option<String>> {
-    let mut out = std::io::stdout();
-    write!(out, "{prompt}").map_err(term)?;
-    out.flush().map_err(term)?;
-    let mut line = String::new();
-    let read = std::io::stdin()
-        .lock()
-        .take(ANSWER_MAX as u64 * 4 + 1)
-        .read_line(&mut line)
-        .map_err(term)?;
-    if read == 0 {
-        return Ok(None);
-    }
-    let answer = line.trim_end_matches(['\r', '\n']);
-    if answer.chars().count() > ANSWER_MAX {
-        return Err(Error::Invalid(format!(
-            "an answer is at most {ANSWER_MAX} characters"
-        )));
-    }
-    Ok(Some(answer.to_string()))
+    ask_from(&mut std::io::stdin().lock(), &mut std::io::stdout(), prompt)
 }
 
-/// A password typed without echo (the terminal in raw mode while it is typed).
-fn ask_hidden(prompt: &str) -> Result<Secret> {
+fn ask_from(input: &mut impl BufRead, out: &mut impl Write, prompt: &str) -> Result<Option<String>> {
+    loop {
+        write!(out, "{prompt}").map_err(term)?;
+        out.flush().map_err(term)?;
+        let Some(line) = read_bounded_line(input, ANSWER_MAX * 4).map_err(term)? else {
+            return Ok(None);
+        };
+        let refusal = match line {
+            Line::TooLong => format!("An answer is at most {ANSWER_MAX} characters; again."),
+            Line::Read(bytes) => match String::from_utf8(bytes) {
+                Ok(answer) if answer.chars().count() <= ANSWER_MAX => return Ok(Some(answer)),
+                Ok(_) => format!("An answer is at most {ANSWER_MAX} characters; again."),
+                Err(_) => "That answer is not UTF-8 text; again.".to_string(),
+            },
+        };
+        writeln!(out, "{refusal}").map_err(term)?;
+    }
+}
+
+/// A line read with [`read_bounded_line`].
+enum Line {
+    /// Its bytes, without the line break.
+    Read(Vec<u8>),
+    /// It ran past the bound; the whole of it was read and dropped.
+    TooLong,
+}
+
+/// Reads up to the next line break, holding at most `max` bytes of it: a longer line is read to
+/// its end and dropped, so the next question starts on the next line. `None` at end of input.
+fn read_bounded_line(input: &mut impl BufRead, max: usize) -> std::io::Result<Option<Line>> {
+    let mut kept = Vec::new();
+    let mut too_long = false;
+    let mut read_any = false;
+    loop {
+        let buffer = match input.fill_buf() {
+            Ok(buffer) => buffer,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buffer.is_empty() {
+            break;
+        }
+        read_any = true;
+        let (chunk, ends_line) = match buffer.iter().position(|&b| b == b'\n') {
+            Some(at) => (&buffer[..at], true),
+            None => (buffer, false),
+        };
+        if kept.len() + chunk.len() > max {
+            too_long = true;
+        } else if !too_long {
+            kept.extend_from_slice(chunk);
+        }
+        let used = chunk.len() + usize::from(ends_line);
+        input.consume(used);
+        if ends_line {
+            break;
+        }
+    }
+    if !read_any {
+        return Ok(None);
+    }
+    if too_long {
+        return Ok(Some(Line::TooLong));
+    }
+    if kept.last() == Some(&b'\r') {
+        kept.pop();
+    }
+    Ok(Some(Line::Read(kept)))
+}
+
+/// A password typed without echo (the terminal in raw mode while it is typed); `None` when the
+/// person pressed Ctrl-C, which leaves the first start as the other questions' end of input does.
+fn ask_hidden(prompt: &str) -> Result<Option<Secret>> {
     let mut out = std::io::stdout();
     write!(out, "{prompt}").map_err(term)?;
     out.flush().map_err(term)?;
@@ -143,7 +201,7 @@ fn ask_hidden(prompt: &str) -> Result<Secret> {
     typed
 }
 
-fn read_hidden() -> Result<Secret> {
+fn read_hidden() -> Result<Option<Secret>> {
     let mut typed = String::new();
     loop {
         let Event::Key(key) = event::read().map_err(term)? else {
@@ -153,10 +211,8 @@ fn read_hidden() -> Result<Secret> {
             continue;
         }
         match key.code {
-            KeyCode::Enter => return Ok(Secret::new(typed)),
-            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                return Err(Error::Invalid("cancelled; nothing was created".into()))
-            }
+            KeyCode::Enter => return Ok(Some(Secret::new(typed))),
+            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => return Ok(None),
             KeyCode::Backspace => {
                 typed.pop();
             }
@@ -168,4 +224,62 @@ fn read_hidden() -> Result<Secret> {
 
 fn term(e: std::io::Error) -> Error {
     Error::Internal(format!("cannot use the terminal: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answers(typed: &[u8]) -> (Vec<Option<String>>, String) {
+        let mut input = std::io::Cursor::new(typed.to_vec());
+        let mut out = Vec::new();
+        let mut got = Vec::new();
+        loop {
+            let answer = ask_from(&mut input, &mut out, "? ").expect("in-memory reads");
+            let end = answer.is_none();
+            got.push(answer);
+            if end {
+                break;
+            }
+        }
+        (got, String::from_utf8(out).expect("prompts are UTF-8"))
+    }
+
+    #[test]
+    fn an_answer_too_long_or_not_utf8_is_asked_again_and_the_next_line_is_read_whole() {
+        let long = "가".repeat(ANSWER_MAX + 1);
+        let within = "가".repeat(ANSWER_MAX);
+        let typed = format!("{long}\nAcme\r\n{within}\n");
+        let mut bytes = b"\xff\xfe\n".to_vec();
+        bytes.extend_from_slice(typed.as_bytes());
+        bytes.extend_from_slice(&[b'x'; 5000]);
+        bytes.extend_from_slice(b"\nlast");
+        let (got, shown) = answers(&bytes);
+        assert_eq!(
+            got,
+            [Some("Acme".into()), Some(within), Some("last".into()), None],
+            "refused lines are dropped whole; a CRLF is one line break; the last line needs no break"
+        );
+        assert_eq!(shown.matches("not UTF-8").count(), 1, "{shown}");
+        assert_eq!(
+            shown.matches("at most 256 characters; again.").count(),
+            2,
+            "{shown}"
+        );
+        assert_eq!(
+            shown.matches("? ").count(),
+            7,
+            "each question is asked again: {shown}"
+        );
+    }
+
+    #[test]
+    fn end_of_input_at_once_is_no_answer() {
+        assert_eq!(answers(b"").0, [None]);
+        assert_eq!(
+            answers(b"\n").0,
+            [Some(String::new()), None],
+            "an empty line is an answer"
+        );
+    }
 }
