@@ -334,6 +334,7 @@ async fn failed_issues_are_throttled_per_key_and_per_address_and_counted_in_one_
     let wrong = "f".repeat(64);
 
     // One key, wrong secrets from 127.0.0.1: refused, then throttled — the right secret too.
+    let started = Instant::now();
     let mut refusals = 0;
     let throttled_at = loop {
         let response = server.issue(&target.key.id, &wrong).await;
@@ -409,8 +410,11 @@ async fn failed_issues_are_throttled_per_key_and_per_address_and_counted_in_one_
             .collect();
         let counted: u64 = for_target.iter().map(|(_, c)| c).sum();
         if counted >= attempts {
+            // A record per kind of refusal (401, 429), and one more per tick of the server's
+            // one-second audit timer that the run spanned (a tick splits a tally).
+            let most = 3 + started.elapsed().as_secs() as usize;
             assert!(
-                for_target.len() <= 3,
+                for_target.len() <= most,
                 "{counted} refused issues of one key became {} audit records: {for_target:?}",
                 for_target.len()
             );
@@ -430,8 +434,11 @@ async fn over_long_values_are_refused_before_the_model_and_the_log() {
     let viewer = server.key(VIEWER, "reader");
     let token = server.token(&viewer).await;
     let viewer_id = server.console.user_by_email(VIEWER).expect("viewer").id;
-    // The issue above is counted in memory and written within a second.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // The issue above is counted in memory; written now, not at the server's next tick.
+    server
+        .console
+        .write_token_audit()
+        .expect("the counted issue is written");
     let audit_before = server.audit().len();
 
     // A Reader deleting a 60,000-character key ID: 400, nothing written.
@@ -459,7 +466,11 @@ async fn over_long_values_are_refused_before_the_model_and_the_log() {
         .await
         .expect("DELETE");
     keystone_error(response, StatusCode::BAD_REQUEST, "a 200-byte path segment").await;
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // Whatever the refusals counted is written before the audit log is read.
+    server
+        .console
+        .write_token_audit()
+        .expect("counted events are written");
     let audit = server.audit();
     let longest = audit
         .iter()
