@@ -1,6 +1,6 @@
 //! A slowloris against the token API (issue 14): 2,000 connections that never finish a
 //! request head, some silent, some sending a little, some sending far more head than allowed.
-//! A normal client still gets a token within a second, the process's memory stays bounded, and
+//! A normal client still gets a token at once, the process's memory stays bounded, and
 //! the server closes every one of them (evicted to make room, refused with 431, or timed out).
 //!
 //! In a file of its own: it measures this process's memory, which other tests would disturb.
@@ -132,11 +132,13 @@ async fn a_slowloris_of_2000_connections_neither_starves_a_client_nor_holds_memo
     let opened = open.len();
     assert!(opened >= 1900, "only {opened} of 2,000 connections opened");
 
-    // A real client still gets its token within a second.
+    // A real client still gets its token at once: on loopback it takes milliseconds; 3 s
+    // leaves room for a loaded CI machine and is still half the idle timeout (6 s) a client
+    // starved behind the silent connections would wait.
     let began = Instant::now();
-    let issued = tokio::time::timeout(Duration::from_secs(1), issue_from("127.0.0.3", addr, &key))
+    let issued = tokio::time::timeout(Duration::from_secs(3), issue_from("127.0.0.3", addr, &key))
         .await
-        .expect("a token within a second during the slowloris");
+        .expect("a token within 3 s during the slowloris");
     assert_eq!(
         issued.status(),
         StatusCode::CREATED,
