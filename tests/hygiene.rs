@@ -3,7 +3,7 @@
 //! log file, the database files, the audit log and every committed snapshot are searched for
 //! each secret. None may be found.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -94,26 +94,37 @@ fn header(head: &str, name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// `kc-console serve` on a port the system picks (a port probed free beforehand could be taken
+/// before the server binds it); the address is read from the start-up line.
 fn serve(env: &Env) -> (Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let child = env
+    let mut child = env
         .command(None)
-        .args(["serve", "--listen", &addr])
+        .args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Read to the end, so the server never blocks on a full pipe.
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
     let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(&addr).is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        std::thread::sleep(Duration::from_millis(50));
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(line) = rx.recv_timeout(left) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server did not say where it serves");
+        };
+        if let Some(after) = line.split("token API http://").nth(1) {
+            let addr = after.split('/').next().unwrap().to_string();
+            return (child, addr);
+        }
     }
-    (child, addr)
 }
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
