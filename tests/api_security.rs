@@ -426,6 +426,60 @@ async fn failed_issues_are_throttled_per_key_and_per_address_and_counted_in_one_
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+
+    // A password typed into the user field, then wrong passwords, from 127.0.0.4: throttled
+    // per user, and the audit log names no user rather than the password.
+    let mistyped = client_from("127.0.0.4");
+    let typed_password = "hunter2-typed-in-the-wrong-field";
+    let wrong_password = || {
+        mistyped
+            .post(format!("{}/auth/tokens", server.base))
+            .json(&json!({"auth": {"identity": {
+                "methods": ["password"],
+                "password": {"user": {"name": typed_password, "domain": {"id": "default"}, "password": "wrong"}},
+            }}}))
+            .send()
+    };
+    let mut attempts = 0;
+    // The failure that spends the budget is answered 429 (the model records it as refused);
+    // the attempts after it are refused unchecked and counted as throttled.
+    while wrong_password().await.expect("POST /auth/tokens").status() != StatusCode::TOO_MANY_REQUESTS {
+        attempts += 1;
+        assert!(attempts <= 50, "50 wrong passwords for one user and no 429");
+    }
+    let after = wrong_password().await.expect("POST /auth/tokens");
+    keystone_error(after, StatusCode::TOO_MANY_REQUESTS, "a throttled user").await;
+
+    // Each throttled refusal says what was throttled.
+    server
+        .console
+        .write_token_audit()
+        .expect("counted events are written");
+    let audit = server.audit();
+    let outcomes_for = |target: &str| -> Vec<String> {
+        audit
+            .iter()
+            .filter(|(e, _)| e["action"] == "token.issue" && e["target"] == target)
+            .map(|(e, _)| e["outcome"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    for (target, whose) in [
+        (target.key.id.as_str(), "for this access key"),
+        ("127.0.0.2", "from this address"),
+        ("<not a user>", "for this user"),
+    ] {
+        let outcomes = outcomes_for(target);
+        assert!(
+            outcomes
+                .iter()
+                .any(|o| o.starts_with(&format!("refused: too many failed attempts {whose}; throttled"))),
+            "{target}: {outcomes:?}"
+        );
+    }
+    assert!(
+        !audit.iter().any(|(e, _)| e.to_string().contains(typed_password)),
+        "a password typed as the user reached the audit log"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

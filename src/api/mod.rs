@@ -31,8 +31,8 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
 use crate::console::{
-    AccessKey, Console, Error, IssuedToken, KeyKind, PasswordUser, Result as ModelResult, TokenInfo,
-    TokenMethod,
+    AccessKey, Console, Error, IssuedToken, KeyKind, PasswordUser, Result as ModelResult, ThrottledBy,
+    TokenInfo, TokenMethod,
 };
 use server::Peer;
 pub use server::ServerLimits;
@@ -338,16 +338,18 @@ fn record_throttled(
     presented: &body::Presented,
     peer: SocketAddr,
 ) -> ApiResult<()> {
-    let recorded = match (throttled, presented) {
-        (Throttled::Address(_), _) => api.console.record_throttled_client(&peer.ip().to_string()),
+    let address = peer.ip().to_string();
+    let by = match (throttled, presented) {
+        (Throttled::Address(_), _) => ThrottledBy::Address(&address),
         (Throttled::Key(_), body::Presented::ApplicationCredential(c)) => match &c.by {
-            body::CredentialRef::Id(id) => api.console.record_throttled_key(id),
-            body::CredentialRef::Name { .. } => api.console.record_throttled_key(""),
+            body::CredentialRef::Id(id) => ThrottledBy::Key(id),
+            body::CredentialRef::Name { .. } => ThrottledBy::Key(""),
         },
         (Throttled::Key(_), body::Presented::Password(p)) => match &p.user {
-            body::OwnerRef::Id(user) | body::OwnerRef::Name(user) => api.console.record_throttled_user(user),
+            body::OwnerRef::Id(user) | body::OwnerRef::Name(user) => ThrottledBy::User(user),
         },
     };
+    let recorded = api.console.record_throttled(by);
     recorded.map_err(ApiError::from)
 }
 

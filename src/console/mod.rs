@@ -45,7 +45,7 @@ pub use projects::{Membership, Project, ProjectView};
 pub use secret::Secret;
 pub use service_accounts::{Agent, SaStatus, ServiceAccount};
 pub use sources::{Clock, Entropy, FixedClock, OsEntropy, SeededEntropy, SystemClock};
-pub use tokens::{IssuedToken, PasswordUser, TokenInfo, TokenMethod};
+pub use tokens::{IssuedToken, PasswordUser, ThrottledBy, TokenInfo, TokenMethod};
 pub use users::{User, RESTRICTED_TOKEN};
 
 /// Why the model refused or failed. Each kind has its exit code in the CLI contract.

@@ -426,6 +426,17 @@ pub(super) fn load_or_create_signing_key(
     Ok(key)
 }
 
+/// What a throttled token issue is counted against.
+#[derive(Debug, Clone, Copy)]
+pub enum ThrottledBy<'a> {
+    /// The key ID presented ("" when the key was named by user and name).
+    Key(&'a str),
+    /// The user named by a password issue: an e-mail or ID, as typed.
+    User(&'a str),
+    /// The client's address.
+    Address(&'a str),
+}
+
 /// What a refused token request records of the key ID it was given: the ID if it is one,
 /// never anything else — a secret pasted into the ID field must not reach the audit log.
 fn presented_key_id(s: &str) -> String {
@@ -1032,49 +1043,31 @@ impl Console {
         )
     }
 
-    /// A token issue refused because the key ID (or key name) named has spent its budget of
-    /// failed attempts; counted into one audit record per key and window.
-    pub fn record_throttled_key(&self, key_id: &str) -> Result<()> {
-        let shown = presented_key_id(key_id);
-        self.tally(
-            &format!("access key {shown}"),
-            false,
-            "token",
-            "token.issue",
-            shown,
-            "refused: too many failed attempts for this access key; throttled".into(),
-        )
-    }
-
-    /// A password token refused because the user named (an e-mail or ID) has spent its budget
-    /// of failed attempts. Only a well-formed e-mail or ID is recorded: a password typed into
-    /// the name field must not reach the audit log.
-    pub fn record_throttled_user(&self, user: &str) -> Result<()> {
-        let shown = if super::validate::email(user).is_ok() || super::validate::is_id(user) {
-            user.to_string()
-        } else {
-            "<not a user>".into()
+    /// A token issue refused because what it named, or where it came from, has spent its
+    /// budget of failed attempts; counted into one audit record per subject and window.
+    pub fn record_throttled(&self, by: ThrottledBy<'_>) -> Result<()> {
+        let (what, shown, whose) = match by {
+            ThrottledBy::Key(key_id) => ("access key", presented_key_id(key_id), "for this access key"),
+            // Only a well-formed e-mail or ID is recorded: a password typed into the name
+            // field must not reach the audit log.
+            ThrottledBy::User(user) => {
+                let named = super::validate::email(user).is_ok() || super::validate::is_id(user);
+                let shown = if named {
+                    user.to_string()
+                } else {
+                    "<not a user>".into()
+                };
+                ("user", shown, "for this user")
+            }
+            ThrottledBy::Address(address) => ("client", address.to_string(), "from this address"),
         };
         self.tally(
-            &format!("user {shown}"),
+            &format!("{what} {shown}"),
             false,
             "token",
             "token.issue",
             shown,
-            "refused: too many failed attempts for this user; throttled".into(),
-        )
-    }
-
-    /// A token issue refused because the client's address has spent its budget of failed
-    /// attempts; counted into one audit record per address and window.
-    pub fn record_throttled_client(&self, address: &str) -> Result<()> {
-        self.tally(
-            &format!("client {address}"),
-            false,
-            "token",
-            "token.issue",
-            address.to_string(),
-            "refused: too many failed attempts from this address; throttled".into(),
+            format!("refused: too many failed attempts {whose}; throttled"),
         )
     }
 
