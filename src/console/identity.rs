@@ -20,6 +20,29 @@ pub struct IdentityUser {
     pub enabled: bool,
 }
 
+impl From<super::User> for IdentityUser {
+    fn from(user: super::User) -> IdentityUser {
+        IdentityUser {
+            id: user.id,
+            name: user.email.clone(),
+            email: Some(user.email),
+            enabled: true,
+        }
+    }
+}
+
+/// A service account is enabled while Active: an inactive one's keys issue no tokens.
+impl From<ServiceAccount> for IdentityUser {
+    fn from(sa: ServiceAccount) -> IdentityUser {
+        IdentityUser {
+            id: sa.id(),
+            enabled: sa.status == super::SaStatus::Active,
+            name: sa.name,
+            email: None,
+        }
+    }
+}
+
 /// One project role held by one principal (Keystone's role assignment).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleAssignment {
@@ -65,23 +88,13 @@ impl Console {
         })?;
         let not_found = || Error::NotFound(format!("Could not find user: {user_id}."));
         if let Some(user) = self.store.get::<super::User>(Table::Users, user_id)? {
-            return Ok(IdentityUser {
-                id: user.id,
-                name: user.email.clone(),
-                email: Some(user.email),
-                enabled: true,
-            });
+            return Ok(user.into());
         }
         if parse_sa_id(user_id).is_err() {
             return Err(not_found());
         }
         let sa: ServiceAccount = self.get_service_account(user_id)?.ok_or_else(not_found)?;
-        Ok(IdentityUser {
-            id: sa.id(),
-            name: sa.name.clone(),
-            email: None,
-            enabled: sa.status == super::SaStatus::Active,
-        })
+        Ok(sa.into())
     }
 
     /// `GET /users`: every principal (users and service accounts), for an Org Admin only (as
@@ -98,22 +111,12 @@ impl Console {
             .store
             .scan::<super::User>(Table::Users, "")?
             .into_iter()
-            .map(|(_, user)| IdentityUser {
-                id: user.id,
-                name: user.email.clone(),
-                email: Some(user.email),
-                enabled: true,
-            });
+            .map(|(_, user)| IdentityUser::from(user));
         let accounts = self
             .store
             .scan::<ServiceAccount>(Table::ServiceAccounts, "")?
             .into_iter()
-            .map(|(_, sa)| IdentityUser {
-                id: sa.id(),
-                name: sa.name.clone(),
-                email: None,
-                enabled: sa.status == super::SaStatus::Active,
-            });
+            .map(|(_, sa)| IdentityUser::from(sa));
         Ok(users
             .chain(accounts)
             .filter(|u| name.is_none_or(|name| u.name == name))
