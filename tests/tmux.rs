@@ -195,6 +195,32 @@ fn a_first_start_offers_the_choice_and_creates_only_what_is_chosen() {
     );
     assert!(!dir.join("db").exists(), "q creates no database");
 
+    // An over-long answer is asked again; Ctrl-C at the hidden password leaves, creating
+    // nothing.
+    let dir = root.path().join("interrupted");
+    let tmux = Tmux::start_as_is("first-interrupted", 100, 30, &dir);
+    tmux.wait_for("Choose 1, 2 or q");
+    tmux.type_text("2");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Organization name");
+    tmux.type_text(&"A".repeat(300));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("An answer is at most 256 characters; again.");
+    tmux.type_text("Interrupted");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Your e-mail");
+    tmux.type_text("owner@interrupted.example");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Password:");
+    tmux.type_text("half-typed");
+    tmux.keys(&["C-c"]);
+    let screen = tmux.wait_for("EXIT=");
+    assert!(
+        screen.contains("Nothing was created.") && screen.contains("EXIT=0"),
+        "{screen}"
+    );
+    assert!(!dir.exists(), "Ctrl-C creates nothing, not even the directory");
+
     // A refused answer, then the questions abandoned (Ctrl-D): the next start offers the
     // choice again, though the refused answer had opened the database.
     let dir = root.path().join("abandoned");

@@ -165,7 +165,8 @@ fn read_bounded_line(input: &mut impl BufRead, max: usize) -> std::io::Result<Op
             Some(at) => (&buffer[..at], true),
             None => (buffer, false),
         };
-        if kept.len() + chunk.len() > max {
+        // One byte more than `max` for the carriage return of a CRLF, stripped below.
+        if kept.len() + chunk.len() > max + 1 {
             too_long = true;
         } else if !too_long {
             kept.extend_from_slice(chunk);
@@ -179,23 +180,25 @@ fn read_bounded_line(input: &mut impl BufRead, max: usize) -> std::io::Result<Op
     if !read_any {
         return Ok(None);
     }
-    if too_long {
-        return Ok(Some(Line::TooLong));
-    }
     if kept.last() == Some(&b'\r') {
         kept.pop();
+    }
+    if too_long || kept.len() > max {
+        return Ok(Some(Line::TooLong));
     }
     Ok(Some(Line::Read(kept)))
 }
 
 /// A password typed without echo (the terminal in raw mode while it is typed); `None` when the
-/// person pressed Ctrl-C, which leaves the first start as the other questions' end of input does.
+/// person pressed Ctrl-C, or Ctrl-D on an empty entry, which leave the first start as end of
+/// input does at the other questions.
 fn ask_hidden(prompt: &str) -> Result<Option<Secret>> {
     let mut out = std::io::stdout();
-    write!(out, "{prompt}").map_err(term)?;
-    out.flush().map_err(term)?;
+    // Raw before the prompt shows: whatever is typed once it is visible (Ctrl-C too) is read
+    // unechoed, never handled by the terminal in its usual mode.
     terminal::enable_raw_mode().map_err(term)?;
-    let typed = read_hidden();
+    let shown = write!(out, "{prompt}").and_then(|()| out.flush());
+    let typed = shown.map_err(term).and_then(|()| read_hidden());
     terminal::disable_raw_mode().map_err(term)?;
     writeln!(out).map_err(term)?;
     typed
@@ -213,9 +216,17 @@ fn read_hidden() -> Result<Option<Secret>> {
         match key.code {
             KeyCode::Enter => return Ok(Some(Secret::new(typed))),
             KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => return Ok(None),
+            KeyCode::Char('d') if key.modifiers.contains(KeyModifiers::CONTROL) && typed.is_empty() => {
+                return Ok(None)
+            }
             KeyCode::Backspace => {
                 typed.pop();
             }
+            // Other Ctrl and Alt chords are commands, not password characters.
+            KeyCode::Char(_)
+                if key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {}
             KeyCode::Char(c) if typed.chars().count() < ANSWER_MAX => typed.push(c),
             _ => {}
         }
@@ -230,8 +241,10 @@ fn term(e: std::io::Error) -> Error {
 mod tests {
     use super::*;
 
-    fn answers(typed: &[u8]) -> (Vec<Option<String>>, String) {
-        let mut input = std::io::Cursor::new(typed.to_vec());
+    /// The answers to questions asked until end of input, and what was shown. The input is
+    /// read `chunk` bytes at a time, so lines, CRLFs and characters are split between reads.
+    fn answers_in_chunks(typed: &[u8], chunk: usize) -> (Vec<Option<String>>, String) {
+        let mut input = std::io::BufReader::with_capacity(chunk, std::io::Cursor::new(typed.to_vec()));
         let mut out = Vec::new();
         let mut got = Vec::new();
         loop {
@@ -243,6 +256,18 @@ mod tests {
             }
         }
         (got, String::from_utf8(out).expect("prompts are UTF-8"))
+    }
+
+    fn answers(typed: &[u8]) -> (Vec<Option<String>>, String) {
+        let whole = answers_in_chunks(typed, 64 * 1024);
+        for chunk in [1, 3, 7] {
+            assert_eq!(
+                answers_in_chunks(typed, chunk),
+                whole,
+                "read {chunk} bytes at a time"
+            );
+        }
+        whole
     }
 
     #[test]
@@ -270,6 +295,20 @@ mod tests {
             shown.matches("? ").count(),
             7,
             "each question is asked again: {shown}"
+        );
+    }
+
+    #[test]
+    fn the_bound_is_the_same_for_both_line_breaks() {
+        // 256 four-byte characters are 1,024 bytes, the most a line may hold.
+        let most = "𝄞".repeat(ANSWER_MAX);
+        let typed = format!("{most}\n{most}\r\n{most}x\n{most}x\r\n");
+        let (got, shown) = answers(typed.as_bytes());
+        assert_eq!(got, [Some(most.clone()), Some(most), None]);
+        assert_eq!(
+            shown.matches("at most 256 characters; again.").count(),
+            2,
+            "{shown}"
         );
     }
 
