@@ -410,8 +410,8 @@ async fn failed_issues_are_throttled_per_key_and_per_address_and_counted_in_one_
             .collect();
         let counted: u64 = for_target.iter().map(|(_, c)| c).sum();
         if counted >= attempts {
-            // A record per kind of refusal (401, 429), and one more per tick of the server's
-            // one-second audit timer that the run spanned (a tick splits a tally).
+            // A record per kind of refusal (401, 429), split at each tick of the server's
+            // one-second audit timer: a run of e seconds spans at most floor(e) + 1 ticks.
             let most = 3 + started.elapsed().as_secs() as usize;
             assert!(
                 for_target.len() <= most,

@@ -113,17 +113,19 @@ fn serve(env: &Env) -> (Child, String) {
         }
     });
     let deadline = Instant::now() + Duration::from_secs(20);
+    let mut said = Vec::new();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let Ok(line) = rx.recv_timeout(left) else {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("the server did not say where it serves");
+            panic!("the server did not say where it serves; it said: {said:?}");
         };
         if let Some(after) = line.split("token API http://").nth(1) {
             let addr = after.split('/').next().unwrap().to_string();
             return (child, addr);
         }
+        said.push(line);
     }
 }
 
