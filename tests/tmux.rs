@@ -160,22 +160,30 @@ fn ctrl_c_over_a_one_time_secret_asks_before_quitting() {
 
 /// At the first start's choice: a new organization named `org`, an e-mail the model refuses,
 /// and a password typed twice; returns once the refusal is said.
+/// Waits for the first start's `prompt`, then types `text` and Enter.
+fn answer(tmux: &Tmux, prompt: &str, text: &str) {
+    tmux.wait_for(prompt);
+    tmux.type_text(text);
+    tmux.keys(&["Enter"]);
+}
+
 fn choose_a_new_organization_with_a_bad_email(tmux: &Tmux, org: &str) {
-    tmux.wait_for("Choose 1, 2 or q");
-    tmux.type_text("2");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("Organization name");
-    tmux.type_text(org);
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("Your e-mail");
-    tmux.type_text("not-an-email");
-    tmux.keys(&["Enter"]);
+    answer(tmux, "Choose 1, 2 or q", "2");
+    answer(tmux, "Organization name", org);
+    answer(tmux, "Your e-mail", "not-an-email");
     for prompt in ["Password:", "The same password again"] {
-        tmux.wait_for(prompt);
-        tmux.type_text("first-start-pw-1");
-        tmux.keys(&["Enter"]);
+        answer(tmux, prompt, "first-start-pw-1");
     }
     tmux.wait_for("nothing was created. Again:");
+}
+
+/// The first start ended, saying it created nothing, with exit 0.
+fn left_creating_nothing(tmux: &Tmux) {
+    let screen = tmux.wait_for("EXIT=");
+    assert!(
+        screen.contains("Nothing was created.") && screen.contains("EXIT=0"),
+        "{screen}"
+    );
 }
 
 #[test]
@@ -185,40 +193,26 @@ fn a_first_start_offers_the_choice_and_creates_only_what_is_chosen() {
     // q: nothing is created, not even the directory's database.
     let dir = root.path().join("mistyped");
     let tmux = Tmux::start_as_is("first-q", 100, 30, &dir);
-    tmux.wait_for("holds no organization yet");
-    tmux.type_text("q");
-    tmux.keys(&["Enter"]);
-    let screen = tmux.wait_for("EXIT=");
-    assert!(
-        screen.contains("Nothing was created.") && screen.contains("EXIT=0"),
-        "{screen}"
-    );
+    answer(&tmux, "holds no organization yet", "q");
+    left_creating_nothing(&tmux);
     assert!(!dir.join("db").exists(), "q creates no database");
 
     // An over-long answer is asked again; Ctrl-C at the hidden password leaves, creating
     // nothing.
     let dir = root.path().join("interrupted");
     let tmux = Tmux::start_as_is("first-interrupted", 100, 30, &dir);
-    tmux.wait_for("Choose 1, 2 or q");
-    tmux.type_text("2");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("Organization name");
-    tmux.type_text(&"A".repeat(300));
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("An answer is at most 256 characters; again.");
-    tmux.type_text("Interrupted");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("Your e-mail");
-    tmux.type_text("owner@interrupted.example");
-    tmux.keys(&["Enter"]);
+    answer(&tmux, "Choose 1, 2 or q", "2");
+    answer(&tmux, "Organization name", &"A".repeat(300));
+    answer(
+        &tmux,
+        "An answer is at most 256 characters; again.",
+        "Interrupted",
+    );
+    answer(&tmux, "Your e-mail", "owner@interrupted.example");
     tmux.wait_for("Password:");
     tmux.type_text("half-typed");
     tmux.keys(&["C-c"]);
-    let screen = tmux.wait_for("EXIT=");
-    assert!(
-        screen.contains("Nothing was created.") && screen.contains("EXIT=0"),
-        "{screen}"
-    );
+    left_creating_nothing(&tmux);
     assert!(!dir.exists(), "Ctrl-C creates nothing, not even the directory");
 
     // A refused answer, then the questions abandoned (Ctrl-D): the next start offers the
@@ -229,10 +223,8 @@ fn a_first_start_offers_the_choice_and_creates_only_what_is_chosen() {
     tmux.keys(&["C-d"]);
     tmux.wait_for("EXIT=");
     let tmux = Tmux::start_as_is("first-again", 100, 30, &dir);
-    tmux.wait_for("holds no organization yet");
-    tmux.type_text("q");
-    tmux.keys(&["Enter"]);
-    assert!(tmux.wait_for("EXIT=").contains("EXIT=0"));
+    answer(&tmux, "holds no organization yet", "q");
+    left_creating_nothing(&tmux);
 
     // 2: a new organization; the owner's password is typed without echo, twice.
     let dir = root.path().join("new-org");
@@ -277,9 +269,7 @@ fn a_first_start_offers_the_choice_and_creates_only_what_is_chosen() {
     // 1: the demo organization, whose owner then signs in.
     let dir = root.path().join("demo");
     let tmux = Tmux::start_as_is("first-demo", 100, 30, &dir);
-    tmux.wait_for("Choose 1, 2 or q");
-    tmux.type_text("1");
-    tmux.keys(&["Enter"]);
+    answer(&tmux, "Choose 1, 2 or q", "1");
     tmux.wait_for("Sign in as its owner, owner@pangyo.example / owner-demo-pw");
     tmux.keys(&["Enter"]);
     tmux.sign_in("owner@pangyo.example", "owner-demo-pw");
