@@ -116,6 +116,15 @@ impl Server {
             .expect("a /auth/tokens request")
     }
 
+    /// Every audit event, once what the server has counted but not yet written (its timer
+    /// writes every second) is written.
+    fn audit_written(&self) -> Vec<(Value, u64)> {
+        self.console
+            .write_token_audit()
+            .expect("counted events are written");
+        self.audit()
+    }
+
     /// Every audit event, with its count (1 where the record has none).
     fn audit(&self) -> Vec<(Value, u64)> {
         self.console
@@ -451,11 +460,7 @@ async fn failed_issues_are_throttled_per_key_and_per_address_and_counted_in_one_
     keystone_error(after, StatusCode::TOO_MANY_REQUESTS, "a throttled user").await;
 
     // Each throttled refusal says what was throttled.
-    server
-        .console
-        .write_token_audit()
-        .expect("counted events are written");
-    let audit = server.audit();
+    let audit = server.audit_written();
     let outcomes_for = |target: &str| -> Vec<String> {
         audit
             .iter()
@@ -489,11 +494,7 @@ async fn over_long_values_are_refused_before_the_model_and_the_log() {
     let token = server.token(&viewer).await;
     let viewer_id = server.console.user_by_email(VIEWER).expect("viewer").id;
     // The issue above is counted in memory; written now, not at the server's next tick.
-    server
-        .console
-        .write_token_audit()
-        .expect("the counted issue is written");
-    let audit_before = server.audit().len();
+    let audit_before = server.audit_written().len();
 
     // A Reader deleting a 60,000-character key ID: 400, nothing written.
     let long_id = "A".repeat(60_000);
@@ -520,12 +521,7 @@ async fn over_long_values_are_refused_before_the_model_and_the_log() {
         .await
         .expect("DELETE");
     keystone_error(response, StatusCode::BAD_REQUEST, "a 200-byte path segment").await;
-    // Whatever the refusals counted is written before the audit log is read.
-    server
-        .console
-        .write_token_audit()
-        .expect("counted events are written");
-    let audit = server.audit();
+    let audit = server.audit_written();
     let longest = audit
         .iter()
         .map(|(e, _)| e.to_string().len())
