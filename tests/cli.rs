@@ -5,6 +5,10 @@
 //! one line on stderr starting with `kc-console: `, no panic, and a list before and after that
 //! shows nothing changed.
 
+#[path = "support/cli_args.rs"]
+mod cli_args;
+use cli_args::create_key;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -1143,20 +1147,8 @@ fn member_commands() {
 #[test]
 fn a_credential_can_be_limited_to_a_role_its_owner_holds() {
     let kc = Kc::demo();
-    let create = |role: &'static str, name: &'static str| {
-        [
-            "credential",
-            "create",
-            "--kind",
-            "iam",
-            "--project",
-            "web-shop",
-            "--name",
-            name,
-            "--role",
-            role,
-        ]
-    };
+    let create =
+        |role: &'static str, name: &'static str| create_key("iam", "web-shop", name, &["--role", role]);
     let key = kc.json(DEV, &create("reader", "read-only"));
     assert_eq!(key["role"], "Project Reader", "{key}");
     let listed = kc.json(DEV, &["credential", "list"]);
@@ -1205,18 +1197,7 @@ fn credential_keys_show_their_secret_once_and_stop_at_two_per_project() {
     // IAM: {"id", "secret"}.
     let iam = kc.json(
         ADMIN,
-        &[
-            "credential",
-            "create",
-            "--kind",
-            "iam",
-            "--project",
-            "web-shop",
-            "--name",
-            "ci",
-            "--description",
-            "CI 서버",
-        ],
+        &create_key("iam", "web-shop", "ci", &["--description", "CI 서버"]),
     );
     let iam_id = str_field(&iam, "id").to_string();
     let iam_secret = str_field(&iam, "secret").to_string();
@@ -1233,34 +1214,13 @@ fn credential_keys_show_their_secret_once_and_stop_at_two_per_project() {
         ADMIN,
         probe,
         ADMIN,
-        &[
-            "credential",
-            "create",
-            "--kind",
-            "iam",
-            "--project",
-            "web-shop",
-            "--name",
-            "third",
-        ],
+        &create_key("iam", "web-shop", "third", &[]),
         6,
     );
     assert!(line.contains("up to 2"), "{line}");
 
     // S3: {"access", "secret"}; the S3 limit is separate from the IAM one.
-    let s3 = kc.json(
-        ADMIN,
-        &[
-            "credential",
-            "create",
-            "--kind",
-            "s3",
-            "--project",
-            "web-shop",
-            "--name",
-            "bucket",
-        ],
-    );
+    let s3 = kc.json(ADMIN, &create_key("s3", "web-shop", "bucket", &[]));
     let s3_access = str_field(&s3, "access").to_string();
     let s3_secret = str_field(&s3, "secret").to_string();
     assert!(is_hex32(&s3_access), "{s3}");
@@ -1318,80 +1278,20 @@ fn credential_keys_show_their_secret_once_and_stop_at_two_per_project() {
         ADMIN,
         probe,
         ADMIN,
-        &[
-            "credential",
-            "create",
-            "--kind",
-            "iam",
-            "--project",
-            "data-lake",
-            "--name",
-            &long_name,
-        ],
+        &create_key("iam", "data-lake", &long_name, &[]),
         2,
     );
     kc.refused_unchanged(
         ADMIN,
         probe,
         ADMIN,
-        &[
-            "credential",
-            "create",
-            "--kind",
-            "iam",
-            "--project",
-            "no-such-project",
-            "--name",
-            "x",
-        ],
+        &create_key("iam", "no-such-project", "x", &[]),
         5,
     );
-    kc.refused_unchanged(
-        ADMIN,
-        probe,
-        ADMIN,
-        &[
-            "credential",
-            "create",
-            "--kind",
-            "gcs",
-            "--project",
-            "data-lake",
-            "--name",
-            "x",
-        ],
-        2,
-    );
-    kc.refused_unchanged(
-        ADMIN,
-        probe,
-        ADMIN,
-        &[
-            "credential",
-            "create",
-            "--kind",
-            "iam",
-            "--project",
-            "ml-lab",
-            "--name",
-            "x",
-        ],
-        4,
-    );
-    kc.as_user(
-        AUDITOR,
-        &[
-            "credential",
-            "create",
-            "--kind",
-            "iam",
-            "--project",
-            "web-shop",
-            "--name",
-            "x",
-        ],
-    )
-    .refused(4);
+    kc.refused_unchanged(ADMIN, probe, ADMIN, &create_key("gcs", "data-lake", "x", &[]), 2);
+    kc.refused_unchanged(ADMIN, probe, ADMIN, &create_key("iam", "ml-lab", "x", &[]), 4);
+    kc.as_user(AUDITOR, &create_key("iam", "web-shop", "x", &[]))
+        .refused(4);
     kc.refused_unchanged(
         ADMIN,
         probe,
@@ -1451,19 +1351,7 @@ fn credential_keys_show_their_secret_once_and_stop_at_two_per_project() {
 #[test]
 fn token_issue_verify_revoke() {
     let kc = Kc::demo();
-    let key = kc.json(
-        DEV,
-        &[
-            "credential",
-            "create",
-            "--kind",
-            "iam",
-            "--project",
-            "web-shop",
-            "--name",
-            "cli",
-        ],
-    );
+    let key = kc.json(DEV, &create_key("iam", "web-shop", "cli", &[]));
     let (id, secret) = (
         str_field(&key, "id").to_string(),
         str_field(&key, "secret").to_string(),

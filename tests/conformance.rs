@@ -18,6 +18,10 @@
 //! environment: `.ci/run` makes `target/openstack-venv` and names it in `KC_OPENSTACK_VENV`;
 //! without it, this test makes that environment itself.
 
+#[path = "support/cli_args.rs"]
+mod cli_args;
+use cli_args::create_key;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -956,37 +960,11 @@ fn setup(org: &Org) -> Setup {
     };
     let web_shop = id_where(&projects, "name", "web-shop");
     let iam = |user, project: &str, name: &str| {
-        let made = org.kc(
-            user,
-            &[
-                "credential",
-                "create",
-                "--kind",
-                "iam",
-                "--project",
-                project,
-                "--name",
-                name,
-            ],
-            None,
-        );
+        let made = org.kc(user, &create_key("iam", project, name, &[]), None);
         new_key(&made, name)
     };
     let s3 = |user, name: &str| {
-        let made = org.kc(
-            user,
-            &[
-                "credential",
-                "create",
-                "--kind",
-                "s3",
-                "--project",
-                "web-shop",
-                "--name",
-                name,
-            ],
-            None,
-        );
+        let made = org.kc(user, &create_key("s3", "web-shop", name, &[]), None);
         field(&made, "access").to_string()
     };
     let sas = org.kc(owner, &["sa", "list", "--project", "web-shop"], None);

@@ -3,6 +3,10 @@
 //! log file, the database files, the audit log and every committed snapshot are searched for
 //! each secret. None may be found.
 
+#[path = "support/cli_args.rs"]
+mod cli_args;
+use cli_args::create_key;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -238,34 +242,8 @@ fn no_secret_reaches_the_log_the_database_the_audit_log_or_a_snapshot() {
     let dev = Some((dev_email, dev_password));
 
     // Keys of every kind, and tokens from them.
-    let iam = env.json(
-        dev,
-        &[
-            "credential",
-            "create",
-            "--kind",
-            "iam",
-            "--project",
-            "clean-room",
-            "--name",
-            "iam",
-        ],
-        None,
-    );
-    let s3 = env.json(
-        dev,
-        &[
-            "credential",
-            "create",
-            "--kind",
-            "s3",
-            "--project",
-            "clean-room",
-            "--name",
-            "s3",
-        ],
-        None,
-    );
+    let iam = env.json(dev, &create_key("iam", "clean-room", "iam", &[]), None);
+    let s3 = env.json(dev, &create_key("s3", "clean-room", "s3", &[]), None);
     secrets.push(("user IAM secret".into(), iam["secret"].as_str().unwrap().into()));
     secrets.push(("user S3 secret".into(), s3["secret"].as_str().unwrap().into()));
     let sa = env.json(

@@ -4,6 +4,10 @@
 
 mod support;
 
+#[path = "support/cli_args.rs"]
+mod cli_args;
+use cli_args::create_key;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -99,19 +103,7 @@ impl Org {
 
     /// Admin's IAM key in data-lake, the project the deletion tests delete: (ID, secret).
     fn data_lake_key(&self) -> (String, String) {
-        let key = self.json(
-            ADMIN,
-            &[
-                "credential",
-                "create",
-                "--kind",
-                "iam",
-                "--project",
-                "data-lake",
-                "--name",
-                "etl",
-            ],
-        );
+        let key = self.json(ADMIN, &create_key("iam", "data-lake", "etl", &[]));
         (
             key["id"].as_str().unwrap().to_string(),
             key["secret"].as_str().unwrap().to_string(),
@@ -365,18 +357,9 @@ fn concurrent_clients_keep_every_invariant() {
     // admin has one IAM key in web-shop (demo), so one slot is left: race four creates for it.
     let racers: Vec<_> = (0..4)
         .map(|i| {
+            let name = format!("race-{i}");
             let mut cmd = org.command(
-                &[
-                    "--json",
-                    "credential",
-                    "create",
-                    "--kind",
-                    "iam",
-                    "--project",
-                    "web-shop",
-                    "--name",
-                    &format!("race-{i}"),
-                ],
+                &[&["--json"][..], &create_key("iam", "web-shop", &name, &[])].concat(),
                 Some(ADMIN),
             );
             cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
