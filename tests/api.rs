@@ -1,5 +1,5 @@
 //! The Keystone v3 token API of `spec/api.md`, end to end: a real server on a loopback port
-//! (`kc_console::api::serve`), spoken to with reqwest, over the demo organization.
+//! (`kc_console::api::serve_with`, default limits), spoken to with reqwest, over the demo organization.
 //!
 //! Console-side changes (removing a member, deactivating or deleting a service account,
 //! deleting a key, approving a project deletion) are made through the model directly, and the
@@ -9,11 +9,15 @@
 //! "message"}}` with [`expect_error`], and after every malformed request the server must still
 //! serve a valid one ([`Server::assert_serving`]).
 
+#[path = "support/api_server.rs"]
+mod api_server;
+use api_server::{serve_demo, Running, Served};
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
-use kc_console::api;
+use kc_console::api::ServerLimits;
 use kc_console::console::{
     Actor, Config, Console, FixedClock, KeyKind, Limits, NewKey, OrgRole, ProjectRole, SaStatus,
     SeededEntropy, ServiceAccount, RESTRICTED_TOKEN,
@@ -21,9 +25,6 @@ use kc_console::console::{
 use reqwest::header::{HeaderMap, CONTENT_TYPE, WWW_AUTHENTICATE};
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
-use tempfile::TempDir;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 const OWNER: &str = "owner@pangyo.example";
 const ADMIN: &str = "admin@pangyo.example";
@@ -56,39 +57,23 @@ struct Server {
     /// needs an Org Admin), and the "valid request" after each bad one.
     observer_key: NewKey,
     observer: String,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
-    // Dropped last: the console's database lives here.
-    _dir: TempDir,
+    /// The server and its directory: stopped and removed when dropped.
+    running: Running,
 }
 
 impl Server {
     async fn start() -> Server {
-        let dir = TempDir::new().expect("temp dir");
         let clock = Arc::new(FixedClock::new(start_time()));
         let config = Config {
             clock: clock.clone(),
             entropy: Arc::new(SeededEntropy::new(7)),
             limits: Limits::default(),
         };
-        let path = dir.path().to_path_buf();
-        // Opening and loading the demo hash six passwords with argon2: off the async workers.
-        let console = tokio::task::spawn_blocking(move || {
-            let console = Console::open(&path, config).expect("the console opens on a fresh directory");
-            console.load_demo().expect("the demo organization loads");
-            console
-        })
-        .await
-        .expect("setup thread");
-        let console = Arc::new(console);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind a loopback port");
-        let addr = listener.local_addr().expect("local address");
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(api::serve(listener, console.clone(), async {
-            let _ = stopped.await;
-        }));
+        let Served {
+            console,
+            addr,
+            running,
+        } = serve_demo(config, ServerLimits::default()).await;
         let client = Client::builder()
             .timeout(std::time::Duration::from_secs(20))
             .build()
@@ -106,9 +91,7 @@ impl Server {
             base: format!("http://{addr}/identity/v3"),
             observer_key,
             observer: String::new(),
-            stop: Some(stop),
-            task: Some(task),
-            _dir: dir,
+            running,
         };
         server.observer = server.token(&server.observer_key).await;
         server
@@ -116,17 +99,7 @@ impl Server {
 
     /// Stops the server gracefully and waits for it.
     async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let result = tokio::time::timeout(std::time::Duration::from_secs(10), task)
-                .await
-                .expect("the server stops within 10 s of its shutdown signal");
-            result
-                .expect("server task")
-                .expect("the server ran without an I/O error");
-        }
+        self.running.shut_down().await;
     }
 
     fn url(&self, path: &str) -> String {
@@ -323,14 +296,6 @@ impl Server {
             &format!("issuing with key {} after {why}", key.key.name),
         )
         .await;
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 
