@@ -615,3 +615,54 @@ async fn revocation_records_are_pruned_once_their_tokens_have_expired() {
         "the second stays revoked"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_credentials_spend_the_throttle_budget_like_wrong_ones() {
+    let server = Server::start().await;
+    // A password the model refuses as too long (it is audited, once per request) from one
+    // address: refused, then throttled, so the audit log cannot be flooded through it.
+    let flooder = client_from("127.0.0.5");
+    let long_password = "p".repeat(200);
+    let mut refused = 0;
+    loop {
+        let response = flooder
+            .post(format!("{}/auth/tokens", server.base))
+            .json(&json!({"auth": {"identity": {
+                "methods": ["password"],
+                "password": {"user": {"name": DEV, "domain": {"id": "default"}, "password": long_password}},
+            }}}))
+            .send()
+            .await
+            .expect("POST /auth/tokens");
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            break;
+        }
+        keystone_error(response, StatusCode::BAD_REQUEST, "an over-long password").await;
+        refused += 1;
+        assert!(refused <= 50, "50 over-long passwords and no 429");
+    }
+    let records = || {
+        server
+            .audit_written()
+            .into_iter()
+            .filter(|(e, _)| e["target"] == "<password of 200 characters>")
+            .count()
+    };
+    // The failure that spends the budget is answered 429 but was checked, so it has a record.
+    assert_eq!(records(), refused + 1, "one record per checked request");
+    let throttled = flooder
+        .post(format!("{}/auth/tokens", server.base))
+        .json(&json!({"auth": {"identity": {
+            "methods": ["password"],
+            "password": {"user": {"name": DEV, "domain": {"id": "default"}, "password": long_password}},
+        }}}))
+        .send()
+        .await
+        .expect("POST /auth/tokens");
+    keystone_error(throttled, StatusCode::TOO_MANY_REQUESTS, "once throttled").await;
+    assert_eq!(
+        records(),
+        refused + 1,
+        "a throttled request is not checked, so not recorded alone"
+    );
+}

@@ -286,7 +286,9 @@ async fn issue_token(
     };
     let issued = match issued {
         Ok(issued) => issued,
-        Err(e @ Error::Auth(_)) => {
+        // A credential refused as wrong or as malformed (an over-long password, say) spends
+        // the budget alike: each refusal is an audit record, so none may come for free.
+        Err(e @ (Error::Auth(_) | Error::Invalid(_))) => {
             return Err(match api.throttle.failed(Some(&throttle_key), peer.ip()) {
                 Some(throttled) => ApiError::throttled(throttled, password),
                 None => e.into(),

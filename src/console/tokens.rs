@@ -792,26 +792,21 @@ impl Console {
         project: Option<&str>,
     ) -> Result<IssuedToken> {
         const ACTION: &str = "token.issue";
-        let unnamed = Actor {
-            principal: Principal::System,
-            via: Via::Password,
-            label: "<not an email>".into(),
+        let named = match user {
+            PasswordUser::Email(email) => ("email", email, super::validate::EMAIL_MAX),
+            PasswordUser::Id(id) => ("user ID", id, super::validate::ID_INPUT_MAX),
         };
-        let (field, named) = match user {
-            PasswordUser::Email(email) => ("email", email),
-            PasswordUser::Id(id) => ("user ID", id),
-        };
-        self.bound_inputs(
-            &unnamed,
+        let scope = (
+            "project",
+            project.unwrap_or_default(),
+            super::validate::ID_INPUT_MAX,
+        );
+        self.bound_credentials(
             ACTION,
             &[
-                (field, named, super::validate::EMAIL_MAX),
+                named,
                 ("password", password, super::validate::PASSWORD_MAX),
-                (
-                    "project",
-                    project.unwrap_or_default(),
-                    super::validate::ID_INPUT_MAX,
-                ),
+                scope,
             ],
         )?;
         let email = match user {

@@ -272,13 +272,7 @@ impl Console {
     /// work, including the lockout after repeated failures; the lockout applies to sign-in as to
     /// the Credentials re-check.
     pub fn sign_in(&self, email: &str, password: &str) -> Result<Actor> {
-        let unnamed = Actor {
-            principal: Principal::System,
-            via: Via::Password,
-            label: "<not an email>".into(),
-        };
-        self.bound_inputs(
-            &unnamed,
+        self.bound_credentials(
             "user.sign_in",
             &[
                 ("email", email, validate::EMAIL_MAX),
@@ -289,6 +283,17 @@ impl Console {
             return self.sign_in_operator(password);
         }
         self.password_sign_in(email, password, "user.sign_in")
+    }
+
+    /// Bounds what a sign-in presents (an e-mail or ID, a password, a project) before anything
+    /// else; a refusal is audited for nobody in particular, since the sign-in names no one yet.
+    pub(super) fn bound_credentials(&self, action: &str, inputs: &[(&str, &str, usize)]) -> Result<()> {
+        let unnamed = Actor {
+            principal: Principal::System,
+            via: Via::Password,
+            label: "<not an email>".into(),
+        };
+        self.bound_inputs(&unnamed, action, inputs)
     }
 
     /// A user's e-mail and password checked as sign-in checks them, audited as `action`.
