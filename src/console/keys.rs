@@ -161,23 +161,6 @@ impl Console {
             .collect())
     }
 
-    /// The role a key's tokens carry now (see `AccessKey::acting_role`); none when it issues
-    /// no tokens: expired, or its owner holds no role in its project or is an inactive
-    /// service account — as the token issue itself judges.
-    pub fn key_role(&self, key: &AccessKey) -> Result<Option<ProjectRole>> {
-        if key.status != KeyStatus::Active {
-            return Ok(None);
-        }
-        let held = match &key.owner {
-            Owner::User(uid) => self.project_role(&key.project_id, uid)?,
-            Owner::ServiceAccount(sa_id) => self
-                .get_service_account(sa_id)?
-                .filter(|sa| sa.status == SaStatus::Active)
-                .map(|sa| sa.role()),
-        };
-        Ok(held.map(|held| key.acting_role(held)))
-    }
-
     pub fn access_key(&self, id: &str) -> Result<Option<AccessKey>> {
         validate::bounded("access key ID", id, validate::ID_INPUT_MAX)?;
         Ok(self.store.get(Table::Keys, id)?)

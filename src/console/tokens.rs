@@ -496,6 +496,16 @@ impl Console {
         })
     }
 
+    /// The role a key's tokens carry now (see `AccessKey::acting_role`); none when it issues
+    /// no tokens — judged by the token issue's own [`Self::key_standing`].
+    pub fn key_role(&self, key: &AccessKey) -> Result<Option<ProjectRole>> {
+        match self.key_standing(key.clone()) {
+            Ok(standing) => Ok(Some(standing.role)),
+            Err(Error::Auth(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The standing of `key_id` as of now: remembered for this write generation, else read.
     fn standing(&self, key_id: &str) -> Result<Arc<Standing>> {
         // Read the generation before the records: a write that lands in between makes the
