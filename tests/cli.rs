@@ -436,6 +436,29 @@ fn init_org_takes_the_password_from_stdin_or_the_environment() {
     )
     .refused(6);
 
+    // An e-mail whose local part is longer than a name may be: the default name is cut.
+    let kc = Kc::empty();
+    let long_local = "a".repeat(60);
+    let email = format!("{long_local}@acme.example");
+    let init = kc
+        .run(
+            &[
+                "--json",
+                "init",
+                "--org",
+                "Acme",
+                "--admin",
+                &email,
+                "--password-stdin",
+            ],
+            None,
+            None,
+            Some("boss-password-1\n"),
+        )
+        .json();
+    assert_eq!(init["owner"]["email"], email.as_str());
+    assert_eq!(init["owner"]["name"], "a".repeat(50));
+
     // KC_CONSOLE_PASSWORD, with --name
     let kc = Kc::empty();
     // No password at all: refused, and nothing half-done (a later init succeeds).

@@ -36,9 +36,9 @@ impl Console {
         })
     }
 
-    /// Creates the organization and its owner, who is Org Admin. Refused if one exists.
     /// A new organization with its owner and its Help Desk operator, whose generated password
-    /// is returned (to be shown once). The owner's name defaults to the e-mail's local part.
+    /// is returned (to be shown once). The owner's name defaults to the e-mail's local part,
+    /// cut to a name's length (a valid e-mail's local part may be longer).
     pub fn found_organization(
         &self,
         name: &str,
@@ -46,12 +46,19 @@ impl Console {
         owner_name: Option<&str>,
         password: &str,
     ) -> Result<(User, Secret)> {
-        let default_name = owner_email.split('@').next().unwrap_or_default();
-        let owner = self.init_org(name, owner_email, owner_name.unwrap_or(default_name), password)?;
+        let default_name: String = owner_email
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(validate::USER_NAME_MAX)
+            .collect();
+        let owner = self.init_org(name, owner_email, owner_name.unwrap_or(&default_name), password)?;
         let operator_password = self.reset_operator(&Actor::system())?;
         Ok((owner, operator_password))
     }
 
+    /// Creates the organization and its owner, who is Org Admin. Refused if one exists.
     pub fn init_org(&self, name: &str, admin_email: &str, admin_name: &str, password: &str) -> Result<User> {
         validate::text("organization name", name, validate::ORG_NAME_MAX, true)?;
         let owner = self.prepare_user(admin_email, admin_name, Some(OrgRole::Admin), password)?;

@@ -38,7 +38,6 @@ pub const PHRASE_INPUT_MAX: usize = 64;
 /// An attachment's path, in bytes (Linux's PATH_MAX).
 pub const PATH_INPUT_MAX: usize = 4096;
 
-/// Refuses a value longer than `max` characters, with a message that does not quote it.
 /// Whether `s` is exactly `len` lowercase hex digits (IDs, nonces and MACs are written so).
 pub fn is_lower_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
@@ -50,6 +49,7 @@ pub fn is_id(s: &str) -> bool {
     is_lower_hex(s, 32)
 }
 
+/// Refuses a value longer than `max` characters, with a message that does not quote it.
 pub fn bounded(field: &str, value: &str, max: usize) -> Result<()> {
     // A value no longer than `max` bytes is no longer than `max` characters.
     if value.len() <= max {
