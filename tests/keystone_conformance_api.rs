@@ -570,6 +570,11 @@ async fn the_password_method_scopes_as_keystone_and_may_manage_ones_own_keys() {
     // No scope: the default project (web-shop) where the user holds a role; else unscoped.
     let (_, body) = server.issued(&password_body(by_email(DEV), &pw, None)).await;
     assert_eq!(body["token"]["project"]["id"], json!(web_shop));
+    // `"scope": null` is no scope, as for application credentials.
+    let (_, body) = server
+        .issued(&password_body(by_email(DEV), &pw, Some(Value::Null)))
+        .await;
+    assert_eq!(body["token"]["project"]["id"], json!(web_shop));
     let (guest_token, body) = server
         .issued(&password_body(by_email(GUEST), &password_of(GUEST), None))
         .await;

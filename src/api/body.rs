@@ -16,24 +16,14 @@ fn time(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-const ROLES: [ProjectRole; 3] = [ProjectRole::Admin, ProjectRole::Member, ProjectRole::Reader];
-
-fn role_names(role: ProjectRole) -> (&'static str, &'static str) {
-    match role {
-        ProjectRole::Admin => ("project-admin", "project_admin"),
-        ProjectRole::Member => ("project-member", "project_member"),
-        ProjectRole::Reader => ("project-reader", "project_reader"),
-    }
-}
-
 /// A role's Keystone ID.
 pub fn role_id(role: ProjectRole) -> &'static str {
-    role_names(role).0
+    role.keystone_names().0
 }
 
 /// A role as Keystone lists it outside tokens: global roles have no domain.
 fn role_value(role: ProjectRole) -> Value {
-    let (id, name) = role_names(role);
+    let (id, name) = role.keystone_names();
     json!({"id": id, "name": name, "domain_id": null})
 }
 
@@ -162,7 +152,7 @@ struct Endpoint<'a> {
 }
 
 fn role_ref(role: ProjectRole) -> RoleRef {
-    let (id, name) = role_names(role);
+    let (id, name) = role.keystone_names();
     RoleRef { id, name }
 }
 
@@ -294,7 +284,7 @@ pub fn role_assignments(
     let list: Vec<Value> = assignments
         .iter()
         .map(|a| {
-            let (role_id, role_name) = role_names(a.role);
+            let (role_id, role_name) = a.role.keystone_names();
             let mut role = json!({"id": role_id});
             let mut user = json!({"id": a.principal_id});
             let mut project = json!({"id": a.project_id});
@@ -529,15 +519,17 @@ pub fn token_request(request: &Value) -> Result<Presented, Refusal> {
         .get("methods")
         .and_then(Value::as_array)
         .ok_or("auth.identity.methods is required")?;
+    // `"scope": null` is no scope, for every method.
+    let scope = auth.get("scope").filter(|s| !s.is_null());
     match methods.as_slice() {
         // A key's token is scoped to the key's project: asking for a scope is Keystone's 401.
-        [m] if m == "application_credential" && auth.get("scope").is_some_and(|s| !s.is_null()) => Err(
-            Refusal::Unauthorized("Application credentials cannot request a scope.".into()),
-        ),
+        [m] if m == "application_credential" && scope.is_some() => Err(Refusal::Unauthorized(
+            "Application credentials cannot request a scope.".into(),
+        )),
         [m] if m == "application_credential" => {
             application_credential_request(identity).map(Presented::ApplicationCredential)
         }
-        [m] if m == "password" => password_request(identity, auth.get("scope")).map(Presented::Password),
+        [m] if m == "password" => password_request(identity, scope).map(Presented::Password),
         _ => Err(Refusal::Unauthorized(UNSUPPORTED_METHOD.into())),
     }
 }
@@ -611,10 +603,10 @@ fn role_of(reference: &Value) -> Result<ProjectRole, Refusal> {
         (None, Some(name)) => name,
         (None, None) => return Err("each role needs an id or a name".into()),
     };
-    ROLES
+    ProjectRole::ALL
         .into_iter()
         .find(|role| {
-            let (id, name) = role_names(*role);
+            let (id, name) = role.keystone_names();
             wanted == id || wanted == name
         })
         .ok_or_else(|| Refusal::NotFound(format!("Could not find role: {wanted}.")))

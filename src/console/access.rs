@@ -40,6 +40,18 @@ impl OrgRole {
 }
 
 impl ProjectRole {
+    pub const ALL: [ProjectRole; 3] = [ProjectRole::Admin, ProjectRole::Member, ProjectRole::Reader];
+
+    /// The role's Keystone ID and name (`project-admin`, `project_admin`), which OpenStack
+    /// clients send exactly.
+    pub fn keystone_names(self) -> (&'static str, &'static str) {
+        match self {
+            ProjectRole::Admin => ("project-admin", "project_admin"),
+            ProjectRole::Member => ("project-member", "project_member"),
+            ProjectRole::Reader => ("project-reader", "project_reader"),
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             ProjectRole::Admin => "Project Admin",
