@@ -110,8 +110,13 @@ struct DemoOrg {
 /// The demo organization's owner, as the bundled file has it: (e-mail, password). Both are
 /// public (the README lists them); a first start shows them to whoever chose the demo.
 pub fn demo_owner() -> Result<(String, String)> {
-    let demo: DemoOrg = serde_json::from_str(DEMO_ORG_JSON).map_err(|e| bad_asset(e.to_string()))?;
+    let demo = demo_org()?;
     Ok((demo.owner.email, demo.owner.password))
+}
+
+/// The bundled demo organization, read.
+fn demo_org() -> Result<DemoOrg> {
+    serde_json::from_str(DEMO_ORG_JSON).map_err(|e| bad_asset(e.to_string()))
 }
 
 fn bad_asset(what: String) -> Error {
@@ -121,7 +126,7 @@ fn bad_asset(what: String) -> Error {
 impl Console {
     /// Creates the demo organization in this (empty) data directory.
     pub fn load_demo(&self) -> Result<()> {
-        let demo: DemoOrg = serde_json::from_str(DEMO_ORG_JSON).map_err(|e| bad_asset(e.to_string()))?;
+        let demo = demo_org()?;
         let owner = self.init_org(
             &demo.organization,
             &demo.owner.email,

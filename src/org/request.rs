@@ -126,7 +126,7 @@ pub enum Request {
         name: String,
         description: String,
         /// Limits the key's tokens to this role (one its owner holds); none: they follow the
-        /// owner's role. Older clients send none.
+        /// owner's role.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         role: Option<ProjectRole>,
     },
