@@ -1056,8 +1056,11 @@ impl Console {
             // Only a well-formed e-mail or ID is recorded: a password typed into the name
             // field must not reach the audit log.
             ThrottledBy::User(user) => {
-                let named = super::validate::email(user).is_ok() || super::validate::is_id(user);
-                let shown = if named {
+                // An e-mail in the one form its throttle budget counts it in, so every
+                // spelling of it adds to one tally.
+                let shown = if super::validate::email(user).is_ok() {
+                    super::users::email_key(user)
+                } else if super::validate::is_id(user) {
                     user.to_string()
                 } else {
                     "<not a user>".into()
