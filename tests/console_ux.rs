@@ -330,6 +330,16 @@ fn a_bad_config_file_names_its_line_and_the_console_opens_with_the_defaults() {
             "leaves form.submit without a key",
         ),
         (
+            "[keys.global]\nsidebar = [\":\"]\n",
+            2,
+            "leaves global.command without a key",
+        ),
+        (
+            "[keys.global]\nhelp = [\"/\"]\n",
+            2,
+            "leaves global.filter without a key",
+        ),
+        (
             "[keys.globl]\nquit = [\"x\"]\n",
             2,
             "unknown key layer [keys.globl]",

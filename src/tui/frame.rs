@@ -132,7 +132,12 @@ fn draw_header(app: &App, frame: &mut Frame, area: Rect) {
             shown(&c.project.name),
             c.project.id
         ),
-        None => " Current project: none — press p to choose one".into(),
+        None => format!(
+            " Current project: none — {} to choose one",
+            app.settings
+                .keymap
+                .press_or(Action::SwitchProject, ":project NAME")
+        ),
     };
     let lines = vec![
         Line::from(Span::styled(top, app.theme.header)),

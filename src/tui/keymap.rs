@@ -547,8 +547,9 @@ impl Keymap {
 
     /// A key the user bound in a layer is taken from an action of that layer that has it only
     /// by default, so a config written before that default existed keeps working. Only a
-    /// screen action that the mouse, the palette or another key also reaches (not open, back
-    /// or a move) may be left without a key; anything else is refused with the user's line.
+    /// screen action that a `:` command also reaches (help, messages, the menu, the profile,
+    /// signing out, quitting, switching project) may be left without a key; anything else is
+    /// refused with the user's line.
     /// The `always` layer gives and takes nothing: its keys work everywhere.
     fn yield_defaults_to(&mut self, rebinds: &[Rebind]) -> Result<(), (usize, String)> {
         let rebound = |layer: Layer, name: &str| {
@@ -573,9 +574,15 @@ impl Keymap {
                 };
                 other.keys.retain(|k| !keys.contains(k));
                 let may_go_keyless = layer == Layer::Global
-                    && !matches!(
+                    && matches!(
                         other.action,
-                        Action::Open | Action::Back | Action::Up | Action::Down
+                        Action::Help
+                            | Action::Messages
+                            | Action::Sidebar
+                            | Action::Profile
+                            | Action::SignOut
+                            | Action::Quit
+                            | Action::SwitchProject
                     );
                 if other.keys.is_empty() && !may_go_keyless {
                     return Err((
@@ -623,6 +630,15 @@ impl Keymap {
             .first()
             .map(ToString::to_string)
             .unwrap_or_default()
+    }
+
+    /// How to reach `action` in a sentence: "press p", or the `command` when the config file
+    /// left it without a key.
+    pub fn press_or(&self, action: Action, command: &str) -> String {
+        match self.key(action) {
+            key if key.is_empty() => format!("type {command}"),
+            key => format!("press {key}"),
+        }
     }
 
     /// Every key of `action`, as the help shows them ("↑ / k").

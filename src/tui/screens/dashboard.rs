@@ -3,7 +3,7 @@
 
 use super::{detail, offer, Component, Ctx, Offer, Reply, Screen};
 use crate::console::{ProjectRole, SaStatus};
-use crate::tui::keymap::Action;
+use crate::tui::keymap::{Action, Keymap};
 use crate::tui::msg::{DashboardData, Data, Query};
 use crate::tui::popups::Popup;
 use crate::tui::widgets::table::{col, Column, Table, TableNav};
@@ -37,14 +37,17 @@ impl Default for Dashboard {
     }
 }
 
-fn items(d: DashboardData) -> Vec<Item> {
+fn items(d: DashboardData, keymap: &Keymap) -> Vec<Item> {
     let item = |key, label, value: String| Item { key, label, value };
     let mut rows = vec![item("org", "Organization", d.org_name)];
     let Some(project) = d.project else {
         rows.push(item(
             "none",
             "Current project",
-            "none — press p to choose one".into(),
+            format!(
+                "none — {} to choose one",
+                keymap.press_or(Action::SwitchProject, ":project NAME")
+            ),
         ));
         return rows;
     };
@@ -101,7 +104,7 @@ impl Component for Dashboard {
         match result {
             Ok(Data::Dashboard(d)) => {
                 self.project_id = d.project.as_ref().map(|p| p.id.clone());
-                self.table.set_rows(items(d), ctx.dates);
+                self.table.set_rows(items(d, ctx.keymap), ctx.dates);
             }
             Ok(_) => self
                 .table

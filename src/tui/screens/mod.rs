@@ -432,7 +432,8 @@ pub fn ask_about_project<T>(
 ) -> Option<Query> {
     *asked = None;
     let Some(project) = ctx.project_id() else {
-        table.fail("No current project: press p to choose one.".into());
+        let how = ctx.keymap.press_or(Action::SwitchProject, ":project NAME");
+        table.fail(format!("No current project: {how} to choose one."));
         return None;
     };
     table.set_loading();
