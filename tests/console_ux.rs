@@ -19,6 +19,7 @@ use kc_console::tui::msg::{Effect, Msg};
 use kc_console::tui::popups::{Popup, ViewerKind};
 use kc_console::tui::screens::Screen;
 use kc_console::tui::widgets::form::{Form, Input as FieldInput};
+use ratatui::layout::Rect;
 use tempfile::TempDir;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
@@ -432,7 +433,7 @@ fn a_key_the_config_file_binds_is_taken_from_a_default_that_had_it() {
     h.keys(&["u"]);
     assert!(h.app.popup.is_none(), "u sorts, as the file says");
     assert!(h.app.table(Screen::Projects).unwrap().sort().is_some());
-    let hints = h.app.footer_hints();
+    let hints = h.app.footer_rows(200).concat();
     assert!(
         hints
             .iter()
@@ -1150,7 +1151,8 @@ fn the_guides_button_words_are_the_hints_in_every_flow() {
     let mut h = world.signed_in(OWNER);
     let footer = |h: &Headless| -> Vec<String> {
         h.app
-            .footer_hints()
+            .footer_rows(200)
+            .concat()
             .into_iter()
             .map(|(key, label)| format!("{key} {label}"))
             .collect()
@@ -1679,7 +1681,13 @@ fn an_offline_console_keeps_its_screen_read_only_until_the_server_is_back() {
     );
     let offline = h.render(120, 40);
     assert!(offline.contains("offline: read-only"), "{offline}");
-    let hints: Vec<String> = h.app.footer_hints().into_iter().map(|(_, l)| l).collect();
+    let hints: Vec<String> = h
+        .app
+        .footer_rows(200)
+        .concat()
+        .into_iter()
+        .map(|(_, l)| l)
+        .collect();
     assert!(
         !hints.iter().any(|l| l == "Create project" || l == "Edit"),
         "changes are not offered: {hints:?}"
@@ -1761,4 +1769,37 @@ fn an_offline_console_keeps_its_screen_read_only_until_the_server_is_back() {
     h.keys(&["S"]);
     assert!(h.app.session.is_none());
     assert!(h.app.offline.is_none());
+}
+
+/// The footer's height depends on the screen, the role and the width only: filtering the
+/// table empty or checking rows never moves the screen (at 80 columns the Service Account
+/// screen's actions take two rows, with or without a row to act on).
+#[test]
+fn the_footer_keeps_its_height_while_rows_come_and_go() {
+    let world = World::new();
+    let mut h = world.signed_in(OWNER);
+    h.render(80, 24);
+    go(&mut h, "sa");
+    let screen = Rect::new(0, 0, 80, 24);
+    let body = h.app.areas(screen).expect("a frame").body;
+    let height = h.app.footer_height(80);
+    assert_eq!(height, 2, "{}", h.render(80, 24));
+    assert_eq!(h.app.footer_rows(80).len(), 2);
+
+    h.keys(&["Space"]);
+    assert_eq!(h.app.footer_height(80), height, "a checked row");
+    h.keys(&["Space"]);
+
+    h.keys(&["/"]);
+    h.type_text("no-such-account");
+    h.keys(&["Enter"]);
+    let table = h.app.table(Screen::ServiceAccounts).expect("a table");
+    assert!(table.selected_key().is_none(), "the filter leaves no row");
+    assert_eq!(h.app.footer_height(80), height, "no row selected");
+    assert!(h.app.footer_rows(80).len() <= height, "what is shown fits");
+    assert_eq!(
+        h.app.areas(screen).expect("a frame").body,
+        body,
+        "the table did not move"
+    );
 }

@@ -28,11 +28,41 @@ use crate::console::access::{who_may, MATRIX};
 use crate::console::{validate, Change, Clock, Secret, SystemClock};
 
 /// Below this the console shows a "terminal too small" notice instead of its frame.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+
 /// A key and what it does here, as the footer shows it.
 pub type Hint = (String, String);
 
-pub const MIN_WIDTH: u16 = 60;
-pub const MIN_HEIGHT: u16 = 16;
+/// Whether footer hints are counted for the footer's height (as if a row were selected and
+/// none checked) or as shown now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Steady {
+    Yes,
+    No,
+}
+
+/// `offered` then `globals` in rows of `columns` columns: a second row when the screen's own
+/// actions do not fit on one, never a third; the global keys take what room is left (the help
+/// lists every key).
+fn pack_hints(offered: Vec<Hint>, globals: Vec<Hint>, columns: u16) -> Vec<Vec<Hint>> {
+    let mut rows: Vec<Vec<Hint>> = vec![Vec::new()];
+    let mut used = 0;
+    let offered_count = offered.len();
+    for (i, hint) in offered.into_iter().chain(globals).enumerate() {
+        let piece = width(&format!(" {} {} ", hint.0, hint.1));
+        if used + piece > columns as usize && !rows[rows.len() - 1].is_empty() {
+            if rows.len() == 2 || i >= offered_count {
+                break;
+            }
+            rows.push(Vec::new());
+            used = 0;
+        }
+        used += piece;
+        rows.last_mut().expect("one row at least").push(hint);
+    }
+    rows
+}
 pub const MENU_WIDTH: u16 = 22;
 /// The message log keeps this many messages.
 const LOG_KEEP: usize = 500;
@@ -327,6 +357,7 @@ impl App {
 
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         let effects = match msg {
+            Msg::Watched { msg, .. } => return self.update(*msg),
             Msg::Key(key) => self.on_key(key),
             Msg::Paste(text) => {
                 self.on_paste(&text);
@@ -688,22 +719,30 @@ impl App {
 
     /// A change asked for while the server is out of reach: nothing is done, and the reason
     /// is said.
-    fn refuse_offline(&mut self) {
-        if let Some(why) = &self.offline {
-            let text =
-                format!("Nothing was done: the server is out of reach ({why}); try again when it is back.");
-            self.note(Level::Error, text);
-        }
+    /// True, having said why, when the server is out of reach and nothing that needs it may
+    /// be done.
+    fn refused_offline(&mut self) -> bool {
+        let Some(why) = &self.offline else {
+            return false;
+        };
+        let text =
+            format!("Nothing was done: the server is out of reach ({why}); try again when it is back.");
+        self.note(Level::Error, text);
+        true
+    }
+
+    /// Whether the server being out of reach withholds `offer` (taken as `action`).
+    fn offline_withholds(&self, offer: &screens::Offer, action: Action) -> bool {
+        self.offline.is_some() && offer.needs_server_for(action)
     }
 
     fn run(&mut self, command: Command) -> Vec<Effect> {
+        if self.refused_offline() {
+            return Vec::new();
+        }
         let Some(session) = &self.session else {
             return Vec::new();
         };
-        if self.offline.is_some() {
-            self.refuse_offline();
-            return Vec::new();
-        }
         self.busy = Some("Working…".into());
         vec![Effect::Run {
             auth: Arc::clone(&session.auth),
@@ -712,9 +751,8 @@ impl App {
     }
 
     fn switch_project(&mut self, project_id: &str) -> Vec<Effect> {
-        if self.offline.is_some() {
-            // What the other project's screens show would have to be loaded.
-            self.refuse_offline();
+        // What the other project's screens show would have to be loaded.
+        if self.refused_offline() {
             return Vec::new();
         }
         let Some(session) = &mut self.session else {
@@ -901,12 +939,10 @@ impl App {
                 }
                 Vec::new()
             }
-            Action::SwitchProject if self.offline.is_some() => {
-                self.refuse_offline();
-                Vec::new()
-            }
             Action::SwitchProject => {
-                self.popup = Some(Popup::Switcher(Switcher::default()));
+                if !self.refused_offline() {
+                    self.popup = Some(Popup::Switcher(Switcher::default()));
+                }
                 Vec::new()
             }
             Action::Sidebar => {
@@ -997,8 +1033,8 @@ impl App {
     pub fn offered(&self, action: Action) -> Option<&'static str> {
         let ctx = self.ctx()?;
         let offer = self.component(self.screen).offer(action, &ctx)?;
-        let offline = self.offline.is_some() && offer.needs_server_for(action);
-        (offer.refusal(ctx.session).is_none() && !offline).then_some(offer.label)
+        (offer.refusal(ctx.session).is_none() && !self.offline_withholds(&offer, action))
+            .then_some(offer.label)
     }
 
     fn screen_action(&mut self, action: Action) -> Vec<Effect> {
@@ -1024,8 +1060,8 @@ impl App {
             self.note(Level::Info, "Nothing selected.");
             return Vec::new();
         }
-        if self.offline.is_some() && offer.needs_server_for(action) {
-            self.refuse_offline();
+        if self.offline_withholds(&offer, action) {
+            self.refused_offline();
             return Vec::new();
         }
         if action == Action::Detail || (action == Action::Open && offer.label == "details") {
@@ -1334,9 +1370,9 @@ impl App {
             .unwrap_or_default()
     }
 
-    /// The columns the header gives the user: at most half the width.
+    /// The columns the header gives the user: at most half the width (see `header_user`).
     pub fn header_user_width(&self) -> u16 {
-        width(&self.header_user()).min(self.size.0 as usize / 2) as u16
+        width(&self.header_user()) as u16
     }
 
     pub fn sidebar_shown(&self) -> bool {
@@ -1374,7 +1410,7 @@ impl App {
             return None;
         }
         let status_height = self.status_rows(area.width).len() as u16;
-        let footer_height = self.footer_rows(area.width).0 as u16;
+        let footer_height = self.footer_height(area.width) as u16;
         let [header, main, status, footer] = Layout::vertical([
             Constraint::Length(2),
             Constraint::Min(1),
@@ -1589,46 +1625,27 @@ impl App {
 
     /// The footer: the current screen's offered actions (with the seeds' button names), then
     /// the global keys.
-    pub fn footer_hints(&self) -> Vec<(String, String)> {
+    /// How many rows the footer takes at `columns`: one, or two when the screen's own actions
+    /// do not fit on one. Counted as if a row were selected and none checked, so filtering,
+    /// checking rows or opening a popup never moves the screen.
+    pub fn footer_height(&self, columns: u16) -> usize {
+        let (offered, globals) = self.screen_hints(Steady::Yes);
+        pack_hints(offered, globals, columns).len()
+    }
+
+    /// The footer's hints as drawn, in rows of `columns` columns (see [`pack_hints`]); none
+    /// while a popup or a line of input has the keys.
+    pub fn footer_rows(&self, columns: u16) -> Vec<Vec<Hint>> {
         if self.popup.is_some() || self.input != Input::None {
             return Vec::new();
         }
-        let (mut hints, globals) = self.screen_hints();
-        hints.extend(globals);
-        hints
-    }
-
-    /// The footer's hints packed into rows of `columns` columns: a second row when the screen's
-    /// own actions do not fit on one, never a third; the global keys take what room is left
-    /// (the help lists every key). The rows are counted for the screen even while a popup
-    /// hides them, so the screen does not move under it.
-    pub fn footer_rows(&self, columns: u16) -> (usize, Vec<Vec<Hint>>) {
-        let (offered, globals) = self.screen_hints();
-        let mut rows: Vec<Vec<Hint>> = vec![Vec::new()];
-        let mut used = 0;
-        let offered_count = offered.len();
-        for (i, hint) in offered.into_iter().chain(globals).enumerate() {
-            let piece = width(&format!(" {} {} ", hint.0, hint.1));
-            if used + piece > columns as usize && !rows[rows.len() - 1].is_empty() {
-                if rows.len() == 2 || i >= offered_count {
-                    break;
-                }
-                rows.push(Vec::new());
-                used = 0;
-            }
-            used += piece;
-            rows.last_mut().expect("one row at least").push(hint);
-        }
-        let height = rows.len();
-        if self.popup.is_some() || self.input != Input::None {
-            rows.clear();
-        }
-        (height, rows)
+        let (offered, globals) = self.screen_hints(Steady::No);
+        pack_hints(offered, globals, columns)
     }
 
     /// Help, quit and the current screen's offered actions (with the seeds' button names); then
     /// the global keys any screen has.
-    fn screen_hints(&self) -> (Vec<Hint>, Vec<Hint>) {
+    fn screen_hints(&self, steady: Steady) -> (Vec<Hint>, Vec<Hint>) {
         let mut hints = Vec::new();
         let keymap = &self.settings.keymap;
         let global = |action: Action| (keymap.key(action), super::keymap::hint(action).to_string());
@@ -1638,10 +1655,11 @@ impl App {
         if !self.sidebar_shown() {
             hints.push((keymap.key(Action::Sidebar), "menu".into()));
         }
-        let has_row = self
-            .component(self.screen)
-            .table()
-            .is_some_and(|t| t.selected_key().is_some());
+        let has_row = steady == Steady::Yes
+            || self
+                .component(self.screen)
+                .table()
+                .is_some_and(|t| t.selected_key().is_some());
         let available = self.unavailable_reason().is_none();
         if let (Some(ctx), true) = (self.ctx(), available) {
             for action in [
@@ -1659,11 +1677,14 @@ impl App {
                 };
                 if (offer.on_row && !has_row)
                     || offer.refusal(ctx.session).is_some()
-                    || (self.offline.is_some() && offer.needs_server_for(action))
+                    || self.offline_withholds(&offer, action)
                 {
                     continue;
                 }
-                let marked = self.component(self.screen).table().map_or(0, |t| t.marked());
+                let marked = match steady {
+                    Steady::Yes => 0,
+                    Steady::No => self.component(self.screen).table().map_or(0, |t| t.marked()),
+                };
                 let label = match action {
                     Action::Mark if marked > 0 => format!("{} ({marked} checked)", offer.label),
                     _ => offer.label.to_string(),

@@ -118,7 +118,7 @@ fn draw_header(app: &App, frame: &mut Frame, area: Rect) {
     };
     let full = area.width as usize;
     let right = app.header_user();
-    let right_width = width(&right).min(full / 2);
+    let right_width = usize::from(app.header_user_width());
     let left = format!(" KakaoCloud │ {}", shown(&session.org_name));
     let top = format!(
         "{}{}",
@@ -324,7 +324,7 @@ fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 fn draw_footer(app: &App, frame: &mut Frame, area: Rect) {
-    let (_, rows) = app.footer_rows(area.width);
+    let rows = app.footer_rows(area.width);
     let lines: Vec<Line> = rows
         .into_iter()
         .map(|row| {

@@ -98,12 +98,20 @@ fn watch(
 ) {
     use std::sync::atomic::Ordering;
     let current = || generation.load(Ordering::SeqCst) == mine;
+    let send = |msg: Msg| {
+        messages
+            .send(Msg::Watched {
+                watcher: mine,
+                msg: Box::new(msg),
+            })
+            .is_ok()
+    };
     let mut lost = false;
     while current() {
         let feed = match org.changes(&auth) {
             Ok(feed) => feed,
             Err(e) => {
-                if !lost && messages.send(Msg::Offline(e.message().to_string())).is_err() {
+                if !lost && !send(Msg::Offline(e.message().to_string())) {
                     return;
                 }
                 lost = true;
@@ -111,7 +119,7 @@ fn watch(
                 continue;
             }
         };
-        if lost && messages.send(Msg::Online).is_err() {
+        if lost && !send(Msg::Online) {
             return;
         }
         lost = false;
@@ -127,7 +135,7 @@ fn watch(
                     Msg::Offline(why)
                 }
             };
-            if messages.send(msg).is_err() {
+            if !send(msg) {
                 return;
             }
         }
@@ -242,6 +250,11 @@ impl Feed {
     fn stop(&self) {
         self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
+
+    /// Whether `watcher` still follows the session shown.
+    fn is_current(&self, watcher: u64) -> bool {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst) == watcher
+    }
 }
 
 fn event_loop(
@@ -290,6 +303,11 @@ fn event_loop(
         let mut changed = false;
         // Handle the whole burst before drawing once.
         for msg in std::iter::once(first).chain(messages.try_iter()) {
+            if let Msg::Watched { watcher, .. } = msg {
+                if !feed.is_current(watcher) {
+                    continue;
+                }
+            }
             let is_tick = matches!(msg, Msg::Tick);
             if !is_tick || app.busy.is_some() {
                 changed = true;

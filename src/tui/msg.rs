@@ -310,6 +310,13 @@ pub enum Msg {
     Offline(String),
     /// The server answers again.
     Online,
+    /// One of the above from the change-feed watcher numbered `watcher`: the event loop drops
+    /// it once that watcher is no longer the session's (a sign-out, another sign-in), so a
+    /// late "offline" from an old session never marks a new one read-only.
+    Watched {
+        watcher: u64,
+        msg: Box<Msg>,
+    },
 }
 
 #[derive(Debug)]
