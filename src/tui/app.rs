@@ -1185,18 +1185,13 @@ impl App {
                 description: s.breadcrumb(),
             })
             .collect();
-        let extra = [
-            ("project ", "switch the current project: project NAME"),
-            ("messages", "the message log"),
-            ("help", "keys, commands and who may do what"),
-            ("sidebar", "show or hide the menu"),
-            ("profile", "your profile, upper right: Credentials, sign out"),
-            ("signout", "sign out, to sign in again or as another user"),
-            ("quit", "leave kc-console"),
-        ];
-        entries.extend(extra.iter().map(|(t, d)| PaletteEntry {
-            text: (*t).to_string(),
-            description: (*d).to_string(),
+        entries.push(PaletteEntry {
+            text: "project ".into(),
+            description: format!("{}: project NAME", PROJECT_COMMAND.1),
+        });
+        entries.extend(COMMANDS.iter().map(|c| PaletteEntry {
+            text: c.name.to_string(),
+            description: c.what.to_string(),
         }));
         if let Some(session) = &self.session {
             entries.extend(session.projects.iter().map(|v| PaletteEntry {
@@ -1215,17 +1210,8 @@ impl App {
     }
 
     fn run_command_line(&mut self, line: &str) -> Vec<Effect> {
-        match line {
-            "quit" | "q" => {
-                self.quit = true;
-                return Vec::new();
-            }
-            "signout" => return self.sign_out(),
-            "profile" => return self.global_action(Action::Profile),
-            "messages" | "log" => return self.global_action(Action::Messages),
-            "help" => return self.global_action(Action::Help),
-            "sidebar" => return self.global_action(Action::Sidebar),
-            _ => {}
+        if let Some(command) = find_command(line) {
+            return self.global_action(command.action);
         }
         if let Some(name) = line.strip_prefix("project ") {
             let name = name.trim();
@@ -1587,14 +1573,10 @@ impl App {
                 theme.base,
             ));
         }
-        for (c, what) in [
-            ("project NAME", "switch the current project"),
-            ("messages", "the message log"),
-            ("profile", "your profile: Credentials, sign out"),
-            ("signout", "sign out / switch user"),
-            ("quit", "leave kc-console"),
-        ] {
-            out.push(line(format!("  :{c:<14} {what}"), theme.base));
+        let (project, what) = PROJECT_COMMAND;
+        out.push(line(format!("  :{project:<14} {what}"), theme.base));
+        for c in COMMANDS {
+            out.push(line(format!("  :{:<14} {}", c.name, c.what), theme.base));
         }
         out.push(line(String::new(), theme.base));
         out.push(heading("Who may do what".into()));
@@ -1758,11 +1740,68 @@ impl App {
     }
 }
 
+/// A `:` command that does what a key does (screens and `project NAME` aside).
+struct KeyCommand {
+    name: &'static str,
+    /// Other spellings it answers to.
+    aliases: &'static [&'static str],
+    what: &'static str,
+    action: Action,
+}
+
+/// Every `:` command that does what a key does: the palette, the command line and the help
+/// read this one list.
+const COMMANDS: &[KeyCommand] = &[
+    KeyCommand {
+        name: "messages",
+        aliases: &["log"],
+        what: "the message log",
+        action: Action::Messages,
+    },
+    KeyCommand {
+        name: "help",
+        aliases: &[],
+        what: "keys, commands and who may do what",
+        action: Action::Help,
+    },
+    KeyCommand {
+        name: "sidebar",
+        aliases: &[],
+        what: "show or hide the menu",
+        action: Action::Sidebar,
+    },
+    KeyCommand {
+        name: "profile",
+        aliases: &[],
+        what: "your profile, upper right: Credentials, sign out",
+        action: Action::Profile,
+    },
+    KeyCommand {
+        name: "signout",
+        aliases: &[],
+        what: "sign out, to sign in again or as another user",
+        action: Action::SignOut,
+    },
+    KeyCommand {
+        name: "quit",
+        aliases: &["q"],
+        what: "leave kc-console",
+        action: Action::Quit,
+    },
+];
+
+/// `:project NAME`, as the help and the palette describe it.
+const PROJECT_COMMAND: (&str, &str) = ("project NAME", "switch the current project");
+
+fn find_command(line: &str) -> Option<&'static KeyCommand> {
+    COMMANDS
+        .iter()
+        .find(|c| c.name == line || c.aliases.contains(&line))
+}
+
 fn is_command(line: &str) -> bool {
-    matches!(
-        line,
-        "quit" | "q" | "signout" | "profile" | "messages" | "log" | "help" | "sidebar"
-    ) || line.starts_with("project ")
+    find_command(line).is_some()
+        || line.starts_with("project ")
         || Screen::MENU.iter().any(|s| s.command() == line)
 }
 
