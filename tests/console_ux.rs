@@ -1132,7 +1132,7 @@ fn the_user_in_the_upper_right_opens_the_profile_menu_with_credentials_and_sign_
     h.keys(&["u", "j", "k", "j"]);
     let frame = h.render(120, 40);
     assert!(frame.contains("▶ Sign out"), "{frame}");
-    assert!(frame.contains("Enter open  Esc close"), "its keys are shown");
+    assert!(frame.contains("[Enter] open  [Esc] close"), "its keys are shown");
 
     // On a terminal too small to draw it, a click where Sign out was does nothing.
     h.render(50, 12);

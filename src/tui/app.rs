@@ -1272,7 +1272,7 @@ impl App {
                 .as_ref()
                 .map(|s| s.email.as_str())
                 .unwrap_or_default();
-            let outcome = match ProfileMenu::hit(frame, email, x, y) {
+            let outcome = match ProfileMenu::hit(frame, email, &self.settings.keymap, x, y) {
                 Some(entry) => menu.choose(entry),
                 None => Outcome::Close,
             };

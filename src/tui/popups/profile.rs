@@ -11,6 +11,7 @@ use ratatui::Frame;
 use super::{Ctx, Outcome};
 use crate::tui::keymap::{Action, Keymap, Layer};
 use crate::tui::screens::Screen;
+use crate::tui::widgets::popup::{self, Para};
 use crate::tui::widgets::text::{cell, fit, shown, width};
 
 /// What the profile menu offers, in its order.
@@ -31,8 +32,19 @@ impl ProfileEntry {
     }
 }
 
-/// " Enter open  Esc close", with the default keys.
-const HINT_WIDTH: usize = 22;
+/// The keys the menu shows, as every popup shows them ("[Enter] open  [Esc] close").
+fn hints(keymap: &Keymap) -> Vec<(String, String)> {
+    vec![
+        (keymap.key(Action::Submit), "open".into()),
+        (keymap.key(Action::Cancel), "close".into()),
+    ]
+}
+
+/// The columns `hints` take on one row, as `popup::lines` lays them out.
+fn hints_width(hints: &[(String, String)]) -> usize {
+    let pieces: usize = hints.iter().map(|(k, l)| width(k) + 3 + width(l)).sum();
+    pieces + 2 * hints.len().saturating_sub(1)
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct ProfileMenu {
@@ -69,11 +81,11 @@ impl ProfileMenu {
     }
 
     /// The box hangs from the header's right end, below the user's line.
-    pub fn rect(area: Rect, email: &str) -> Rect {
+    pub fn rect(area: Rect, email: &str, keymap: &Keymap) -> Rect {
         let inner = ProfileEntry::ALL
             .iter()
             .map(|e| width(e.label()) + 4)
-            .chain([width(&shown(email)) + 2, HINT_WIDTH])
+            .chain([width(&shown(email)) + 2, hints_width(&hints(keymap))])
             .max()
             .unwrap_or(0) as u16;
         let w = (inner + 2).min(area.width);
@@ -88,8 +100,8 @@ impl ProfileMenu {
     }
 
     /// The entry under a click at (`x`, `y`), if any.
-    pub fn hit(area: Rect, email: &str, x: u16, y: u16) -> Option<ProfileEntry> {
-        let rect = ProfileMenu::rect(area, email);
+    pub fn hit(area: Rect, email: &str, keymap: &Keymap, x: u16, y: u16) -> Option<ProfileEntry> {
+        let rect = ProfileMenu::rect(area, email, keymap);
         if x <= rect.x || x + 1 >= rect.right() || y < rect.y {
             return None;
         }
@@ -103,7 +115,7 @@ impl ProfileMenu {
             return;
         };
         let theme = ctx.theme;
-        let rect = ProfileMenu::rect(area, &session.email);
+        let rect = ProfileMenu::rect(area, &session.email, ctx.keymap);
         let inner = rect.width.saturating_sub(2) as usize;
         let mut lines = vec![
             Line::from(Span::styled(
@@ -123,9 +135,8 @@ impl ProfileMenu {
                 style,
             )));
         }
-        let k = |a| ctx.keymap.key(a);
-        let hint = format!(" {} open  {} close", k(Action::Submit), k(Action::Cancel));
-        lines.push(Line::from(Span::styled(cell(&hint, inner), theme.dim)));
+        let (hint_lines, _) = popup::lines(theme, &[Para::Hints(hints(ctx.keymap))], inner);
+        lines.extend(hint_lines);
         frame.render_widget(Clear, rect);
         let block = Block::default()
             .borders(Borders::ALL)
