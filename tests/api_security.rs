@@ -623,17 +623,18 @@ async fn malformed_credentials_spend_the_throttle_budget_like_wrong_ones() {
     // address: refused, then throttled, so the audit log cannot be flooded through it.
     let flooder = client_from("127.0.0.5");
     let long_password = "p".repeat(200);
-    let mut refused = 0;
-    loop {
-        let response = flooder
+    let attempt = || {
+        flooder
             .post(format!("{}/auth/tokens", server.base))
             .json(&json!({"auth": {"identity": {
                 "methods": ["password"],
                 "password": {"user": {"name": DEV, "domain": {"id": "default"}, "password": long_password}},
             }}}))
             .send()
-            .await
-            .expect("POST /auth/tokens");
+    };
+    let mut refused = 0;
+    loop {
+        let response = attempt().await.expect("POST /auth/tokens");
         if response.status() == StatusCode::TOO_MANY_REQUESTS {
             break;
         }
@@ -650,15 +651,7 @@ async fn malformed_credentials_spend_the_throttle_budget_like_wrong_ones() {
     };
     // The failure that spends the budget is answered 429 but was checked, so it has a record.
     assert_eq!(records(), refused + 1, "one record per checked request");
-    let throttled = flooder
-        .post(format!("{}/auth/tokens", server.base))
-        .json(&json!({"auth": {"identity": {
-            "methods": ["password"],
-            "password": {"user": {"name": DEV, "domain": {"id": "default"}, "password": long_password}},
-        }}}))
-        .send()
-        .await
-        .expect("POST /auth/tokens");
+    let throttled = attempt().await.expect("POST /auth/tokens");
     keystone_error(throttled, StatusCode::TOO_MANY_REQUESTS, "once throttled").await;
     assert_eq!(
         records(),
