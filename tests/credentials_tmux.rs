@@ -124,7 +124,7 @@ fn create_a_key_copy_its_secret_once_and_use_it_from_the_cli() {
     assert!(detail.contains(&hint) && !detail.contains(&key_id), "{detail}");
     assert!(!detail.contains(&secret[..12]), "{detail}");
     tmux.keys(&["Escape"]);
-    tmux.wait_until("the detail to close", |s| !s.contains("not retrievable"));
+    let screen = tmux.wait_until("the detail to close", |s| !s.contains("not retrievable"));
     assert!(screen.contains("tmux-key"), "{screen}");
     assert!(
         !screen.contains(&secret[..12]),

@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::tmux::Tmux;
+use support::tmux::{Tmux, SIGN_IN_SCREEN};
 
 #[test]
 fn sign_in_create_a_project_and_quit_restores_the_terminal() {
@@ -48,7 +48,7 @@ fn sign_in_create_a_project_and_quit_restores_the_terminal() {
 fn wrong_password_is_refused_on_the_sign_in_screen() {
     let dir = tempfile::tempdir().unwrap();
     let tmux = Tmux::start("wrong", 80, 24, dir.path());
-    tmux.wait_for("Sign in");
+    tmux.wait_for(SIGN_IN_SCREEN);
     tmux.type_text("owner@pangyo.example");
     tmux.keys(&["Tab"]);
     tmux.type_text("not-the-password");
@@ -255,7 +255,7 @@ fn a_first_start_offers_the_choice_and_creates_only_what_is_chosen() {
     );
     assert!(screen.contains("helpdesk@kakaocloud.example"), "{screen}");
     tmux.keys(&["Enter"]);
-    let screen = tmux.wait_for("Sign in");
+    let screen = tmux.wait_for(SIGN_IN_SCREEN);
     assert!(
         screen.contains("founder@startup.example"),
         "the owner's e-mail is filled in:\n{screen}"

@@ -8,6 +8,11 @@ use std::time::{Duration, Instant};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_kc-console");
 
+/// The sign-in screen's title. "Sign in" alone also appears in the first start's last words,
+/// which stay on the terminal until the console takes it: keys typed then reach the terminal in
+/// line mode, where Enter becomes a line feed (Ctrl-J to the console) and is lost.
+pub const SIGN_IN_SCREEN: &str = "KakaoCloud console · Sign in";
+
 pub struct Tmux {
     pub socket: String,
 }
@@ -63,7 +68,7 @@ impl Tmux {
 
     /// Signs in on the sign-in screen as `email` and waits for the Dashboard.
     pub fn sign_in(&self, email: &str, password: &str) {
-        self.wait_for("Sign in");
+        self.wait_for(SIGN_IN_SCREEN);
         self.type_text(email);
         self.keys(&["Tab"]);
         self.type_text(password);
