@@ -12,6 +12,8 @@ use super::app::{App, Focus, Input, Level, MIN_HEIGHT, MIN_WIDTH};
 use super::keymap::Action;
 use super::popups;
 use super::screens::Screen;
+use super::theme::Theme;
+use super::widgets::field::TextField;
 use super::widgets::popup::{self, Para};
 use super::widgets::text::{cell, fit, shown, width};
 
@@ -269,24 +271,29 @@ fn draw_content(app: &App, frame: &mut Frame, crumb: Rect, context_area: Rect, b
     component.draw(&ctx, frame, body);
 }
 
+/// The filter's or the command line's row: its sign, the field, and its keys, which keep their
+/// room (the sign and the cursor take one column each).
+fn prompt_line<'a>(theme: &Theme, sign: &'a str, field: &TextField, keys: &'a str, full: usize) -> Line<'a> {
+    let room = full.saturating_sub(width(keys) + 2).max(1);
+    let (spans, _) = field.spans(room, theme.base, true);
+    let mut row = vec![Span::styled(sign, theme.accent)];
+    row.extend(spans);
+    row.push(Span::styled(keys, theme.dim));
+    Line::from(row)
+}
+
 fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
     let theme = &app.theme;
     let full = area.width as usize;
     let lines = match &app.input {
-        Input::Filter(field) => {
-            let (spans, _) = field.spans(full.saturating_sub(26).max(1), theme.base, true);
-            let mut row = vec![Span::styled("/", theme.accent)];
-            row.extend(spans);
-            row.push(Span::styled("  Enter keep · Esc clear", theme.dim));
-            vec![Line::from(row)]
-        }
-        Input::Command(line) => {
-            let (spans, _) = line.field.spans(full.saturating_sub(34).max(1), theme.base, true);
-            let mut row = vec![Span::styled(":", theme.accent)];
-            row.extend(spans);
-            row.push(Span::styled("  Tab complete · Enter run · Esc", theme.dim));
-            vec![Line::from(row)]
-        }
+        Input::Filter(field) => vec![prompt_line(theme, "/", field, "  Enter keep · Esc clear", full)],
+        Input::Command(line) => vec![prompt_line(
+            theme,
+            ":",
+            &line.field,
+            "  Tab complete · Enter run · Esc cancel",
+            full,
+        )],
         Input::None => match (spinner(app), &app.flash) {
             (Some(busy), _) => vec![Line::from(Span::styled(busy, theme.accent))],
             (None, Some(flash)) => {
