@@ -1191,7 +1191,7 @@ impl App {
         });
         entries.extend(COMMANDS.iter().map(|c| PaletteEntry {
             text: c.name.to_string(),
-            description: c.what.to_string(),
+            description: self.settings.keymap.description(c.action).to_string(),
         }));
         if let Some(session) = &self.session {
             entries.extend(session.projects.iter().map(|v| PaletteEntry {
@@ -1576,7 +1576,8 @@ impl App {
         let (project, what) = PROJECT_COMMAND;
         out.push(line(format!("  :{project:<14} {what}"), theme.base));
         for c in COMMANDS {
-            out.push(line(format!("  :{:<14} {}", c.name, c.what), theme.base));
+            let what = self.settings.keymap.description(c.action);
+            out.push(line(format!("  :{:<14} {what}", c.name), theme.base));
         }
         out.push(line(String::new(), theme.base));
         out.push(heading("Who may do what".into()));
@@ -1740,12 +1741,12 @@ impl App {
     }
 }
 
-/// A `:` command that does what a key does (screens and `project NAME` aside).
+/// A `:` command that does what a key does (screens and `project NAME` aside), described as
+/// the keymap describes the key.
 struct KeyCommand {
     name: &'static str,
     /// Other spellings it answers to.
     aliases: &'static [&'static str],
-    what: &'static str,
     action: Action,
 }
 
@@ -1755,37 +1756,31 @@ const COMMANDS: &[KeyCommand] = &[
     KeyCommand {
         name: "messages",
         aliases: &["log"],
-        what: "the message log",
         action: Action::Messages,
     },
     KeyCommand {
         name: "help",
         aliases: &[],
-        what: "keys, commands and who may do what",
         action: Action::Help,
     },
     KeyCommand {
         name: "sidebar",
         aliases: &[],
-        what: "show or hide the menu",
         action: Action::Sidebar,
     },
     KeyCommand {
         name: "profile",
         aliases: &[],
-        what: "your profile, upper right: Credentials, sign out",
         action: Action::Profile,
     },
     KeyCommand {
         name: "signout",
         aliases: &[],
-        what: "sign out, to sign in again or as another user",
         action: Action::SignOut,
     },
     KeyCommand {
         name: "quit",
         aliases: &["q"],
-        what: "leave kc-console",
         action: Action::Quit,
     },
 ];
