@@ -321,6 +321,36 @@ fn a_bad_config_file_names_its_line_and_the_console_opens_with_the_defaults() {
             "cannot be an [keys.always] key",
         ),
         (
+            "[keys.always]\ninterrupt = [\"C-u\"]\n",
+            2,
+            "\"C-u\" cannot be an [keys.always] key",
+        ),
+        (
+            "[keys.always]\ninterrupt = [\"M-b\"]\n",
+            2,
+            "\"M-b\" cannot be an [keys.always] key",
+        ),
+        (
+            "[keys.always]\ninterrupt = [\"Home\"]\n",
+            2,
+            "\"Home\" cannot be an [keys.always] key",
+        ),
+        (
+            "[keys.always]\ninterrupt = [\"Del\"]\n",
+            2,
+            "\"Del\" cannot be an [keys.always] key",
+        ),
+        (
+            "[keys.always]\ninterrupt = [\"Enter\"]\n",
+            2,
+            "\"Enter\" cannot be an [keys.always] key",
+        ),
+        (
+            "[keys.always]\ninterrupt = [\"Esc\"]\n",
+            2,
+            "\"Esc\" cannot be an [keys.always] key",
+        ),
+        (
             "[keys.global]\nquit = [\"C-c\", \"q\"]\n",
             2,
             "C-c is bound twice",
@@ -815,7 +845,7 @@ fn a_long_message_wraps_and_is_marked_when_cut() {
         "{frame}"
     );
     assert!(
-        status[1].ends_with("… (m: full message)"),
+        status[1].ends_with("… (press m for all of it)"),
         "the cut is marked:\n{frame}"
     );
     let wide = h.render(250, 40);

@@ -15,7 +15,7 @@ use nucleo_matcher::{Config as MatcherConfig, Matcher, Utf32Str};
 use ratatui::layout::{Constraint, Layout, Rect};
 
 use super::config::{Settings, Sidebar};
-use super::keymap::{Action, Layer, TEXT_KEYS};
+use super::keymap::{find_command, Action, Layer, COMMANDS, PROJECT_COMMAND, TEXT_KEYS};
 use super::msg::{Command, Data, Done, Effect, Msg, Query, Session};
 use super::popups::{Entry, Notice, Outcome, Popup, ProfileMenu, Reveal, Switcher, Viewer, ViewerKind};
 use super::screens::{self, Component, Ctx, Reply, Screen};
@@ -610,7 +610,10 @@ impl App {
             self.log_only(Level::Info, format!("Changed elsewhere: {text}"));
             if !quiet {
                 self.flash = Some(Flash {
-                    text: format!("Changed elsewhere: {text} (m: message log)"),
+                    text: format!(
+                        "Changed elsewhere: {text} ({} for the message log)",
+                        self.settings.keymap.press(Action::Messages)
+                    ),
                     kind: Level::Info,
                 });
             }
@@ -1187,7 +1190,10 @@ impl App {
             .collect();
         entries.push(PaletteEntry {
             text: "project ".into(),
-            description: format!("{}: project NAME", PROJECT_COMMAND.1),
+            description: format!(
+                "{}: {PROJECT_COMMAND}",
+                self.settings.keymap.description(Action::SwitchProject)
+            ),
         });
         entries.extend(COMMANDS.iter().map(|c| PaletteEntry {
             text: c.name.to_string(),
@@ -1376,8 +1382,11 @@ impl App {
             (Input::None, None, Some(flash)) => {
                 let mut rows = wrap(&format!(" {}", shown(&flash.text)), width);
                 if rows.len() > 2 {
-                    let marker = " … (m: full message)";
-                    let keep = width.saturating_sub(super::widgets::text::width(marker));
+                    let marker = format!(
+                        " … ({} for all of it)",
+                        self.settings.keymap.press(Action::Messages)
+                    );
+                    let keep = width.saturating_sub(super::widgets::text::width(&marker));
                     rows.truncate(2);
                     rows[1] = format!(
                         "{}{marker}",
@@ -1573,8 +1582,8 @@ impl App {
                 theme.base,
             ));
         }
-        let (project, what) = PROJECT_COMMAND;
-        out.push(line(format!("  :{project:<14} {what}"), theme.base));
+        let what = self.settings.keymap.description(Action::SwitchProject);
+        out.push(line(format!("  :{PROJECT_COMMAND:<14} {what}"), theme.base));
         for c in COMMANDS {
             let what = self.settings.keymap.description(c.action);
             out.push(line(format!("  :{:<14} {what}", c.name), theme.base));
@@ -1739,59 +1748,6 @@ impl App {
             _ => None,
         }
     }
-}
-
-/// A `:` command that does what a key does (screens and `project NAME` aside), described as
-/// the keymap describes the key.
-struct KeyCommand {
-    name: &'static str,
-    /// Other spellings it answers to.
-    aliases: &'static [&'static str],
-    action: Action,
-}
-
-/// Every `:` command that does what a key does: the palette, the command line and the help
-/// read this one list.
-const COMMANDS: &[KeyCommand] = &[
-    KeyCommand {
-        name: "messages",
-        aliases: &["log"],
-        action: Action::Messages,
-    },
-    KeyCommand {
-        name: "help",
-        aliases: &[],
-        action: Action::Help,
-    },
-    KeyCommand {
-        name: "sidebar",
-        aliases: &[],
-        action: Action::Sidebar,
-    },
-    KeyCommand {
-        name: "profile",
-        aliases: &[],
-        action: Action::Profile,
-    },
-    KeyCommand {
-        name: "signout",
-        aliases: &[],
-        action: Action::SignOut,
-    },
-    KeyCommand {
-        name: "quit",
-        aliases: &["q"],
-        action: Action::Quit,
-    },
-];
-
-/// `:project NAME`, as the help and the palette describe it.
-const PROJECT_COMMAND: (&str, &str) = ("project NAME", "switch the current project");
-
-fn find_command(line: &str) -> Option<&'static KeyCommand> {
-    COMMANDS
-        .iter()
-        .find(|c| c.name == line || c.aliases.contains(&line))
 }
 
 fn is_command(line: &str) -> bool {

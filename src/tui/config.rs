@@ -277,9 +277,7 @@ pub fn default_file() -> String {
          # Key names: a character (\"k\", \"G\", \"/\"), C-x (Ctrl), M-x (Alt), Enter, Esc, Tab,\n\
          # S-Tab, BSpace, Del, Space, Up, Down, Left, Right, PgUp, PgDn, Home, End, F1..F12.\n\
          # A key may mean one thing per layer; a key you bind is taken from the action that has\n\
-         # it by default. Only actions a : command also reaches (help, messages, sidebar,\n\
-         # profile, sign_out, quit, switch_project) may be left without a key.\n\
-         # Inside text fields, keys edit like a shell line.\n",
+         # it by default. Inside text fields, keys edit like a shell line.\n",
     );
     out.push_str(&keymap::default_toml());
     out

@@ -63,8 +63,10 @@ pub fn draw_in(app: &App, frame: &mut Frame, area: Rect) {
 
 fn draw_too_small(app: &App, frame: &mut Frame, area: Rect) {
     let text = format!(
-        "Terminal too small: {}×{}. kc-console needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Enlarge it; Ctrl-C quits.",
-        area.width, area.height
+        "Terminal too small: {}×{}. kc-console needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Enlarge it, or {} to quit.",
+        area.width,
+        area.height,
+        app.settings.keymap.press(Action::Interrupt)
     );
     frame.render_widget(
         Paragraph::new(text)
@@ -136,9 +138,7 @@ fn draw_header(app: &App, frame: &mut Frame, area: Rect) {
         ),
         None => format!(
             " Current project: none — {} to choose one",
-            app.settings
-                .keymap
-                .press_or(Action::SwitchProject, ":project NAME")
+            app.settings.keymap.press(Action::SwitchProject)
         ),
     };
     let lines = vec![

@@ -11,6 +11,8 @@ use std::fmt;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::widgets::field::is_edit;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Layer {
     /// Everywhere, before any other layer (Ctrl-C).
@@ -334,6 +336,18 @@ pub struct Key {
 }
 
 impl Key {
+    /// Whether a form or a text field already gives `self` a meaning: an edit, or Enter, Tab,
+    /// S-Tab and Esc, which submit, move between fields and cancel.
+    fn used_in_forms(self) -> bool {
+        let mut modifiers = KeyModifiers::NONE;
+        modifiers.set(KeyModifiers::CONTROL, self.ctrl);
+        modifiers.set(KeyModifiers::ALT, self.alt);
+        matches!(
+            self.code,
+            KeyCode::Enter | KeyCode::Tab | KeyCode::BackTab | KeyCode::Esc
+        ) || is_edit(&KeyEvent::new(self.code, modifiers))
+    }
+
     pub fn parse(name: &str) -> Option<Key> {
         let (ctrl, alt, rest) = if let Some(rest) = name.strip_prefix("C-") {
             (true, false, rest)
@@ -507,12 +521,9 @@ impl Keymap {
                         "{name:?} is not a key name (examples: \"k\", \"G\", \"C-u\", \"M-b\", \"Enter\", \"S-Tab\", \"PgDn\", \"F1\", \"Space\")"
                     ))
                 })?;
-                let typed = matches!(key.code, KeyCode::Char(_) | KeyCode::Backspace | KeyCode::Delete)
-                    && !key.ctrl
-                    && !key.alt;
-                if layer == Layer::Always && typed {
+                if layer == Layer::Always && key.used_in_forms() {
                     return Err(bad(format!(
-                        "{name:?} cannot be an [keys.always] key: those work inside text fields too, so they need Ctrl or Alt (\"C-q\") or a function key"
+                        "{name:?} cannot be an [keys.always] key: those work inside forms and text fields too, where {name:?} edits or moves (try \"C-q\" or a function key)"
                     )));
                 }
                 keys.push(key);
@@ -553,8 +564,8 @@ impl Keymap {
 
     /// A key the user bound in a layer is taken from an action of that layer that has it only
     /// by default, so a config written before that default existed keeps working. Only a
-    /// screen action that a `:` command also reaches (help, messages, the menu, the profile,
-    /// signing out, quitting, switching project) may be left without a key; anything else is
+    /// global action that a `:` command also reaches ([`COMMANDS`], `:project NAME`) may be
+    /// left without a key; anything else is
     /// refused with the user's line.
     /// The `always` layer gives and takes nothing: its keys work everywhere.
     fn yield_defaults_to(&mut self, rebinds: &[Rebind]) -> Result<(), (usize, String)> {
@@ -579,17 +590,7 @@ impl Keymap {
                     continue;
                 };
                 other.keys.retain(|k| !keys.contains(k));
-                let may_go_keyless = layer == Layer::Global
-                    && matches!(
-                        other.action,
-                        Action::Help
-                            | Action::Messages
-                            | Action::Sidebar
-                            | Action::Profile
-                            | Action::SignOut
-                            | Action::Quit
-                            | Action::SwitchProject
-                    );
+                let may_go_keyless = layer == Layer::Global && command_for(other.action).is_some();
                 if other.keys.is_empty() && !may_go_keyless {
                     return Err((
                         line,
@@ -638,12 +639,12 @@ impl Keymap {
             .unwrap_or_default()
     }
 
-    /// How to reach `action` in a sentence: "press p", or the `command` when the config file
+    /// How to reach `action` in a sentence: "press p", or its `:` command when the config file
     /// left it without a key.
-    pub fn press_or(&self, action: Action, command: &str) -> String {
-        match self.key(action) {
-            key if key.is_empty() => format!("type {command}"),
-            key => format!("press {key}"),
+    pub fn press(&self, action: Action) -> String {
+        match (self.key(action), command_for(action)) {
+            (key, Some(command)) if key.is_empty() => format!("type :{command}"),
+            (key, _) => format!("press {key}"),
         }
     }
 
@@ -662,9 +663,79 @@ impl Keymap {
     }
 }
 
+/// A `:` command that does what a key does (screens and `project NAME` aside), described as
+/// the keymap describes the key.
+pub struct KeyCommand {
+    pub name: &'static str,
+    /// Other spellings it answers to.
+    pub aliases: &'static [&'static str],
+    pub action: Action,
+}
+
+/// Every `:` command that does what a key does: the palette, the command line and the help
+/// read this one list, and only these actions (and switching project) may be left without a
+/// key by the config file.
+pub const COMMANDS: &[KeyCommand] = &[
+    KeyCommand {
+        name: "messages",
+        aliases: &["log"],
+        action: Action::Messages,
+    },
+    KeyCommand {
+        name: "help",
+        aliases: &[],
+        action: Action::Help,
+    },
+    KeyCommand {
+        name: "sidebar",
+        aliases: &[],
+        action: Action::Sidebar,
+    },
+    KeyCommand {
+        name: "profile",
+        aliases: &[],
+        action: Action::Profile,
+    },
+    KeyCommand {
+        name: "signout",
+        aliases: &[],
+        action: Action::SignOut,
+    },
+    KeyCommand {
+        name: "quit",
+        aliases: &["q"],
+        action: Action::Quit,
+    },
+];
+
+/// `:project NAME` switches the current project, as `p` does.
+pub const PROJECT_COMMAND: &str = "project NAME";
+
+pub fn find_command(line: &str) -> Option<&'static KeyCommand> {
+    COMMANDS
+        .iter()
+        .find(|c| c.name == line || c.aliases.contains(&line))
+}
+
+/// The `:` command that reaches `action` without a key, if there is one.
+fn command_for(action: Action) -> Option<&'static str> {
+    match action {
+        Action::SwitchProject => Some(PROJECT_COMMAND),
+        _ => COMMANDS.iter().find(|c| c.action == action).map(|c| c.name),
+    }
+}
+
 /// The `[keys]` part of the default config file: every binding, commented out.
 pub fn default_toml() -> String {
-    let mut out = String::new();
+    let keyless: Vec<&str> = DEFAULTS
+        .iter()
+        .filter(|b| b.layer == Layer::Global && command_for(b.action).is_some())
+        .map(|b| b.name)
+        .collect();
+    let mut out = format!(
+        "# Only actions a : command also reaches may be left without a key: {}.\n",
+        keyless.join(", ")
+    );
     for layer in Layer::ALL {
         out.push_str(&format!("\n# [keys.{}]  # {}\n", layer.name(), layer.title()));
         for b in DEFAULTS.iter().filter(|b| b.layer == layer) {

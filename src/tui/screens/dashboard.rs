@@ -44,10 +44,7 @@ fn items(d: DashboardData, keymap: &Keymap) -> Vec<Item> {
         rows.push(item(
             "none",
             "Current project",
-            format!(
-                "none — {} to choose one",
-                keymap.press_or(Action::SwitchProject, ":project NAME")
-            ),
+            format!("none — {} to choose one", keymap.press(Action::SwitchProject)),
         ));
         return rows;
     };
@@ -125,16 +122,14 @@ impl Component for Dashboard {
 
     fn act(&mut self, action: Action, ctx: &Ctx) -> Reply {
         match action {
-            Action::Open if ctx.session.current.is_none() => {
-                Reply::Info("Choose a project first: press p.".into())
-            }
+            Action::Open if ctx.session.current.is_none() => choose_a_project_first(ctx),
             Action::Open => Reply::Goto(Screen::Members),
             Action::Copy => match &self.project_id {
                 Some(id) => Reply::Copy {
                     text: id.clone(),
                     what: "the project ID".into(),
                 },
-                None => Reply::Info("Choose a project first: press p.".into()),
+                None => choose_a_project_first(ctx),
             },
             _ => Reply::Nothing,
         }
@@ -162,4 +157,11 @@ impl Component for Dashboard {
             .collect();
         Some(detail(ctx, "Dashboard", None, fields))
     }
+}
+
+fn choose_a_project_first(ctx: &Ctx) -> Reply {
+    Reply::Info(format!(
+        "Choose a project first: {}.",
+        ctx.keymap.press(Action::SwitchProject)
+    ))
 }

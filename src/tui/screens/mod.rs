@@ -432,7 +432,7 @@ pub fn ask_about_project<T>(
 ) -> Option<Query> {
     *asked = None;
     let Some(project) = ctx.project_id() else {
-        let how = ctx.keymap.press_or(Action::SwitchProject, ":project NAME");
+        let how = ctx.keymap.press(Action::SwitchProject);
         table.fail(format!("No current project: {how} to choose one."));
         return None;
     };

@@ -28,6 +28,20 @@ impl fmt::Debug for TextField {
     }
 }
 
+/// Whether a text field takes `key` as an edit (typing, moving, deleting, pasting back).
+pub fn is_edit(key: &KeyEvent) -> bool {
+    edit_request(key).is_some()
+}
+
+fn edit_request(key: &KeyEvent) -> Option<InputRequest> {
+    // Terminals report Alt as ALT; tui-input's word moves (M-b, M-f, M-d) expect META.
+    let mut key = *key;
+    if key.modifiers == KeyModifiers::ALT {
+        key.modifiers = KeyModifiers::META;
+    }
+    to_input_request(&Event::Key(key))
+}
+
 impl TextField {
     pub fn new(value: &str) -> TextField {
         TextField {
@@ -72,12 +86,7 @@ impl TextField {
 
     /// Applies an editing key; false when the key is not an editing key.
     pub fn edit(&mut self, key: &KeyEvent) -> bool {
-        // Terminals report Alt as ALT; tui-input's word moves (M-b, M-f, M-d) expect META.
-        let mut key = *key;
-        if key.modifiers == KeyModifiers::ALT {
-            key.modifiers = KeyModifiers::META;
-        }
-        match to_input_request(&Event::Key(key)) {
+        match edit_request(key) {
             Some(request) => {
                 self.input.handle(request);
                 true
