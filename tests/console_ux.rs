@@ -1826,10 +1826,38 @@ fn the_footer_keeps_its_height_while_rows_come_and_go() {
     let table = h.app.table(Screen::ServiceAccounts).expect("a table");
     assert!(table.selected_key().is_none(), "the filter leaves no row");
     assert_eq!(h.app.footer_height(80), height, "no row selected");
-    assert!(h.app.footer_rows(80).len() <= height, "what is shown fits");
     assert_eq!(
         h.app.areas(screen).expect("a frame").body,
         body,
         "the table did not move"
     );
+    h.keys(&["Esc"]);
+
+    // With rows checked, the longer label still fits the rows counted, at every width (a row
+    // beyond them would not be drawn).
+    h.keys(&["Space", "j", "Space"]);
+    let table = h.app.table(Screen::ServiceAccounts).expect("a table");
+    assert_eq!(table.marked(), 2, "two rows checked");
+    let own = |rows: Vec<Vec<(String, String)>>| -> Vec<String> {
+        let labels: Vec<String> = rows.concat().into_iter().map(|(_, label)| label).collect();
+        ["(2 checked)", "Delete", "copy"]
+            .iter()
+            .filter(|want| labels.iter().any(|l| l.contains(*want)))
+            .map(|want| want.to_string())
+            .collect()
+    };
+    assert_eq!(
+        own(h.app.footer_rows(500)).len(),
+        3,
+        "{:?}",
+        h.app.footer_rows(500)
+    );
+    for columns in 60..=200 {
+        h.render(columns, 40);
+        let rows = h.app.footer_rows(columns);
+        assert!(
+            rows.len() <= h.app.footer_height(columns),
+            "{columns} columns: {rows:?}"
+        );
+    }
 }

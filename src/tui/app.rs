@@ -35,7 +35,7 @@ pub const MIN_HEIGHT: u16 = 16;
 pub type Hint = (String, String);
 
 /// Whether footer hints are counted for the footer's height (as if a row were selected and
-/// none checked) or as shown now.
+/// every row checked) or as shown now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Steady {
     Yes,
@@ -720,8 +720,6 @@ impl App {
         }
     }
 
-    /// A change asked for while the server is out of reach: nothing is done, and the reason
-    /// is said.
     /// True, having said why, when the server is out of reach and nothing that needs it may
     /// be done.
     fn refused_offline(&mut self) -> bool {
@@ -1260,10 +1258,10 @@ impl App {
             return Vec::new();
         }
         let frame = Rect::new(0, 0, self.size.0, self.size.1);
-        if frame.width < MIN_WIDTH || frame.height < MIN_HEIGHT {
-            // Only the "too small" notice is drawn: nothing there can be clicked.
+        // None when only the "too small" notice is drawn: nothing there can be clicked.
+        let Some(areas) = self.areas(frame) else {
             return Vec::new();
-        }
+        };
         let (x, y) = (event.column, event.row);
         let wheel = match event.kind {
             MouseEventKind::ScrollDown => Some(WHEEL_STEP),
@@ -1293,9 +1291,6 @@ impl App {
         if self.input != Input::None {
             return Vec::new();
         }
-        let Some(areas) = self.areas(frame) else {
-            return Vec::new();
-        };
         let inside = |r: Rect| x >= r.x && x < r.right() && y >= r.y && y < r.bottom();
         if let Some(step) = wheel {
             if inside(areas.body) {
@@ -1615,10 +1610,8 @@ impl App {
         out
     }
 
-    /// The footer: the current screen's offered actions (with the seeds' button names), then
-    /// the global keys.
     /// How many rows the footer takes at `columns`: one, or two when the screen's own actions
-    /// do not fit on one. Counted as if a row were selected and none checked, so filtering,
+    /// do not fit on one. Counted as if a row were selected and every row checked, so filtering,
     /// checking rows or opening a popup never moves the screen.
     pub fn footer_height(&self, columns: u16) -> usize {
         let (offered, globals) = self.screen_hints(Steady::Yes);
@@ -1673,9 +1666,11 @@ impl App {
                 {
                     continue;
                 }
+                let table = self.component(self.screen).table();
                 let marked = match steady {
-                    Steady::Yes => 0,
-                    Steady::No => self.component(self.screen).table().map_or(0, |t| t.marked()),
+                    // Every row, the most that can be checked.
+                    Steady::Yes => table.map_or(0, |t| t.len()),
+                    Steady::No => table.map_or(0, |t| t.marked()),
                 };
                 let label = match action {
                     Action::Mark if marked > 0 => format!("{} ({marked} checked)", offer.label),

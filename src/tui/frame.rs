@@ -121,14 +121,10 @@ fn draw_header(app: &App, frame: &mut Frame, area: Rect) {
         return;
     };
     let full = area.width as usize;
+    // Already cut to at most half the width.
     let right = app.header_user();
-    let right_width = usize::from(app.header_user_width());
     let left = format!(" KakaoCloud │ {}", shown(&session.org_name));
-    let top = format!(
-        "{}{}",
-        cell(&left, full.saturating_sub(right_width)),
-        fit(&right, right_width)
-    );
+    let top = format!("{}{right}", cell(&left, full.saturating_sub(width(&right))));
     let project = match &session.current {
         Some(c) => format!(
             " Current project: {} ({}) · {}",

@@ -40,12 +40,6 @@ fn hints(keymap: &Keymap) -> Vec<(String, String)> {
     ]
 }
 
-/// The columns `hints` take on one row, as `popup::lines` lays them out.
-fn hints_width(hints: &[(String, String)]) -> usize {
-    let pieces: usize = hints.iter().map(|(k, l)| width(k) + 3 + width(l)).sum();
-    pieces + 2 * hints.len().saturating_sub(1)
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct ProfileMenu {
     pub selected: usize,
@@ -85,7 +79,7 @@ impl ProfileMenu {
         let inner = ProfileEntry::ALL
             .iter()
             .map(|e| width(e.label()) + 4)
-            .chain([width(&shown(email)) + 2, hints_width(&hints(keymap))])
+            .chain([width(&shown(email)) + 2, popup::hints_width(&hints(keymap))])
             .max()
             .unwrap_or(0) as u16;
         let w = (inner + 2).min(area.width);

@@ -37,6 +37,17 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
+/// The columns one key hint takes: "[key] label".
+fn hint_width(key: &str, label: &str) -> usize {
+    width(key) + 3 + width(label)
+}
+
+/// The columns `pairs` of key hints take on one row, as [`lines`] lays them out.
+pub fn hints_width(pairs: &[(String, String)]) -> usize {
+    let pieces: usize = pairs.iter().map(|(k, l)| hint_width(k, l)).sum();
+    pieces + 2 * pairs.len().saturating_sub(1)
+}
+
 /// The rows `paras` take at `inner` columns, and the row each para starts on.
 pub fn lines(theme: &Theme, paras: &[Para], inner: usize) -> (Vec<Line<'static>>, Vec<usize>) {
     let mut out = Vec::new();
@@ -71,7 +82,7 @@ pub fn lines(theme: &Theme, paras: &[Para], inner: usize) -> (Vec<Line<'static>>
                 let mut used = 0;
                 for (key, label) in pairs {
                     let key_text = format!("[{key}]");
-                    let piece = width(&key_text) + 1 + width(label);
+                    let piece = hint_width(key, label);
                     if !row.is_empty() && used + 2 + piece > inner {
                         out.push(Line::from(std::mem::take(&mut row)));
                         used = 0;
