@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use kc_console::console::validate::USER_NAME_MAX;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -386,6 +387,27 @@ fn a_directory_without_an_organization_is_never_filled_silently() {
 fn init_org_takes_the_password_from_stdin_or_the_environment() {
     // --password-stdin
     let kc = Kc::empty();
+    // A line past the bound is read to its end and refused, and nothing is created.
+    let endless = "p".repeat(1 << 20);
+    let refusal = kc
+        .run(
+            &[
+                "init",
+                "--org",
+                "Acme Corp",
+                "--admin",
+                "boss@acme.example",
+                "--password-stdin",
+            ],
+            None,
+            None,
+            Some(&endless),
+        )
+        .refused(2);
+    assert!(
+        refusal.contains("line 1 of standard input is longer than 4096 bytes"),
+        "{refusal}"
+    );
     let init = kc
         .run(
             &[
@@ -457,7 +479,7 @@ fn init_org_takes_the_password_from_stdin_or_the_environment() {
         )
         .json();
     assert_eq!(init["owner"]["email"], email.as_str());
-    assert_eq!(init["owner"]["name"], "a".repeat(50));
+    assert_eq!(init["owner"]["name"], "a".repeat(USER_NAME_MAX));
 
     // KC_CONSOLE_PASSWORD, with --name
     let kc = Kc::empty();

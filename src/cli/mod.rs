@@ -6,12 +6,12 @@ mod admin;
 mod first_start;
 mod helpdesk;
 mod keys;
+mod lines;
 pub mod output;
 mod projects;
 mod service_accounts;
 mod session;
 
-use std::io::BufRead;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -19,10 +19,16 @@ use clap::{Parser, Subcommand};
 use serde::de::DeserializeOwned;
 
 use crate::console::sessions::SESSION_OVER;
+use crate::console::validate::TEXT_INPUT_MAX;
 use crate::console::{Config, Console, Error, Result, Secret};
 use crate::org::{self, saved, Auth, Org, Request};
 use crate::server;
 use crate::tui::{self, Start};
+use lines::Line;
+
+/// The longest line read from standard input, in bytes: longer than any password or secret, so
+/// the model still says what is wrong with one too long.
+const STDIN_LINE_MAX: usize = TEXT_INPUT_MAX;
 pub use output::Output;
 use std::sync::Arc;
 
@@ -157,7 +163,7 @@ pub struct Context {
     pub org: Box<dyn Org>,
     pub cli_user: Option<String>,
     pub password_stdin: bool,
-    stdin_lines: Option<Vec<String>>,
+    stdin_lines: Option<Vec<Line>>,
     auth: Option<Auth>,
     /// The auth is a session from `kc-console login` (so a password may stand in when it ended).
     saved_session: bool,
@@ -175,21 +181,30 @@ impl Context {
         }
     }
 
-    /// Reads standard input once; commands take the password, secrets or both from it.
+    /// Reads standard input once; commands take the password, secrets or both from it. A line
+    /// is held to [`STDIN_LINE_MAX`] bytes, however much is sent.
     fn stdin_line(&mut self, index: usize, what: &str) -> Result<String> {
         let lines = self.stdin_lines.get_or_insert_with(|| {
-            std::io::stdin()
-                .lock()
-                .lines()
-                .take(3)
-                .map_while(|l| l.ok())
-                .map(|l| l.trim_end_matches('\r').to_string())
+            let mut input = std::io::stdin().lock();
+            (0..3)
+                .map_while(|_| {
+                    lines::read_bounded_line(&mut input, STDIN_LINE_MAX)
+                        .ok()
+                        .flatten()
+                })
                 .collect()
         });
-        lines
-            .get(index)
-            .cloned()
-            .ok_or_else(|| Error::Invalid(format!("expected {what} on line {} of standard input", index + 1)))
+        let line = index + 1;
+        match lines.get(index) {
+            Some(Line::Read(bytes)) => String::from_utf8(bytes.clone())
+                .map_err(|_| Error::Invalid(format!("line {line} of standard input is not UTF-8 text"))),
+            Some(Line::TooLong) => Err(Error::Invalid(format!(
+                "line {line} of standard input is longer than {STDIN_LINE_MAX} bytes"
+            ))),
+            None => Err(Error::Invalid(format!(
+                "expected {what} on line {line} of standard input"
+            ))),
+        }
     }
 
     /// The password for signing in: first line of standard input, or KC_CONSOLE_PASSWORD.
@@ -472,20 +487,16 @@ fn tui_command(
 ) -> Result<String> {
     // A directory without an organization gets the choice: one never used, and one a first
     // start left with an empty database (an answer refused, then the questions abandoned).
-    let (org, first_start) = match (organization(target), target.data_dir.as_deref()) {
+    let (org, new_owner) = match (organization(target), target.data_dir.as_deref()) {
         (Err(Error::NotFound(_)), Some(dir)) if target.server.is_none() => match first_start::offer(dir)? {
-            Some(created) => (organization(target)?, Some(created)),
+            Some(first_start::Created::Demo) => (organization(target)?, None),
+            Some(first_start::Created::Organization { owner }) => (organization(target)?, Some(owner)),
             None => return Ok("Nothing was created.".into()),
         },
         (org, _) => (org?, None),
     };
-    if let Some(created) = first_start {
-        let email = match created {
-            first_start::Created::Demo => None,
-            first_start::Created::Organization { owner } => Some(owner),
-        };
-        return interactive(org, Start::SignIn { email }, serve, no_mouse);
-    }
+    // A new organization's owner is the one to sign in, unless --user names someone else.
+    let user = user.or(new_owner);
     let saved = saved::find(org.location(), user.as_deref(), chrono::Utc::now())?;
     let start = match (user, std::env::var("KC_CONSOLE_PASSWORD"), saved) {
         (Some(email), Ok(password), _) => Start::Password {
