@@ -647,24 +647,41 @@ fn the_holder_recovers_a_locked_out_owner_through_the_socket() {
     run(cmd, None).ok();
 }
 
-/// A client speaking another protocol version is told so, both ways.
+/// A client speaking another protocol version is told which side to upgrade, and a field the
+/// server does not know is refused, not dropped.
 #[test]
 fn a_client_of_another_protocol_version_gets_a_clear_error() {
     let org = Org::demo();
     let _server = org.serve(&[]);
-    let mut stream = std::os::unix::net::UnixStream::connect(org.socket()).unwrap();
-    let body = r#"{"auth":{"method":"none"},"request":{"op":"project.list"}}"#;
-    write!(
-        stream,
-        "POST /kc-console/v1/call HTTP/1.1\r\nHost: x\r\nKC-Console-Protocol: 99\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
+    let call = |protocol: &str, body: &str| {
+        let mut stream = std::os::unix::net::UnixStream::connect(org.socket()).unwrap();
+        write!(
+            stream,
+            "POST /kc-console/v1/call HTTP/1.1\r\nHost: x\r\nKC-Console-Protocol: {protocol}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
+        reply
+    };
+    let list = r#"{"auth":{"method":"none"},"request":{"op":"project.list"}}"#;
     let ours = format!("protocol {}", kc_console::org::PROTOCOL_VERSION);
-    assert!(reply.contains(&ours) && reply.contains("99"), "{reply}");
+    let reply = call("99", list);
+    assert!(
+        reply.contains(&ours) && reply.contains("protocol 99") && reply.contains("upgrade the server"),
+        "{reply}"
+    );
+    let reply = call("1", list);
+    assert!(reply.contains("upgrade the client"), "{reply}");
+
+    // A field this server does not know is refused by name, not dropped.
+    let reply = call(
+        &kc_console::org::PROTOCOL_VERSION.to_string(),
+        r#"{"auth":{"method":"none"},"request":{"op":"project.create","name":"p","nickname":"P","colour":"red"}}"#,
+    );
+    assert!(reply.contains("unknown field `colour`"), "{reply}");
 
     // A client pointed at something that is not a kc-console server says so.
     let server = org_with_api();

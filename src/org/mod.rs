@@ -26,8 +26,24 @@ use crate::console::{Change, Config, Console, Error, Result};
 
 /// The version of the request vocabulary on the wire; a client and a server that disagree
 /// refuse each other with a message saying which side to upgrade.
-/// 2: `credential.create` takes `role`, which an older server would drop silently.
+/// 2: `credential.create` takes `role`, which an older server would drop silently (kc-console
+/// 0.2.0; 0.1.0 spoke 1).
 pub const PROTOCOL_VERSION: u32 = 2;
+
+/// What a client and a server speaking different protocol versions say: which side is older
+/// and so is the one to upgrade. `client` is what the client sent, unparsed on the server.
+pub fn protocol_mismatch(client: &str, server: u32) -> String {
+    let older = match client.parse::<u32>() {
+        Ok(client) if client < server => "upgrade the client",
+        Ok(_) => "upgrade the server",
+        Err(_) => "the client sent no version number",
+    };
+    format!(
+        "the client speaks kc-console protocol {} and the server protocol {server}: {older} (kc-console {} speaks protocol {PROTOCOL_VERSION})",
+        crate::text::visible(&client.chars().take(20).collect::<String>()),
+        env!("CARGO_PKG_VERSION")
+    )
+}
 /// A feed that says nothing for this long has lost its server (which pings every 5 s).
 pub const FEED_SILENCE: std::time::Duration = std::time::Duration::from_secs(15);
 /// The server's socket, inside the data directory it holds.

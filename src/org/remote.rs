@@ -247,8 +247,9 @@ impl Remote {
     fn check_protocol(&self, protocol: Option<u32>) -> Result<()> {
         match protocol {
             Some(PROTOCOL_VERSION) => Ok(()),
-            Some(theirs) => Err(Error::Invalid(format!(
-                "the server speaks kc-console protocol {theirs} and this kc-console speaks {PROTOCOL_VERSION}; use the same kc-console version on both sides"
+            Some(theirs) => Err(Error::Invalid(super::protocol_mismatch(
+                &PROTOCOL_VERSION.to_string(),
+                theirs,
             ))),
             None => Err(Error::Invalid(format!(
                 "{} does not answer as a kc-console server (no protocol header); check the address",

@@ -4,7 +4,8 @@
 //!
 //! On the wire a request is JSON tagged by `op` (`{"op": "project.create", "name": ...}`);
 //! replies are the JSON of the types below. Adding a request or a field with a default is
-//! compatible; renaming or removing one bumps [`super::PROTOCOL_VERSION`].
+//! compatible one way: an older server refuses what it does not know (unknown fields are
+//! refused, not dropped); renaming or removing one bumps [`super::PROTOCOL_VERSION`].
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,7 @@ use crate::console::{
 
 /// How a request proves who sends it.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "method", rename_all = "snake_case")]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Auth {
     /// Nobody: only requests that carry their own credential (a token issue).
     None,
@@ -29,8 +30,10 @@ pub enum Auth {
     Holder,
 }
 
+/// A field this build does not know is refused, never dropped: a newer client's field would
+/// otherwise be ignored without a word.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op")]
+#[serde(tag = "op", deny_unknown_fields)]
 pub enum Request {
     // ---- sessions and the signed-in principal ----
     /// Opens a session for `Auth::Password` → [`SessionGrant`].

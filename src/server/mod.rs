@@ -8,7 +8,7 @@
 //! with another version is refused (400, kind `invalid`, saying which side to upgrade), and a
 //! client refuses a reply with another version the same way.
 //!
-//! - `GET /kc-console/v1/hello` → `{"protocol": 2, "version": "0.1.0", "organization": NAME}`.
+//! - `GET /kc-console/v1/hello` → `{"protocol": 2, "version": "0.2.0", "organization": NAME}`.
 //! - `POST /kc-console/v1/call` with `{"auth": AUTH, "request": REQUEST}` (JSON, at most
 //!   1 MiB) → `{"ok": REPLY}`, or `{"error": {"kind": KIND, "message": TEXT}}` with the HTTP
 //!   status of the kind: `invalid` 400, `auth` 401, `denied` 403, `not_found` 404, `conflict`
@@ -47,7 +47,7 @@ use serde_json::{json, Value};
 
 use crate::console::{Console, Error, Result, Secret};
 use crate::org::remote::PROTOCOL_HEADER;
-use crate::org::{execute, socket_path, Auth, Request, PROTOCOL_VERSION};
+use crate::org::{execute, protocol_mismatch, socket_path, Auth, Request, PROTOCOL_VERSION};
 
 pub use listen::Listening;
 
@@ -69,6 +69,7 @@ struct Shared {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Call {
     auth: Auth,
     request: Request,
@@ -104,10 +105,7 @@ async fn protocol(request: HttpRequest, next: Next) -> Response {
         .map(str::to_string);
     let mut response = match theirs.as_deref() {
         Some(v) if v == PROTOCOL_VERSION.to_string() => next.run(request).await,
-        Some(v) => error_reply(&Error::Invalid(format!(
-            "this server speaks kc-console protocol {PROTOCOL_VERSION} and the client speaks {}; use the same kc-console version on both sides",
-            crate::text::visible(&v.chars().take(20).collect::<String>())
-        ))),
+        Some(v) => error_reply(&Error::Invalid(protocol_mismatch(v, PROTOCOL_VERSION))),
         None if request.uri().path() == "/kc-console/v1/hello" => next.run(request).await,
         None => error_reply(&Error::Invalid(format!(
             "send the header {PROTOCOL_HEADER}: {PROTOCOL_VERSION}"
@@ -141,8 +139,9 @@ async fn call(State(shared): State<Shared>, Extension(peer): Extension<Peer>, bo
         Ok(call) => call,
         Err(e) => {
             return error_reply(&Error::Invalid(format!(
-            "the request is not one this server knows ({}); use the same kc-console version on both sides",
-            crate::text::visible(&e.to_string().chars().take(200).collect::<String>())
+            "the request is not one this server knows ({}); this server is kc-console {}: use the same version on both sides",
+            crate::text::visible(&e.to_string().chars().take(200).collect::<String>()),
+            env!("CARGO_PKG_VERSION")
         )))
         }
     };
