@@ -596,6 +596,27 @@ async fn the_password_method_scopes_as_keystone_and_may_manage_ones_own_keys() {
         "unscoped catalog",
     )
     .await;
+    // Nor a project to create an application credential in: refused by the model, audited.
+    let guest_keys = format!("/users/{}/application_credentials", server.user_id(GUEST));
+    let create = json!({"application_credential": {"name": "nowhere"}});
+    let refusal = refused(
+        server.post(&guest_token, &guest_keys, &create).await,
+        StatusCode::FORBIDDEN,
+        "unscoped create",
+    )
+    .await;
+    assert!(
+        refusal.contains("an unscoped token acts in no project"),
+        "{refusal}"
+    );
+    let owner = Console::actor_for(&server.console.user_by_email(OWNER).expect("owner"));
+    let audit = server.console.list_audit(&owner, 5).expect("audit");
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.target == "nowhere in no project" && e.outcome.starts_with("refused")),
+        "{audit:?}"
+    );
 
     // 401: a wrong password, an unknown user or domain, a project without a role, a service
     // account (no password).

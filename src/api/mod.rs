@@ -586,10 +586,14 @@ fn own_key(
     if !crate::console::validate::is_id(id) {
         return Err(not_found());
     }
-    keys_with_roles(api, who, kind)?
+    let key = api
+        .console
+        .list_credentials(&who.actor(), Some(kind))?
         .into_iter()
-        .find(|(key, _)| key.id == id)
-        .ok_or_else(not_found)
+        .find(|key| key.id == id)
+        .ok_or_else(not_found)?;
+    let role = api.console.key_role(&key)?;
+    Ok((key, role))
 }
 
 /// The caller's application credentials; `?name=` keeps the one of that exact name.
@@ -626,16 +630,6 @@ async fn get_application_credential(
     )))
 }
 
-/// The project a token creates keys in: its scope; an unscoped token has none.
-fn creating_in(who: &TokenInfo) -> ApiResult<String> {
-    who.scope().map(str::to_string).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "an unscoped token acts in no project: ask for a token scoped to the project to create the key in",
-        )
-    })
-}
-
 async fn create_application_credential(
     State(api): State<Api>,
     Path(user_id): Path<String>,
@@ -645,12 +639,10 @@ async fn create_application_credential(
     let who = acting_for(&api, &headers, &user_id)?;
     let request = json_body(&headers, request).await?;
     let asked = body::new_application_credential(&request)?;
-    let project = creating_in(&who)?;
     let new = blocking(&api, move |console| {
-        console.create_credential_with_role(
+        console.create_credential_in_scope(
             &who.actor(),
             KeyKind::Iam,
-            &project,
             &asked.name,
             &asked.description,
             asked.role,

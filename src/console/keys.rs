@@ -86,7 +86,7 @@ pub struct AccessKey {
 impl AccessKey {
     /// The role its tokens act with while its owner holds `held`: the role it was limited
     /// to, unless the owner now holds a lesser one.
-    pub fn acting_role(&self, held: ProjectRole) -> ProjectRole {
+    pub(super) fn acting_role(&self, held: ProjectRole) -> ProjectRole {
         self.role.map_or(held, |limit| super::access::weaker(limit, held))
     }
 }
@@ -258,6 +258,32 @@ impl Console {
         description: &str,
     ) -> Result<NewKey> {
         self.create_credential_with_role(actor, kind, project, name, description, None)
+    }
+
+    /// `create_credential_with_role` in the project a token is scoped to, as Keystone creates
+    /// application credentials; an unscoped token has no project to offer and is refused (and
+    /// audited).
+    pub fn create_credential_in_scope(
+        &self,
+        actor: &Actor,
+        kind: KeyKind,
+        name: &str,
+        description: &str,
+        role: Option<ProjectRole>,
+    ) -> Result<NewKey> {
+        let super::Via::Token {
+            project_id: Some(project),
+            ..
+        } = &actor.via
+        else {
+            let refusal = Error::Denied(
+                "an unscoped token acts in no project: ask for a token scoped to the project to create the key in".into(),
+            );
+            let action = format!("credential.{}.create", kind.tag());
+            self.record_refusal(actor, &action, &format!("{name} in no project"), &refusal)?;
+            return Err(refusal);
+        };
+        self.create_credential_with_role(actor, kind, project, name, description, role)
     }
 
     /// `create_credential` for a key limited to `role` (Keystone's application credential

@@ -473,7 +473,11 @@ impl Console {
             .ok_or_else(unusable)?;
         let (principal_name, from_service_account, org_role, role) = match &key.owner {
             Owner::User(uid) => {
-                let user = self.user_by_id(uid).map_err(|_| unusable())?;
+                // A user gone is an unusable key; a failed read is a failure, said as one.
+                let user = self.user_by_id(uid).map_err(|e| match e {
+                    Error::NotFound(_) => unusable(),
+                    other => other,
+                })?;
                 let role = self.project_role(&key.project_id, uid)?.ok_or_else(unusable)?;
                 (user.email, false, user.org_role, role)
             }
@@ -581,13 +585,9 @@ impl Console {
         let standing = match standing {
             Ok(standing) => standing,
             Err(e @ Error::Auth(_)) => {
-                let shown = presented_key_id(key_id);
-                self.tally(
-                    &format!("access key {shown}"),
-                    false,
-                    "token",
-                    "token.issue",
-                    shown,
+                self.tally_refused_issue(
+                    "access key",
+                    presented_key_id(key_id),
                     format!("refused: {}", e.message()),
                 )?;
                 return Err(e);
@@ -836,12 +836,8 @@ impl Console {
         let user = self.user_by_id(uid)?;
         let scoped = match project {
             Some(name_or_id) => {
-                let no_access = || {
-                    Error::Auth(format!(
-                        "{email} has no role in project {}",
-                        crate::text::visible(name_or_id)
-                    ))
-                };
+                // Quoted as sent: the audit log and the API's replies escape and bound it.
+                let no_access = || Error::Auth(format!("{email} has no role in project {name_or_id}"));
                 let found = match self.find_project(name_or_id) {
                     Ok(project) => Ok(project),
                     Err(Error::NotFound(_) | Error::Invalid(_)) => Err(no_access()),
@@ -1069,13 +1065,23 @@ impl Console {
             }
             ThrottledBy::Address(address) => ("client", address.to_string(), "from this address"),
         };
+        self.tally_refused_issue(
+            what,
+            shown,
+            format!("refused: too many failed attempts {whose}; throttled"),
+        )
+    }
+
+    /// Counts a refused token issue by the `what` shown as `shown` (the record's actor names
+    /// both; its target is `shown`).
+    fn tally_refused_issue(&self, what: &str, shown: String, outcome: String) -> Result<()> {
         self.tally(
             &format!("{what} {shown}"),
             false,
             "token",
             "token.issue",
             shown,
-            format!("refused: too many failed attempts {whose}; throttled"),
+            outcome,
         )
     }
 

@@ -39,7 +39,7 @@ pub const PHRASE_INPUT_MAX: usize = 64;
 pub const PATH_INPUT_MAX: usize = 4096;
 
 /// Whether `s` is exactly `len` lowercase hex digits (IDs, nonces and MACs are written so).
-pub fn is_lower_hex(s: &str, len: usize) -> bool {
+pub(super) fn is_lower_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
