@@ -1157,9 +1157,13 @@ fn the_user_in_the_upper_right_opens_the_profile_menu_with_credentials_and_sign_
     assert!(h.app.session.is_some());
     // `u` again closes it; j and k move as in a table.
     h.keys(&["u"]);
+    assert!(h.app.popup.is_some(), "u opens it");
     h.keys(&["u"]);
     assert!(h.app.popup.is_none(), "u closes what u opened");
-    h.keys(&["u", "j", "k", "j"]);
+    h.keys(&["u", "j", "k"]);
+    let frame = h.render(120, 40);
+    assert!(frame.contains("▶ Credentials"), "k moves back up:\n{frame}");
+    h.keys(&["j"]);
     let frame = h.render(120, 40);
     assert!(frame.contains("▶ Sign out"), "{frame}");
     assert!(frame.contains("[Enter] open  [Esc] close"), "its keys are shown");
@@ -1179,16 +1183,8 @@ fn the_user_in_the_upper_right_opens_the_profile_menu_with_credentials_and_sign_
 fn the_guides_button_words_are_the_hints_in_every_flow() {
     let world = World::new();
     let mut h = world.signed_in(OWNER);
-    let footer = |h: &Headless| -> Vec<String> {
-        h.app
-            .footer_rows(200)
-            .concat()
-            .into_iter()
-            .map(|(key, label)| format!("{key} {label}"))
-            .collect()
-    };
     let offers = |h: &Headless, words: &[&str]| {
-        let hints = footer(h);
+        let hints = h.footer_hints(200);
         for word in words {
             assert!(hints.iter().any(|h| h == word), "{word:?} not among {hints:?}");
         }

@@ -193,12 +193,10 @@ fn flash(h: &Headless) -> String {
     h.app.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default()
 }
 
-/// The footer line of a 120-column frame.
-/// The frame's last two rows at 120 columns: the footer's hints take one or two.
+/// The footer's hints at 120×40.
 fn footer(h: &mut Headless) -> String {
-    let frame = h.render(120, 40);
-    let rows: Vec<&str> = frame.lines().collect();
-    rows[rows.len().saturating_sub(2)..].join("\n")
+    h.render(120, 40);
+    h.footer_hints(120).join("  ")
 }
 
 /// Snapshots the current state at 80×24 and 120×40, as `{name}_80x24` and `{name}_120x40`.

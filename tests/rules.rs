@@ -1782,10 +1782,6 @@ fn rule_11_refusals_of_bad_input_and_of_non_users_are_audited_too() {
     );
 }
 
-// ---------------------------------------------------------------------------------------------
-// Typed confirmations
-// ---------------------------------------------------------------------------------------------
-
 /// The role a key is listed with is the one its tokens would carry: none once the key can
 /// issue none (its service account inactive, its owner out of the project).
 #[test]
@@ -1801,7 +1797,25 @@ fn a_keys_listed_role_follows_what_its_tokens_would_carry() {
     let now = org.c().access_key(&key.key.id).unwrap().unwrap();
     assert_eq!(org.c().key_role(&now).unwrap(), None);
     assert!(org.c().issue_token(&key.key.id, key.secret.expose()).is_err());
+
+    let (_, dev) = org.user("dev@example.com", None);
+    org.member(&p, "dev@example.com", ProjectRole::Member);
+    let key = org
+        .c()
+        .create_credential(&dev, KeyKind::Iam, "web-shop", "dev-key", "")
+        .unwrap();
+    assert_eq!(org.c().key_role(&key.key).unwrap(), Some(ProjectRole::Member));
+    org.c()
+        .remove_member(&org.owner, "web-shop", "dev@example.com")
+        .unwrap();
+    let now = org.c().access_key(&key.key.id).unwrap().unwrap();
+    assert_eq!(org.c().key_role(&now).unwrap(), None);
+    assert!(org.c().issue_token(&key.key.id, key.secret.expose()).is_err());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Typed confirmations
+// ---------------------------------------------------------------------------------------------
 
 #[test]
 fn typed_confirmations_must_match_exactly() {

@@ -151,11 +151,10 @@ fn header(h: &mut Headless) -> String {
     rows[..end].join("\n")
 }
 
-/// The frame's last two rows at 120 columns: the footer's hints take one or two.
+/// The footer's hints at 120×40.
 fn footer(h: &mut Headless) -> String {
-    let frame = h.render(120, 40);
-    let rows: Vec<&str> = frame.lines().collect();
-    rows[rows.len().saturating_sub(2)..].join("\n")
+    h.render(120, 40);
+    h.footer_hints(120).join("  ")
 }
 
 // ───────────────────────────── sign-in ─────────────────────────────

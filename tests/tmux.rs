@@ -157,8 +157,6 @@ fn ctrl_c_over_a_one_time_secret_asks_before_quitting() {
     );
 }
 
-/// At the first start's choice: a new organization named `org`, an e-mail the model refuses,
-/// and a password typed twice; returns once the refusal is said.
 /// Waits for the first start's `prompt`, then types `text` and Enter.
 fn answer(tmux: &Tmux, prompt: &str, text: &str) {
     tmux.wait_for(prompt);
@@ -166,6 +164,8 @@ fn answer(tmux: &Tmux, prompt: &str, text: &str) {
     tmux.keys(&["Enter"]);
 }
 
+/// At the first start's choice: a new organization named `org`, an e-mail the model refuses,
+/// and a password typed twice; returns once the refusal is said.
 fn choose_a_new_organization_with_a_bad_email(tmux: &Tmux, org: &str) {
     answer(tmux, "Choose 1, 2 or q", "2");
     answer(tmux, "Organization name", org);
@@ -220,7 +220,8 @@ fn a_first_start_offers_the_choice_and_creates_only_what_is_chosen() {
     let tmux = Tmux::start_as_is("first-abandoned", 100, 30, &dir);
     choose_a_new_organization_with_a_bad_email(&tmux, "Abandoned");
     tmux.keys(&["C-d"]);
-    tmux.wait_for("EXIT=");
+    left_creating_nothing(&tmux);
+    assert!(dir.join("db").exists(), "the refused answer opened the database");
     let tmux = Tmux::start_as_is("first-again", 100, 30, &dir);
     answer(&tmux, "holds no organization yet", "q");
     left_creating_nothing(&tmux);

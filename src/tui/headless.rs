@@ -144,6 +144,17 @@ impl<'a> Headless<'a> {
             .expect("drawing to a test terminal never fails");
         buffer_text(terminal.backend().buffer())
     }
+
+    /// The footer's hints at `columns` (for the terminal size last rendered), as "key label"
+    /// each: the footer alone, not the rows around it.
+    pub fn footer_hints(&self, columns: u16) -> Vec<String> {
+        self.app
+            .footer_rows(columns)
+            .concat()
+            .into_iter()
+            .map(|(key, label)| format!("{key} {label}"))
+            .collect()
+    }
 }
 
 /// The text of a buffer, wide characters once each, trailing spaces trimmed.
