@@ -7,7 +7,7 @@
 
 #[path = "support/cli_args.rs"]
 mod cli_args;
-use cli_args::create_key;
+use cli_args::{create_key, token_issue};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -170,19 +170,7 @@ impl Kc {
     /// `token issue` for an access key, its secret on standard input, with --json; needs no
     /// sign-in (the key is the credential).
     fn issue(&self, key_id: &str, stdin: Option<&str>) -> Run {
-        self.run(
-            &[
-                "--json",
-                "token",
-                "issue",
-                "--access-key-id",
-                key_id,
-                "--secret-stdin",
-            ],
-            None,
-            None,
-            stdin,
-        )
+        self.run(&token_issue(key_id), None, None, stdin)
     }
 
     /// Runs without signing in (no --user, no password).

@@ -6,9 +6,9 @@ mod support;
 
 #[path = "support/cli_args.rs"]
 mod cli_args;
-use cli_args::create_key;
+use cli_args::{create_key, stderr_lines, token_issue};
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -112,18 +112,7 @@ impl Org {
 
     /// `token issue` for an access key, its secret on standard input, with --json.
     fn issue(&self, id: &str, secret: &str) -> Run {
-        self.run(
-            &[
-                "--json",
-                "token",
-                "issue",
-                "--access-key-id",
-                id,
-                "--secret-stdin",
-            ],
-            None,
-            Some(&format!("{secret}\n")),
-        )
+        self.run(&token_issue(id), None, Some(&format!("{secret}\n")))
     }
 
     fn run(&self, args: &[&str], user: Option<&str>, stdin: Option<&str>) -> Run {
@@ -149,14 +138,7 @@ impl Org {
         let mut cmd = self.command(&["serve"], None);
         cmd.args(extra).stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("kc-console serve starts");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let banner = rx
+        let banner = stderr_lines(&mut child)
             .recv_timeout(Duration::from_secs(20))
             .expect("the server says where it serves");
         assert!(banner.contains("serving"), "{banner}");
