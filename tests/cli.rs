@@ -377,41 +377,21 @@ fn init_org_takes_the_password_from_stdin_or_the_environment() {
     let kc = Kc::empty();
     // A line past the bound is read to its end and refused, and nothing is created.
     let endless = "p".repeat(1 << 20);
-    let refusal = kc
-        .run(
-            &[
-                "init",
-                "--org",
-                "Acme Corp",
-                "--admin",
-                "boss@acme.example",
-                "--password-stdin",
-            ],
-            None,
-            None,
-            Some(&endless),
-        )
-        .refused(2);
+    let init_acme = [
+        "--json",
+        "init",
+        "--org",
+        "Acme Corp",
+        "--admin",
+        "boss@acme.example",
+        "--password-stdin",
+    ];
+    let refusal = kc.run(&init_acme, None, None, Some(&endless)).refused(2);
     assert!(
         refusal.contains("line 1 of standard input is longer than 4096 bytes"),
         "{refusal}"
     );
-    let init = kc
-        .run(
-            &[
-                "--json",
-                "init",
-                "--org",
-                "Acme Corp",
-                "--admin",
-                "boss@acme.example",
-                "--password-stdin",
-            ],
-            None,
-            None,
-            Some("boss-password-1\n"),
-        )
-        .json();
+    let init = kc.run(&init_acme, None, None, Some("boss-password-1\n")).json();
     assert_eq!(init["organization"], "Acme Corp");
     assert_eq!(init["owner"]["email"], "boss@acme.example");
     assert_eq!(init["owner"]["org_role"], "Org Admin");
